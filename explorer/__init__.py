@@ -1,0 +1,3 @@
+"""Databricks Apps API Explorer."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,153 @@
+"""The domain model: plain dataclasses every other part is a function of.
+
+Pipeline: resolve credentials -> build a RequestSpec -> send -> inspect (TokenInfo, Findings)
+-> present (UI panes, CLI output, history rows, HAR, snippets).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+Severity = Literal["error", "warning", "info"]
+BodyKind = Literal["json", "text", "binary", "empty"]
+
+
+@dataclass
+class RequestSpec:
+    """What the user asked to send. `url` is absolute (scheme://host[:port]/path)."""
+
+    method: str = "GET"
+    url: str = ""
+    params: list[tuple[str, str]] = field(default_factory=list)
+    headers: list[tuple[str, str]] = field(default_factory=list)
+    body: str | None = None
+    timeout: float = 30.0
+
+
+@dataclass
+class Response:
+    """What came back. `body` holds at most the display limit; `size` is the real size."""
+
+    status: int
+    reason: str
+    headers: list[tuple[str, str]]
+    body: bytes
+    size: int
+    elapsed_ms: float
+    ttfb_ms: float
+    content_type: str = ""
+    kind: BodyKind = "empty"
+    json: Any = None  # parsed body when kind == "json" and not truncated
+    text: str = ""  # display text (pretty JSON, text, or a binary summary)
+    truncated: bool = False
+    location: str | None = None  # a redirect's target (redirects are never followed)
+
+    def header(self, name: str) -> str | None:
+        name = name.lower()
+        return next((v for k, v in self.headers if k.lower() == name), None)
+
+
+@dataclass
+class Finding:
+    """One diagnosis: stable `code` (SPEC §2.1 item 6), severity, one line, a concrete fix."""
+
+    code: str
+    severity: Severity
+    message: str
+    fix: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
+
+
+@dataclass
+class TokenInfo:
+    """Decoded (unverified, informational) view of a bearer token. Never holds the token."""
+
+    masked: str
+    kind: Literal["oauth", "pat", "entra", "foreign", "opaque", "none"] = "opaque"
+    issuer: str | None = None
+    audience: str | list[str] | None = None
+    subject: str | None = None
+    client_id: str | None = None
+    token_type: str | None = None  # JWT header typ, e.g. "at+jwt"
+    issued_at: float | None = None  # epoch seconds
+    expires_at: float | None = None
+    scopes: list[str] = field(default_factory=list)
+    required_scopes: list[str] = field(default_factory=list)
+    missing_scopes: list[str] = field(default_factory=list)
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    def seconds_left(self, now: float) -> float | None:
+        return None if self.expires_at is None else self.expires_at - now
+
+    @property
+    def workspace_host(self) -> str | None:
+        """The workspace a Databricks-issued token came from (`iss` minus `/oidc`)."""
+        if self.issuer and self.issuer.rstrip("/").endswith("/oidc"):
+            return self.issuer.rstrip("/")[: -len("/oidc")]
+        return None
+
+
+@dataclass
+class AuthInfo:
+    """Where the credentials came from, like `databricks auth describe`. No secrets."""
+
+    method: str
+    source: str  # human text, e.g. "service principal 1b2c… from DATABRICKS_CLIENT_ID/SECRET"
+    host: str | None = None  # workspace host, when known
+    identity: str | None = None  # user email / SP application id, when known
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Exchange:
+    """One request and everything learned about it."""
+
+    id: str
+    started_at: float  # epoch seconds
+    request: RequestSpec  # as sent, headers already redacted
+    response: Response | None
+    auth: AuthInfo | None
+    token: TokenInfo | None
+    findings: list[Finding] = field(default_factory=list)
+    error: str | None = None  # readable text when no response arrived
+
+    @property
+    def ok(self) -> bool:
+        return self.response is not None and 200 <= self.response.status < 300
+
+
+@dataclass
+class AppSummary:
+    """One app as the apps API describes it."""
+
+    name: str
+    url: str | None
+    state: str | None  # app_status.state
+    compute_state: str | None
+    service_principal: str | None  # application id
+    service_principal_name: str | None
+    user_api_scopes: list[str] = field(default_factory=list)
+    effective_user_api_scopes: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class Endpoint:
+    """One operation from an app's OpenAPI document."""
+
+    method: str
+    path: str
+    summary: str = ""
+    parameters: list[dict[str, Any]] = field(default_factory=list)  # {name, in, required, schema, description}
+    body_schema: dict[str, Any] | None = None
+    body_example: str | None = None  # a JSON skeleton built from body_schema
+
+
+@dataclass
+class EndpointListing:
+    endpoints: list[Endpoint]
+    source_url: str | None  # where the document was found
+    findings: list[Finding] = field(default_factory=list)

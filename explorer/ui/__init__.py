@@ -1,0 +1,1 @@
+"""The Gradio UI: layout and thin handlers over the engine (explorer.session)."""
