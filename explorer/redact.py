@@ -1,0 +1,221 @@
+"""The one place that knows what is secret and how to mask it.
+
+Everything that leaves the engine (error messages, history, exports, snippets, logs) passes
+through here:
+
+- `mask(secret)` turns a secret into a short recognisable form (`eyJh…x9Q`), never the value.
+- `redact_headers(headers)` masks the values of credential-carrying headers.
+- `Redactor` remembers the secrets of a session and scrubs them (and anything that merely looks
+  like a JWT or a personal access token) out of free text.
+- `install_log_filter(redactor)` makes the `logging` module scrub every record.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import re
+import threading
+import traceback
+import weakref
+from collections.abc import Iterable
+from urllib.parse import quote, quote_plus
+
+# Headers whose value is a credential. Compared lower-case.
+SECRET_HEADERS: frozenset[str] = frozenset(
+    {
+        "authorization",
+        "proxy-authorization",
+        "x-forwarded-access-token",
+        "cookie",
+        "set-cookie",
+        "x-databricks-azure-sp-management-token",
+        "x-databricks-gcp-sa-access-token",
+        "x-databricks-org-id-token",
+        "x-api-key",
+        "api-key",
+    }
+)
+# Any other header whose name says it carries a credential is treated as one too.
+_SECRET_NAME_HINTS = ("token", "secret", "password", "api-key", "apikey", "credential")
+
+# Shorter secrets are masked completely: showing 7 characters of them would give too much away.
+MASK_MIN_LENGTH = 24
+MASK_SHORT = "•••"
+# Shorter "secrets" are not scrubbed from free text: replacing a 3-letter word everywhere would
+# garble every message while protecting nothing real.
+SCRUB_MIN_LENGTH = 6
+
+JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+PAT_PATTERN = re.compile(r"dapi[0-9a-f]{32}(?:-\d+)?")
+_AUTH_SCHEME = re.compile(r"^(Bearer|Basic|Token|Negotiate|Digest)(\s+)(.*)$", re.IGNORECASE | re.DOTALL)
+
+
+def mask(secret: str | None) -> str:
+    """A recognisable but useless form of `secret`: first 4 + "…" + last 3, or "•••" when short.
+
+    `None` and "" give "" so callers can tell "no secret" from "a secret".
+    """
+    if not secret:
+        return ""
+    secret = str(secret)
+    if len(secret) < MASK_MIN_LENGTH:
+        return MASK_SHORT
+    return f"{secret[:4]}…{secret[-3:]}"
+
+
+def is_secret_header(name: str) -> bool:
+    """True when a header with this name carries a credential."""
+    lowered = name.strip().lower()
+    return lowered in SECRET_HEADERS or any(hint in lowered for hint in _SECRET_NAME_HINTS)
+
+
+def mask_header_value(name: str, value: str) -> str:
+    """The masked form of one header value; keeps the auth scheme and cookie names readable."""
+    lowered = name.strip().lower()
+    if lowered == "cookie":
+        return "; ".join(_mask_cookie_pair(pair.strip()) for pair in value.split(";") if pair.strip())
+    if lowered == "set-cookie":
+        first, sep, attributes = value.partition(";")
+        return _mask_cookie_pair(first.strip()) + sep + attributes
+    scheme = _AUTH_SCHEME.match(value.strip())
+    if scheme:
+        return f"{scheme.group(1)} {mask(scheme.group(3).strip())}"
+    return mask(value)
+
+
+def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Copy of `headers` with credential values masked ("Bearer eyJh…x9Q")."""
+    return [(k, mask_header_value(k, v) if is_secret_header(k) else v) for k, v in headers]
+
+
+def _mask_cookie_pair(pair: str) -> str:
+    name, sep, value = pair.partition("=")
+    return f"{name}={mask(value)}" if sep else mask(pair)
+
+
+class Redactor:
+    """Scrubs known secrets, and anything shaped like a JWT or a PAT, out of text.
+
+    Thread-safe: a session adds secrets as it learns them (token refreshes) while other threads
+    scrub.
+    """
+
+    def __init__(self, secrets: Iterable[str | None] = ()) -> None:
+        self._lock = threading.Lock()
+        self._secrets: set[str] = set()
+        self._pattern: re.Pattern[str] | None = None
+        for secret in secrets:
+            self.add(secret)
+
+    def __repr__(self) -> str:
+        return f"Redactor({len(self._secrets)} secrets)"
+
+    def add(self, secret: str | None) -> None:
+        """Remember `secret` (and its URL-encoded forms, as they appear in form bodies)."""
+        if not secret or len(str(secret)) < SCRUB_MIN_LENGTH:
+            return
+        secret = str(secret)
+        variants = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
+        with self._lock:
+            if variants <= self._secrets:
+                return
+            self._secrets |= variants
+            # Longest first, so a secret that contains another is replaced whole.
+            alternatives = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+
+    def add_basic_auth(self, username: str, password: str | None) -> None:
+        """Remember `password` and the base64 `user:password` of an HTTP Basic header."""
+        if not password:
+            return
+        self.add(password)
+        self.add(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
+
+    def scrub(self, text: str) -> str:
+        """`text` with every known secret, JWT and PAT replaced by its masked form."""
+        if not text:
+            return text
+        text = str(text)
+        pattern = self._pattern
+        if pattern is not None:
+            text = pattern.sub(lambda m: mask(m.group(0)), text)
+        text = JWT_PATTERN.sub(lambda m: mask(m.group(0)), text)
+        return PAT_PATTERN.sub(lambda m: mask(m.group(0)), text)
+
+    def scrub_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+        """`redact_headers`, then `scrub` on every value (secrets can hide in any header)."""
+        return [(k, self.scrub(v)) for k, v in redact_headers(headers)]
+
+
+def scrub(text: str) -> str:
+    """Scrub JWTs and PATs from `text` when no session secrets are at hand."""
+    return _PATTERNS_ONLY.scrub(text)
+
+
+_PATTERNS_ONLY = Redactor()
+
+
+class RedactingFilter(logging.Filter):
+    """Scrubs a log record's message, arguments, exception and stack text in place."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        super().__init__()
+        self.redactor = redactor
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a bad format string must not hide the record (or its secrets)
+            message = f"{record.msg!s} {record.args!r}"
+        record.msg = self.redactor.scrub(message)
+        record.args = None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = "".join(traceback.format_exception(*record.exc_info)).rstrip("\n")
+        if record.exc_text:
+            record.exc_text = self.redactor.scrub(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redactor.scrub(record.stack_info)
+        return True
+
+
+# Every installed filter, held weakly so a finished session's secrets are not kept alive.
+_installed_filters: weakref.WeakSet[RedactingFilter] = weakref.WeakSet()
+_factory_lock = threading.Lock()
+_factory_installed = False
+
+
+def install_log_filter(redactor: Redactor) -> RedactingFilter:
+    """Scrub `redactor`'s secrets from every log record created from now on, on every logger.
+
+    Works through the log-record factory rather than handler filters, so records of child
+    loggers and handlers added later are covered too. Keep a reference to the returned filter
+    as long as the redactor should apply (it is held weakly here).
+    """
+    global _factory_installed
+    log_filter = RedactingFilter(redactor)
+    with _factory_lock:
+        _installed_filters.add(log_filter)
+        if not _factory_installed:
+            _wrap_record_factory()
+            _factory_installed = True
+    return log_filter
+
+
+def uninstall_log_filter(log_filter: RedactingFilter) -> None:
+    """Stop applying `log_filter` (the pattern-based JWT/PAT scrub stays on)."""
+    _installed_filters.discard(log_filter)
+
+
+def _wrap_record_factory() -> None:
+    previous = logging.getLogRecordFactory()
+    patterns_only = RedactingFilter(_PATTERNS_ONLY)
+
+    def scrubbing_factory(*args: object, **kwargs: object) -> logging.LogRecord:
+        record = previous(*args, **kwargs)
+        patterns_only.filter(record)
+        for log_filter in list(_installed_filters):
+            log_filter.filter(record)
+        return record
+
+    logging.setLogRecordFactory(scrubbing_factory)
