@@ -1,0 +1,285 @@
+"""Domain objects -> what the panes show (HTML snippets, tables, text). Pure functions, no Gradio.
+
+Every value that came from outside (server bodies, headers, claims, messages) is HTML-escaped here;
+tokens only ever appear in their masked form (TokenInfo.masked).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from explorer.model import AppSummary, Endpoint, Exchange, Finding, Response, TokenInfo
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
+_TOKEN_KINDS = {
+    "oauth": "Databricks OAuth token",
+    "pat": "personal access token (PAT)",
+    "entra": "Entra ID token (needs exchange)",
+    "foreign": "token from another issuer",
+    "opaque": "opaque token (not a JWT)",
+    "none": "no token",
+}
+
+
+# --- small formatters ---------------------------------------------------------------------------
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_ms(ms: float | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def countdown_text(seconds_left: float) -> str:
+    """`59:12 left`, `2 h 05 min left`, `expired 3:07 ago` (the page's script keeps it ticking)."""
+    left = int(seconds_left)
+    span = abs(left)
+    if span >= 3600:
+        text = f"{span // 3600} h {span % 3600 // 60:02d} min"
+    else:
+        text = f"{span // 60}:{span % 60:02d}"
+    return f"{text} left" if left >= 0 else f"expired {text} ago"
+
+
+def countdown_html(token: TokenInfo, now: float) -> str:
+    left = token.seconds_left(now)
+    if left is None:
+        return '<span class="muted">no expiry</span>'
+    state = "expired" if left < 0 else "soon" if left < 300 else ""
+    return f'<span class="countdown {state}" data-left="{int(left)}">{countdown_text(left)}</span>'
+
+
+def chips(items: Iterable[str], kind: str = "") -> str:
+    return "".join(f'<span class="chip {kind}">{escape(i)}</span>' for i in items)
+
+
+def status_class(status: int | None) -> str:
+    if status is None:
+        return "s-err"
+    return {2: "s-2xx", 3: "s-3xx", 4: "s-4xx", 5: "s-5xx"}.get(status // 100, "s-err")
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Most important first; the order among equals is the engine's."""
+    return sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
+
+
+def _row(label: str, value_html: str) -> str:
+    return f"<tr><th>{escape(label)}</th><td>{value_html}</td></tr>"
+
+
+def _code(text: Any) -> str:
+    return f"<code>{escape(str(text))}</code>"
+
+
+def _when(epoch: float | None) -> str:
+    if epoch is None:
+        return ""
+    return pd.Timestamp(epoch, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+# --- response -------------------------------------------------------------------------------------
+
+
+def status_html(exchange: Exchange | None) -> str:
+    """The response pane's status line: badge, reason, timings, size, notices."""
+    if exchange is None:
+        return '<div class="statusline empty">Send a request to see the response here.</div>'
+    r = exchange.response
+    if r is None:
+        error = escape(exchange.error or "No response")
+        return f'<div class="statusline"><span class="badge s-err">No response</span><span class="reason">{error}</span></div>'
+    metrics = [f"<b>{human_ms(r.elapsed_ms)}</b>", f"TTFB {human_ms(r.ttfb_ms)}", human_size(r.size)]
+    if r.location:
+        metrics.append(f"→ {escape(r.location)}")
+    notice = ""
+    if r.truncated:
+        notice = (
+            f'<div class="notice">Large response: showing the first {human_size(len(r.body))} '
+            f"of {human_size(r.size)}. Export the history or call the URL directly for the rest.</div>"
+        )
+    return (
+        f'<div class="statusline"><span class="badge {status_class(r.status)}">{r.status}</span>'
+        f'<span class="reason">{escape(r.reason or "")}</span>'
+        f'<span class="metrics">{" · ".join(metrics)}</span></div>{notice}'
+    )
+
+
+def pretty_body(response: Response | None) -> tuple[str, str | None]:
+    """(text, code language) for the Pretty view."""
+    if response is None:
+        return "", None
+    return response.text or "", ("json" if response.kind == "json" else None)
+
+
+def raw_body(response: Response | None) -> str:
+    if response is None:
+        return ""
+    if response.kind == "binary":
+        return response.text
+    return response.body.decode("utf-8", errors="replace")
+
+
+def _records(value: Any) -> list[dict[str, Any]] | None:
+    """The list of records in a table-like JSON value, or None."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return value
+    if isinstance(value, dict):
+        columns = value.get("columns")
+        rows = value.get("rows", value.get("data"))
+        if isinstance(columns, list) and isinstance(rows, list) and all(isinstance(r, list) for r in rows):
+            names = [c.get("name") if isinstance(c, dict) else c for c in columns]
+            return [dict(zip(map(str, names), r, strict=False)) for r in rows] or None
+        lists = [v for v in value.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return _records(lists[0])
+    return None
+
+
+def body_table(response: Response | None) -> pd.DataFrame | None:
+    """A DataFrame when the JSON body is a list of records or a {columns, rows} object."""
+    if response is None or response.json is None:
+        return None
+    records = _records(response.json)
+    if not records:
+        return None
+    frame = pd.DataFrame.from_records(records[:TABLE_MAX_ROWS])
+    # Nested values would show as Python reprs; JSON text is what the user expects to read.
+    return frame.map(lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
+
+
+def headers_frame(headers: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(list(headers), columns=["Header", "Value"])
+
+
+def findings_html(findings: Iterable[Finding], ok: bool = False) -> str:
+    items = sorted_findings(findings)
+    if not items:
+        text = "No problems found." if ok else "Nothing to diagnose yet."
+        return f'<div class="findings empty">{text}</div>'
+    cards = "".join(
+        f'<div class="finding {escape(f.severity)}"><div class="finding-head">'
+        f'<span class="sev">{escape(f.severity)}</span><code class="fcode">{escape(f.code)}</code></div>'
+        f'<div class="fmsg">{escape(f.message)}</div><div class="ffix"><b>Fix</b> {escape(f.fix)}</div></div>'
+        for f in items
+    )
+    return f'<div class="findings">{cards}</div>'
+
+
+# --- token ----------------------------------------------------------------------------------------
+
+
+def scopes_html(token: TokenInfo) -> str:
+    required = set(token.required_scopes)
+    granted = "".join(
+        f'<span class="chip {"ok" if s in required else ""}">{escape(s)}</span>' for s in token.scopes
+    )
+    parts = [f'<div class="scopes"><span class="label">granted</span>{granted or "<i>none</i>"}</div>']
+    if token.required_scopes:
+        parts.append(
+            f'<div class="scopes"><span class="label">required</span>{chips(token.required_scopes)}</div>'
+        )
+    if token.missing_scopes:
+        parts.append(
+            f'<div class="scopes"><span class="label">missing</span>{chips(token.missing_scopes, "bad")}</div>'
+        )
+    return "".join(parts)
+
+
+def token_html(token: TokenInfo | None, now: float) -> str:
+    """The Token tab: what the bearer token says about itself, and the scope check."""
+    if token is None or token.kind == "none":
+        return '<div class="findings empty">No token was sent with this request.</div>'
+    audience = ", ".join(token.audience) if isinstance(token.audience, list) else token.audience
+    rows = [
+        _row("Token", _code(token.masked)),
+        _row("Kind", escape(_TOKEN_KINDS.get(token.kind, token.kind))),
+        _row("Subject", _code(token.subject) if token.subject else ""),
+        _row("Client id", _code(token.client_id) if token.client_id else ""),
+        _row("Issuer", escape(token.issuer or "")),
+        _row("Audience", escape(audience or "")),
+        _row("Type", escape(token.token_type or "")),
+        _row("Issued", escape(_when(token.issued_at))),
+        _row("Expires", f"{escape(_when(token.expires_at))} &nbsp;{countdown_html(token, now)}"),
+    ]
+    table = "".join(r for r in rows if not r.endswith("<td></td></tr>"))
+    return f'<div class="token"><table class="kv">{table}</table>{scopes_html(token)}</div>'
+
+
+# --- discovery ------------------------------------------------------------------------------------
+
+
+def app_label(app: AppSummary) -> str:
+    state = (app.state or app.compute_state or "?").upper()
+    return f"{app.name} · {state}"
+
+
+def app_html(app: AppSummary | None) -> str:
+    if app is None:
+        return ""
+    state = (app.state or "unknown").upper()
+    cls = "ok" if state == "RUNNING" else "bad"
+    scopes = chips(app.user_api_scopes) if app.user_api_scopes else '<span class="muted">none</span>'
+    desc = f'<div class="muted">{escape(app.description)}</div>' if app.description else ""
+    return (
+        f'<div class="appcard"><span class="chip {cls}">{escape(state)}</span> '
+        f'<span class="muted">scopes</span> {scopes}{desc}</div>'
+    )
+
+
+def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
+    rows = [(e.method.upper(), e.path, e.summary) for e in endpoints]
+    return pd.DataFrame(rows, columns=["Method", "Path", "Summary"])
+
+
+def filter_endpoints(endpoints: Iterable[Endpoint], query: str) -> list[Endpoint]:
+    """Endpoints whose method, path or summary contain every word of `query` (case-insensitive)."""
+    words = (query or "").lower().split()
+    return [e for e in endpoints if all(w in f"{e.method} {e.path} {e.summary}".lower() for w in words)]
+
+
+# --- connection -----------------------------------------------------------------------------------
+
+
+def connection_html(connection: Any, now: float) -> str:
+    """Sidebar card: who we are, where the credentials came from, the token in brief.
+
+    `connection` is a session.Connection (auth: AuthInfo, token: TokenInfo | None, findings, ok).
+    """
+    if connection is None:
+        return '<div class="conn idle"><span class="dot"></span>Not connected</div>'
+    auth, token = connection.auth, connection.token
+    head_cls = "ok" if connection.ok else "bad"
+    who = escape(auth.identity or ("connected" if connection.ok else "not connected"))
+    lines = [
+        f'<div class="conn-head"><span class="dot {head_cls}"></span><b>{who}</b>'
+        f'<span class="chip">{escape(auth.method)}</span></div>'
+    ]
+    if auth.source:
+        lines.append(f'<div class="muted">{escape(auth.source)}</div>')
+    if auth.host:
+        lines.append(f'<div class="muted">{escape(auth.host)}</div>')
+    if token is not None and token.kind != "none":
+        lines.append(f'<div class="tokenline">{_code(token.masked)} {countdown_html(token, now)}</div>')
+        if token.scopes:
+            lines.append(f'<div class="scopes">{chips(token.scopes)}</div>')
+    if connection.findings:
+        lines.append(findings_html(connection.findings))
+    return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
