@@ -13,7 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import SplitResult, unquote, unquote_plus, urlsplit, urlunsplit
+from urllib.parse import SplitResult, quote, unquote, unquote_plus, urlencode, urlsplit, urlunsplit
 
 MAX_MESSAGE = 200
 _EXCERPT = 40
@@ -90,6 +90,18 @@ def origin_of(url: str) -> str:
     """scheme://host[:port] of an absolute URL (normalised)."""
     parts = _split_checked(normalize_url(url))
     return f"{parts.scheme}://{parts.netloc}"
+
+
+def url_with_params(url: str, params: Iterable[tuple[str, str]] = ()) -> str:
+    """`url` with `params` appended to its query string (percent-encoded as requests does)."""
+    params = list(params)
+    if not params:
+        return url
+    base, _hash, _fragment = url.partition("#")
+    separator = "&" if "?" in base else "?"
+    if base.endswith(("?", "&")):
+        separator = ""
+    return base + separator + urlencode(params, quote_via=quote)
 
 
 def _with_scheme(text: str) -> str:

@@ -13,13 +13,15 @@ through here:
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import re
 import threading
 import traceback
 import weakref
 from collections.abc import Iterable
-from urllib.parse import quote, quote_plus
+from typing import Any
+from urllib.parse import quote, quote_plus, unquote_plus, urlsplit, urlunsplit
 
 # Headers whose value is a credential. Compared lower-case.
 SECRET_HEADERS: frozenset[str] = frozenset(
@@ -38,6 +40,25 @@ SECRET_HEADERS: frozenset[str] = frozenset(
 )
 # Any other header whose name says it carries a credential is treated as one too.
 _SECRET_NAME_HINTS = ("token", "secret", "password", "api-key", "apikey", "credential")
+
+# Query parameters, form fields and JSON keys whose value is a credential. Compared lower-case.
+SECRET_FIELDS: frozenset[str] = frozenset(
+    {
+        "token",
+        "access_token",
+        "refresh_token",
+        "id_token",
+        "subject_token",
+        "actor_token",
+        "client_secret",
+        "code",
+        "code_verifier",
+        "password",
+        "secret",
+        "api_key",
+        "apikey",
+    }
+)
 
 # Shorter secrets are masked completely: showing 7 characters of them would give too much away.
 MASK_MIN_LENGTH = 24
@@ -87,6 +108,49 @@ def mask_header_value(name: str, value: str) -> str:
 def redact_headers(headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
     """Copy of `headers` with credential values masked ("Bearer eyJh…x9Q")."""
     return [(k, mask_header_value(k, v) if is_secret_header(k) else v) for k, v in headers]
+
+
+def is_secret_field(name: object) -> bool:
+    """True when a query parameter, form field or JSON key with this name holds a credential."""
+    if not isinstance(name, str):
+        return False
+    lowered = name.strip().lower()
+    # Suffixes, not substrings: "access_token" is secret, "token_type" and "max_tokens" are not.
+    return (
+        lowered in SECRET_FIELDS
+        or lowered.replace("_", "-") in SECRET_HEADERS
+        or lowered.endswith(("token", "secret", "password"))
+    )
+
+
+def redact_url(url: str) -> str:
+    """`url` with the values of credential query parameters (token, code, …) masked."""
+    parts = urlsplit(url)
+    if not parts.query:
+        return url
+    return urlunsplit(parts._replace(query=redact_form(parts.query)))
+
+
+def redact_form(text: str) -> str:
+    """A form-encoded string (`a=1&code=…`) with credential values masked; layout kept."""
+    pairs = []
+    for pair in text.split("&"):
+        name, sep, value = pair.partition("=")
+        secret = sep and value and is_secret_field(unquote_plus(name))
+        pairs.append(f"{name}={quote(mask(unquote_plus(value)), safe='')}" if secret else pair)
+    return "&".join(pairs)
+
+
+def redact_json(value: Any) -> Any:
+    """A copy of a JSON value with the values of credential keys masked, at any depth."""
+    if isinstance(value, dict):
+        return {
+            k: mask(v) if isinstance(v, str) and is_secret_field(k) else redact_json(v)
+            for k, v in value.items()
+        }
+    if isinstance(value, list):
+        return [redact_json(v) for v in value]
+    return value
 
 
 def _mask_cookie_pair(pair: str) -> str:
@@ -146,6 +210,42 @@ class Redactor:
     def scrub_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
         """`redact_headers`, then `scrub` on every value (secrets can hide in any header)."""
         return [(k, self.scrub(v)) for k, v in redact_headers(headers)]
+
+    def scrub_url(self, url: str) -> str:
+        """`redact_url` then `scrub`."""
+        return self.scrub(redact_url(url))
+
+    def scrub_json(self, value: Any) -> Any:
+        """`redact_json`, then `scrub` on every string (keys included)."""
+        return self._scrub_strings(redact_json(value))
+
+    def _scrub_strings(self, value: Any) -> Any:
+        if isinstance(value, str):
+            return self.scrub(value)
+        if isinstance(value, dict):
+            return {self.scrub(str(k)): self._scrub_strings(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self._scrub_strings(v) for v in value]
+        return value
+
+    def scrub_body(self, text: str | None, content_type: str = "") -> str | None:
+        """A request or response body with credentials masked: JSON keys, form fields, patterns.
+
+        JSON is re-serialised only when a credential key was found, so bodies keep their layout.
+        """
+        if not text:
+            return text
+        lowered = content_type.lower()
+        if "x-www-form-urlencoded" in lowered:
+            return self.scrub(redact_form(text))
+        if "json" in lowered or text.lstrip()[:1] in ("{", "["):
+            try:
+                parsed = json.loads(text)
+            except (ValueError, RecursionError):
+                parsed = None
+            if parsed is not None and redact_json(parsed) != parsed:
+                return self.scrub(json.dumps(redact_json(parsed), indent=2, ensure_ascii=False))
+        return self.scrub(text)
 
 
 def scrub(text: str) -> str:
