@@ -40,6 +40,15 @@ class UIConfig:
             return self.method
         return "app" if self.deployed else "profile"
 
+    def box_value(self, name: str, method: str | None = None) -> str:
+        """What the field box shows for `method` (default: the preselected one); secrets as the mask."""
+        if (method or self.default_method) != self.default_method:
+            return ""
+        from explorer.ui.authform import is_secret
+
+        value = self.fields.get(name, "")
+        return PRESET_SECRET if value and is_secret(name) else value
+
     def preset(self, name: str, value: str | None) -> str:
         """The value to use for field `name`: the server-side preset when the page still shows its mask."""
         if value == PRESET_SECRET:

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
+from dataclasses import dataclass
 from html import escape
 from typing import Any
 
 import pandas as pd
 
-from explorer.model import AppSummary, Endpoint, Exchange, Finding, Response, TokenInfo
+from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange, Finding, Response, TokenInfo
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
@@ -283,3 +284,152 @@ def connection_html(connection: Any, now: float) -> str:
     if connection.findings:
         lines.append(findings_html(connection.findings))
     return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
+
+
+# --- a whole exchange -----------------------------------------------------------------------------
+
+
+@dataclass
+class ExchangeView:
+    """Everything the response pane shows for one exchange."""
+
+    status: str
+    pretty: str
+    language: str | None
+    table: pd.DataFrame | None
+    raw: str
+    headers: pd.DataFrame
+    token: str
+    claims: dict[str, Any]
+    diagnosis: str
+    finding_count: int
+    tab: str  # the response tab to bring forward: "body", or "diagnosis" on failure
+    summary: dict[str, Any]
+
+
+def exchange_summary(exchange: Exchange) -> dict[str, Any]:
+    """A JSON-able digest for API clients: what the panes show, tokens masked, body as parsed."""
+    r, token, auth = exchange.response, exchange.token, exchange.auth
+    response = None
+    if r is not None:
+        response = {
+            "status": r.status,
+            "reason": r.reason,
+            "elapsed_ms": round(r.elapsed_ms, 1),
+            "ttfb_ms": round(r.ttfb_ms, 1),
+            "size": r.size,
+            "truncated": r.truncated,
+            "content_type": r.content_type,
+            "body": r.json if r.json is not None else r.text,
+        }
+    token_view = None
+    if token is not None:
+        token_view = {
+            "masked": token.masked,
+            "kind": token.kind,
+            "subject": token.subject,
+            "client_id": token.client_id,
+            "issuer": token.issuer,
+            "expires_at": token.expires_at,
+            "scopes": token.scopes,
+            "required_scopes": token.required_scopes,
+            "missing_scopes": token.missing_scopes,
+        }
+    return {
+        "ok": exchange.ok,
+        "request": {"method": exchange.request.method, "url": exchange.request.url},
+        "response": response,
+        "error": exchange.error,
+        "token": token_view,
+        "auth": None
+        if auth is None
+        else {"method": auth.method, "source": auth.source, "identity": auth.identity},
+        "findings": [f.as_dict() for f in sorted_findings(exchange.findings)],
+    }
+
+
+def exchange_view(exchange: Exchange, now: float) -> ExchangeView:
+    r = exchange.response
+    pretty, language = pretty_body(r)
+    if r is None and exchange.error:
+        pretty = exchange.error
+    return ExchangeView(
+        status=status_html(exchange),
+        pretty=pretty,
+        language=language,
+        table=body_table(r),
+        raw=raw_body(r),
+        headers=headers_frame(r.headers if r else []),
+        token=token_html(exchange.token, now),
+        claims=dict(exchange.token.claims) if exchange.token else {},
+        diagnosis=findings_html(exchange.findings, ok=exchange.ok),
+        finding_count=len(exchange.findings),
+        tab="body" if exchange.ok else "diagnosis",
+        summary=exchange_summary(exchange),
+    )
+
+
+def not_sent_view(message: str) -> ExchangeView:
+    """The response pane when the form itself was wrong: say what to fix, send nothing."""
+    status = (
+        f'<div class="statusline"><span class="badge s-err">Not sent</span>'
+        f'<span class="reason">{escape(message)}</span></div>'
+    )
+    return ExchangeView(
+        status=status,
+        pretty="",
+        language=None,
+        table=None,
+        raw="",
+        headers=headers_frame([]),
+        token="",
+        claims={},
+        diagnosis=findings_html([]),
+        finding_count=0,
+        tab="body",
+        summary={"ok": False, "error": message, "response": None, "findings": []},
+    )
+
+
+# --- sidebar notices ------------------------------------------------------------------------------
+
+
+def apps_notice(count: int) -> str:
+    if count == 0:
+        return '<div class="muted small">No apps in this workspace: type an app URL below.</div>'
+    return f'<div class="muted small">{count} app{"s" if count != 1 else ""} in the workspace.</div>'
+
+
+def listing_html(listing: EndpointListing) -> str:
+    """Where the endpoints came from, or why none were found (with the fix)."""
+    parts = []
+    if listing.source_url:
+        n = len(listing.endpoints)
+        parts.append(
+            f'<div class="muted small">{n} endpoint{"s" if n != 1 else ""} from '
+            f"<code>{escape(listing.source_url)}</code></div>"
+        )
+    if listing.findings:
+        parts.append(findings_html(listing.findings))
+    elif not listing.endpoints:
+        parts.append('<div class="muted small">No endpoints found: type a path in the request bar.</div>')
+    return "".join(parts)
+
+
+def authorize_html(url: str) -> str:
+    return (
+        f'<div class="authorize"><a href="{escape(url, quote=True)}" target="_blank" rel="noopener">'
+        "Open the sign-in page ↗</a>"
+        '<div class="muted small">Sign in there; this page connects when the browser comes back. '
+        "If it cannot reach this machine, paste the URL it ends on below.</div></div>"
+    )
+
+
+def waiting_html(seconds_left: float | None) -> str:
+    if seconds_left is None:
+        return ""
+    if seconds_left <= 0:
+        return '<div class="muted small">Stopped waiting: sign in again, or paste the redirected URL.</div>'
+    return (
+        f'<div class="waiting"><span class="spinner"></span>Waiting for sign-in… {int(seconds_left)} s</div>'
+    )

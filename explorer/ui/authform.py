@@ -1,0 +1,63 @@
+"""The connection form, derived from the auth-method registry (explorer.auth.METHODS).
+
+The registry declares each method's fields once (name, label, secret, required, env var, help). The
+page has one box per field *name* (methods share `host`, `client_id`, `scopes`, …); choosing a
+method relabels the boxes for it and shows exactly the ones it takes from a form.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from explorer.auth import METHODS, Field
+
+__all__ = ["METHODS", "BoxView", "box_names", "box_view", "fields_of", "is_secret", "method_choices"]
+
+
+@dataclass(frozen=True)
+class BoxView:
+    """How one field box looks for one method."""
+
+    visible: bool
+    label: str = ""
+    info: str | None = None
+
+
+def box_names() -> list[str]:
+    """Every field name any method takes from the form, in registry order."""
+    names: dict[str, None] = {}
+    for name, method in METHODS.items():
+        for f in method.fields:
+            if _from_form(name, f):
+                names.setdefault(f.name)
+    return list(names)
+
+
+def is_secret(name: str) -> bool:
+    return any(f.secret for m in METHODS.values() for f in m.fields if f.name == name)
+
+
+def _from_form(method: str, f: Field) -> bool:
+    """env_only fields come from the environment; `user`'s token from the platform's header."""
+    return not f.env_only and not (method == "user" and f.name == "token")
+
+
+def fields_of(method: str) -> set[str]:
+    """The names the method reads from the form (what connect passes on)."""
+    m = METHODS.get(method)
+    return {f.name for f in m.fields if _from_form(method, f)} if m else set()
+
+
+def box_view(method: str, name: str) -> BoxView:
+    m = METHODS.get(method)
+    f = m.field(name) if m else None
+    if f is None or not _from_form(method, f):
+        return BoxView(visible=False)
+    label = f.label + ("" if f.required else " (optional)")
+    hints = [h for h in (f.help, f"or ${f.env_var}" if f.env_var else "") if h]
+    return BoxView(visible=True, label=label, info=" · ".join(hints) or None)
+
+
+def method_choices(deployed: bool, forwarded: bool = False) -> list[tuple[str, str]]:
+    """(label, name) of the methods this session may use: `user` only deployed, with a forwarded token."""
+    return [(m.label, name) for name, m in METHODS.items() if name != "user" or (deployed and forwarded)]

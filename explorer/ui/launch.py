@@ -1,0 +1,118 @@
+"""`python -m explorer [--demo] [--host H] [--port N]`: serve the UI (the demo with its own sandbox).
+
+Thin on purpose: the layout is `layout.build_ui`, the look `theme.page_options`; this file only picks
+the address, starts the sandbox for --demo, prints the URL and stops everything on Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+DEMO_SP = "demo-sp"
+DEMO_APP = "hello"
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m explorer", description="Databricks Apps API Explorer (desktop-style UI)."
+    )
+    parser.add_argument(
+        "--demo", action="store_true", help="start the offline sandbox workspace and connect to it"
+    )
+    parser.add_argument("--host", help="address to listen on (default 127.0.0.1, or $GRADIO_SERVER_NAME)")
+    parser.add_argument("--port", type=int, help="port to listen on (default 7860, or $GRADIO_SERVER_PORT)")
+    return parser.parse_args(argv)
+
+
+def listen_address(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[str, int]:
+    """Flags first, then the platform's port (deployed), then Gradio's own variables, then defaults."""
+    deployed_port = env.get("DATABRICKS_APP_PORT")
+    host = args.host or env.get("GRADIO_SERVER_NAME") or ("0.0.0.0" if deployed_port else DEFAULT_HOST)
+    port_text = args.port or deployed_port or env.get("GRADIO_SERVER_PORT") or DEFAULT_PORT
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise SystemExit(f"error: port {port_text!r} is not a number") from None
+    if not 0 < port < 65536:
+        raise SystemExit(f"error: port {port} is out of range 1-65535")
+    return host, port
+
+
+def demo_config(info: Mapping[str, Any]) -> Any:
+    """The demo's UI defaults from the sandbox info (§3.5): demo-sp over m2m, app `hello` picked."""
+    from explorer.ui.config import UIConfig
+
+    sp = info["service_principals"][DEMO_SP]
+    app = info["apps"][DEMO_APP]
+    return UIConfig(
+        method="m2m",
+        fields={"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]},
+        app_url=app["url"],
+        app_name=DEMO_APP,
+        autoconnect=True,
+    )
+
+
+def local_config(env: Mapping[str, str]) -> Any:
+    from explorer.ui.config import UIConfig, is_deployed
+
+    deployed = is_deployed(env)
+    allowlist = None
+    if deployed:
+        from explorer.guard import Allowlist
+
+        allowlist = Allowlist.from_env(env)
+    return UIConfig(deployed=deployed, allowlist=allowlist)
+
+
+def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
+    """Build and start the UI without blocking; returns (blocks, URL to open)."""
+    from explorer.ui.layout import build_ui
+    from explorer.ui.theme import page_options
+
+    blocks = build_ui(config)
+    blocks.launch(
+        server_name=host,
+        server_port=port,
+        prevent_thread_lock=True,
+        quiet=True,
+        footer_links=[],
+        **page_options(),
+    )
+    shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+    return blocks, f"http://{shown_host}:{port}/"
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(list(sys.argv[1:] if argv is None else argv))
+    host, port = listen_address(args, os.environ)
+    sandbox = blocks = None
+    try:
+        if args.demo:
+            from explorer.sandbox.server import Sandbox
+
+            sandbox = Sandbox(config=None, port=0).start()
+            config = demo_config(sandbox.info)
+        else:
+            config = local_config(os.environ)
+        blocks, url = serve(config, host, port)
+        print(f"Apps API Explorer: open {url}  (Ctrl-C to stop)", flush=True)
+        threading.Event().wait()
+    except KeyboardInterrupt:
+        pass
+    except OSError as e:  # typically the port is taken
+        print(f"error: cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    finally:
+        if blocks is not None:
+            blocks.close()
+        if sandbox is not None:
+            sandbox.stop()
+    return 0

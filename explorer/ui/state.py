@@ -1,0 +1,38 @@
+"""Per-browser-session state (held in one gr.State, never in module globals)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange
+
+if TYPE_CHECKING:
+    from explorer.session import ExplorerSession
+
+
+@dataclass
+class UISession:
+    """One browser session: its engine session plus what the panes were built from."""
+
+    explorer: ExplorerSession
+    apps: list[AppSummary] = field(default_factory=list)
+    listing: EndpointListing | None = None
+    shown: list[Endpoint] = field(default_factory=list)  # endpoints as filtered, in table order
+    last: Exchange | None = None
+    # Deployed: the signed-in user's token as the platform forwarded it on this session's last
+    # event. Kept only here, so it lives and dies with the browser session (SPEC §5).
+    forwarded_token: str | None = field(default=None, repr=False)
+
+    def app_named(self, name: str | None) -> AppSummary | None:
+        return next((a for a in self.apps if a.name == name), None)
+
+    def app_for_url(self, url: str) -> AppSummary | None:
+        url = (url or "").rstrip("/")
+        return next((a for a in self.apps if a.url and a.url.rstrip("/") == url), None)
+
+    def close(self) -> None:
+        """Release what the engine session holds (listeners, connections) when Gradio drops the state."""
+        close = getattr(self.explorer, "close", None)
+        if callable(close):
+            close()

@@ -1,0 +1,72 @@
+"""Look and feel: theme, stylesheet and page script, passed to launch() / mount_gradio_app().
+
+Gradio 6 takes theme and css at launch (not in Blocks()), so whoever serves the Blocks —
+`launch.py` locally, `explorer/server.py` deployed — splats `page_options()` into that call.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+CSS_PATH = Path(__file__).with_name("style.css")
+
+# Keeps every expiry countdown on the page ticking without a server round trip per second.
+# `data-left` is the seconds left when the server rendered it; the browser's clock only measures
+# the time since, so a skewed client clock does not matter.
+COUNTDOWN_JS = """
+const seen = new WeakMap();
+const fmt = (s) => {
+  const a = Math.abs(s);
+  const t = a >= 3600
+    ? Math.floor(a / 3600) + " h " + String(Math.floor((a % 3600) / 60)).padStart(2, "0") + " min"
+    : Math.floor(a / 60) + ":" + String(a % 60).padStart(2, "0");
+  return s >= 0 ? t + " left" : "expired " + t + " ago";
+};
+setInterval(() => {
+  element.querySelectorAll("[data-left]").forEach((el) => {
+    if (!seen.has(el)) seen.set(el, Date.now());
+    const s = Number(el.dataset.left) - Math.floor((Date.now() - seen.get(el)) / 1000);
+    el.textContent = fmt(s);
+    el.classList.toggle("expired", s < 0);
+    el.classList.toggle("soon", s >= 0 && s < 300);
+  });
+}, 1000);
+"""
+
+_SYSTEM_FONT = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
+_MONO_FONT = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
+
+
+def explorer_theme() -> gr.themes.Base:
+    """A compact, neutral tool theme; local fonts only, so the offline demo loads nothing remote."""
+    return gr.themes.Default(
+        primary_hue=gr.themes.colors.orange,
+        secondary_hue=gr.themes.colors.slate,
+        neutral_hue=gr.themes.colors.slate,
+        text_size=gr.themes.sizes.text_sm,
+        spacing_size=gr.themes.sizes.spacing_sm,
+        radius_size=gr.themes.sizes.radius_sm,
+        font=_SYSTEM_FONT,
+        font_mono=_MONO_FONT,
+    ).set(
+        body_background_fill="*neutral_50",
+        body_background_fill_dark="*neutral_950",
+        block_background_fill_dark="*neutral_900",
+        block_border_width="1px",
+        block_shadow="none",
+        block_title_text_weight="600",
+        button_primary_background_fill="#e8471c",
+        button_primary_background_fill_hover="#cf3b13",
+        button_primary_background_fill_dark="#e8471c",
+        button_primary_background_fill_hover_dark="#ff5a2c",
+        button_primary_text_color="white",
+        button_large_padding="6px 14px",
+    )
+
+
+def page_options() -> dict[str, Any]:
+    """Keyword arguments for `Blocks.launch()` and `gr.mount_gradio_app()`."""
+    return {"theme": explorer_theme(), "css_paths": [CSS_PATH]}
