@@ -12,6 +12,9 @@ label-exact: "evil-databricksapps.com" and "databricksapps.com.evil.io" never ma
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -21,6 +24,7 @@ APPS_DOMAIN = "databricksapps.com"
 DEFAULT_PATTERNS = (APPS_DOMAIN, f"*.{APPS_DOMAIN}")
 ENV_VAR = "EXPLORER_ALLOWED_HOSTS"
 _DEFAULT_PORTS = {"http": 80, "https": 443}
+_HOST_CHARS = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # names (after IDNA) and IP literals
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,12 @@ class Allowlist:
         patterns.extend(e.strip() for e in (extra or "").split(",") if e.strip())
         return cls(patterns)
 
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Allowlist:
+        """`for_deployment` from `DATABRICKS_HOST` and `EXPLORER_ALLOWED_HOSTS` (default: os.environ)."""
+        env = os.environ if env is None else env
+        return cls.for_deployment(env.get("DATABRICKS_HOST"), env.get(ENV_VAR))
+
     def allows(self, url: str) -> bool:
         """True when `url` is http(s) and its host (and port, for entries with one) is listed."""
         target = _target(url)
@@ -77,7 +87,9 @@ def _target(url: str) -> tuple[str, int | None] | None:
     except (ValueError, UnicodeError):
         return None
     scheme = parts.scheme.lower()
-    if scheme not in _DEFAULT_PORTS or not host:
+    # User info and odd host characters are how "allowed.com@evil.com"-style tricks start;
+    # parsers disagree on them, so refuse rather than guess which host a client would contact.
+    if scheme not in _DEFAULT_PORTS or "@" in parts.netloc or not _HOST_CHARS.fullmatch(host):
         return None
     return host, port if port is not None else _DEFAULT_PORTS[scheme]
 

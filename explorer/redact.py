@@ -67,8 +67,10 @@ MASK_SHORT = "•••"
 # garble every message while protecting nothing real.
 SCRUB_MIN_LENGTH = 6
 
-JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*")
+# Also matches a JWT cut short by display truncation (header and part of the claims).
+JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
 PAT_PATTERN = re.compile(r"dapi[0-9a-f]{32}(?:-\d+)?")
+_MASKED = re.compile(r"[^…•\s]{0,4}…[^…•\s]{0,3}|•••")
 _AUTH_SCHEME = re.compile(r"^(Bearer|Basic|Token|Negotiate|Digest)(\s+)(.*)$", re.IGNORECASE | re.DOTALL)
 
 
@@ -80,6 +82,8 @@ def mask(secret: str | None) -> str:
     if not secret:
         return ""
     secret = str(secret)
+    if _MASKED.fullmatch(secret):  # already masked: masking twice would lose the hint
+        return secret
     if len(secret) < MASK_MIN_LENGTH:
         return MASK_SHORT
     return f"{secret[:4]}…{secret[-3:]}"

@@ -1,0 +1,342 @@
+"""The session's exchanges: a table for the UI and exports (CSV, JSON, HAR 1.2), secrets redacted.
+
+Exchanges reach the history with credential headers already masked by the sender; every
+export still scrubs again (headers, URL query parameters such as `code` or `access_token`,
+bodies, error text) because a response can echo a token and a user can type one anywhere.
+"""
+
+from __future__ import annotations
+
+import base64
+import csv
+import io
+import json
+import threading
+from collections import OrderedDict
+from datetime import datetime, timezone
+from typing import Any, Literal
+from urllib.parse import parse_qsl, urlsplit
+
+import pandas as pd
+
+from explorer import __version__
+from explorer.model import Exchange, Response, TokenInfo
+from explorer.parse import url_with_params
+from explorer.redact import Redactor
+from explorer.tokens import describe_expiry
+
+COLUMNS = ["id", "time", "method", "url", "status", "elapsed_ms", "size", "auth", "identity"]
+ExportFormat = Literal["csv", "json", "har"]
+EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "har")
+CREATOR = {"name": "Databricks Apps API Explorer", "version": __version__}
+
+
+class History:
+    """Thread-safe, bounded list of the session's exchanges, oldest first."""
+
+    def __init__(self, redactor: Redactor | None = None, max_entries: int = 1000) -> None:
+        self.redactor = redactor or Redactor()
+        self.max_entries = max_entries
+        self._lock = threading.Lock()
+        self._items: OrderedDict[str, Exchange] = OrderedDict()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+    def __repr__(self) -> str:
+        return f"History({len(self)} exchanges)"
+
+    def add(self, exchange: Exchange) -> None:
+        """Record `exchange` (replacing one with the same id); the oldest go past `max_entries`."""
+        with self._lock:
+            self._items.pop(exchange.id, None)
+            self._items[exchange.id] = exchange
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+    def get(self, exchange_id: str) -> Exchange | None:
+        with self._lock:
+            return self._items.get(exchange_id)
+
+    def exchanges(self) -> list[Exchange]:
+        """A snapshot, oldest first."""
+        with self._lock:
+            return list(self._items.values())
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def rows(self) -> pd.DataFrame:
+        """One row per exchange: id, time, method, url, status, elapsed_ms, size, auth, identity."""
+        records = [_row(ex, self.redactor) for ex in self.exchanges()]
+        frame = pd.DataFrame(records, columns=COLUMNS)
+        frame["status"] = frame["status"].astype("Int64")  # no response → <NA>, not a float
+        frame["size"] = frame["size"].astype("Int64")
+        return frame
+
+    def export(self, fmt: str) -> tuple[str, str]:
+        """(file name, text) of the history as "csv", "json" or "har"; secrets redacted."""
+        if fmt not in EXPORT_FORMATS:
+            raise ValueError(f"Unknown export format {fmt!r}: use csv, json or har")
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        exchanges = self.exchanges()
+        if fmt == "csv":
+            text = _csv(exchanges, self.redactor)
+        elif fmt == "json":
+            text = _dumps([exchange_to_dict(ex, self.redactor) for ex in exchanges])
+        else:
+            text = _dumps(to_har(exchanges, self.redactor))
+        return f"explorer-history-{stamp}.{fmt}", text
+
+
+def _row(ex: Exchange, redactor: Redactor) -> dict[str, Any]:
+    response = ex.response
+    return {
+        "id": ex.id,
+        "time": datetime.fromtimestamp(ex.started_at).strftime("%Y-%m-%d %H:%M:%S"),
+        "method": ex.request.method,
+        "url": redactor.scrub_url(full_url(ex)),
+        "status": response.status if response else None,
+        "elapsed_ms": round(response.elapsed_ms, 1) if response else None,
+        "size": response.size if response else None,
+        "auth": ex.auth.method if ex.auth else "",
+        "identity": redactor.scrub(_identity(ex)),
+    }
+
+
+def _identity(ex: Exchange) -> str:
+    if ex.auth and ex.auth.identity:
+        return ex.auth.identity
+    return (ex.token.subject if ex.token else None) or ""
+
+
+def full_url(ex: Exchange) -> str:
+    """The URL as sent: the request URL with its params appended."""
+    return url_with_params(ex.request.url, ex.request.params)
+
+
+def _csv(exchanges: list[Exchange], redactor: Redactor) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    for ex in exchanges:
+        row = _row(ex, redactor)
+        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+    return buffer.getvalue()
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, indent=2, ensure_ascii=False, default=str)
+
+
+# --- one exchange as JSON (`call --json`, JSON export) ---------------------------------------
+
+
+def exchange_to_dict(ex: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
+    """The SPEC §2.2 shape: request, response, token, auth, findings, ok (plus id, error)."""
+    redactor = redactor or Redactor()
+    request = ex.request
+    request_type = next((v for k, v in request.headers if k.lower() == "content-type"), "")
+    return {
+        "id": ex.id,
+        "started_at": _iso(ex.started_at),
+        "request": {
+            "method": request.method,
+            "url": redactor.scrub_url(full_url(ex)),
+            "headers": _header_dict(redactor.scrub_headers(request.headers)),
+            "body": redactor.scrub_body(request.body, request_type),
+        },
+        "response": _response_dict(ex.response, redactor) if ex.response else None,
+        "token": token_to_dict(ex.token, redactor) if ex.token else None,
+        "auth": _auth_dict(ex, redactor),
+        "findings": [{k: redactor.scrub(v) for k, v in f.as_dict().items()} for f in ex.findings],
+        "error": redactor.scrub(ex.error) if ex.error else None,
+        "ok": ex.ok,
+    }
+
+
+def _response_dict(response: Response, redactor: Redactor) -> dict[str, Any]:
+    if response.kind == "json" and not response.truncated:
+        body: Any = redactor.scrub_json(response.json)
+    else:
+        body = redactor.scrub_body(response.text, response.content_type)
+    return {
+        "status": response.status,
+        "reason": response.reason,
+        "headers": _header_dict(redactor.scrub_headers(response.headers)),
+        "body": body,
+        "elapsed_ms": round(response.elapsed_ms, 1),
+        "ttfb_ms": round(response.ttfb_ms, 1),
+        "size": response.size,
+        "truncated": response.truncated,
+        "content_type": response.content_type,
+        "location": redactor.scrub_url(response.location) if response.location else None,
+    }
+
+
+def token_to_dict(token: TokenInfo, redactor: Redactor | None = None) -> dict[str, Any]:
+    """A token's decoded details for JSON output (masked token, never the value)."""
+    redactor = redactor or Redactor()
+    return {
+        "masked": token.masked,
+        "kind": token.kind,
+        "issuer": token.issuer,
+        "audience": token.audience,
+        "subject": token.subject,
+        "client_id": token.client_id,
+        "token_type": token.token_type,
+        "issued_at": _iso(token.issued_at),
+        "expires_at": _iso(token.expires_at),
+        "expiry": describe_expiry(token),
+        "scopes": token.scopes,
+        "required_scopes": token.required_scopes,
+        "missing_scopes": token.missing_scopes,
+        "claims": redactor.scrub_json(token.claims),
+    }
+
+
+def _auth_dict(ex: Exchange, redactor: Redactor) -> dict[str, Any] | None:
+    if ex.auth is None:
+        return None
+    auth = ex.auth
+    return {
+        "method": auth.method,
+        "source": redactor.scrub(auth.source),
+        "host": auth.host,
+        "identity": redactor.scrub(auth.identity) if auth.identity else None,
+        "details": redactor.scrub_json(dict(auth.details)),
+    }
+
+
+def _header_dict(headers: list[tuple[str, str]]) -> dict[str, str]:
+    """Headers as an object; repeated names are joined with ", " as HTTP allows."""
+    merged: dict[str, str] = {}
+    for name, value in headers:
+        merged[name] = f"{merged[name]}, {value}" if name in merged else value
+    return merged
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    try:
+        moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
+    except (OverflowError, OSError, ValueError):  # an absurd claim in a foreign token
+        return None
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+# --- HAR 1.2 ---------------------------------------------------------------------------------
+
+
+def to_har(exchanges: list[Exchange], redactor: Redactor | None = None) -> dict[str, Any]:
+    """A HAR 1.2 log (http://www.softwareishard.com/blog/har-12-spec/) of `exchanges`."""
+    redactor = redactor or Redactor()
+    return {
+        "log": {
+            "version": "1.2",
+            "creator": CREATOR,
+            "entries": [_har_entry(ex, redactor) for ex in exchanges],
+        }
+    }
+
+
+def _har_entry(ex: Exchange, redactor: Redactor) -> dict[str, Any]:
+    response = ex.response
+    wait = max(0.0, response.ttfb_ms) if response else 0.0
+    receive = max(0.0, response.elapsed_ms - wait) if response else 0.0
+    entry: dict[str, Any] = {
+        "startedDateTime": _iso(ex.started_at),
+        "time": round(wait + receive, 3),
+        "request": _har_request(ex, redactor),
+        "response": _har_response(response, redactor),
+        "cache": {},
+        "timings": {"send": 0, "wait": round(wait, 3), "receive": round(receive, 3)},
+    }
+    notes = [f"{f.code}: {f.message}" for f in ex.findings]
+    if ex.error:
+        notes.insert(0, ex.error)
+    if notes:
+        entry["comment"] = redactor.scrub(" | ".join(notes))
+    return entry
+
+
+def _har_request(ex: Exchange, redactor: Redactor) -> dict[str, Any]:
+    request = ex.request
+    url = redactor.scrub_url(full_url(ex))
+    body = redactor.scrub_body(request.body, _content_type(request.headers)) if request.body else None
+    har: dict[str, Any] = {
+        "method": request.method,
+        "url": url,
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": _har_headers(redactor.scrub_headers(request.headers)),
+        "queryString": [
+            {"name": k, "value": v} for k, v in parse_qsl(urlsplit(url).query, keep_blank_values=True)
+        ],
+        "headersSize": -1,
+        "bodySize": len(body.encode("utf-8")) if body else 0,
+    }
+    if body:
+        har["postData"] = {
+            "mimeType": _content_type(request.headers) or "application/octet-stream",
+            "text": body,
+        }
+    return har
+
+
+def _har_response(response: Response | None, redactor: Redactor) -> dict[str, Any]:
+    if response is None:  # no response arrived; HAR still needs the object (browsers use status 0)
+        return {
+            "status": 0,
+            "statusText": "",
+            "httpVersion": "",
+            "cookies": [],
+            "headers": [],
+            "content": {"size": 0, "mimeType": "x-unknown"},
+            "redirectURL": "",
+            "headersSize": -1,
+            "bodySize": -1,
+        }
+    return {
+        "status": response.status,
+        "statusText": response.reason,
+        "httpVersion": "HTTP/1.1",
+        "cookies": [],
+        "headers": _har_headers(redactor.scrub_headers(response.headers)),
+        "content": _har_content(response, redactor),
+        "redirectURL": redactor.scrub_url(response.location) if response.location else "",
+        "headersSize": -1,
+        "bodySize": response.size,
+    }
+
+
+def _har_content(response: Response, redactor: Redactor) -> dict[str, Any]:
+    content: dict[str, Any] = {"size": response.size, "mimeType": response.content_type or "x-unknown"}
+    if response.kind == "binary":
+        content.update(
+            text=base64.b64encode(_scrub_bytes(response.body, redactor)).decode("ascii"), encoding="base64"
+        )
+    elif response.kind != "empty":
+        raw = response.body.decode("utf-8", errors="replace") if response.body else response.text
+        content["text"] = redactor.scrub_body(raw, response.content_type)
+    if response.truncated:
+        content["comment"] = f"body truncated to {len(response.body)} of {response.size} bytes"
+    return content
+
+
+def _scrub_bytes(body: bytes, redactor: Redactor) -> bytes:
+    """Binary bodies can still carry a token in ASCII; scrub through a lossless decoding."""
+    raw = body.decode("latin-1")
+    cleaned = redactor.scrub(raw)
+    return body if cleaned == raw else cleaned.encode("utf-8")
+
+
+def _har_headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
+    return [{"name": k, "value": v} for k, v in headers]
+
+
+def _content_type(headers: list[tuple[str, str]]) -> str:
+    return next((v for k, v in headers if k.lower() == "content-type"), "")
