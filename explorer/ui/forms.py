@@ -6,8 +6,10 @@ lines, paths under the picked app, and a JSON body validated (and labelled) befo
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 
 from explorer.model import Endpoint, RequestSpec
 from explorer.parse import InputError, normalize_url, parse_header_lines, parse_json_body, parse_query
@@ -82,10 +84,16 @@ def params_skeleton(endpoint: Endpoint) -> str:
     for p in endpoint.parameters:
         if p.get("in") != "query":
             continue
-        default = (p.get("schema") or {}).get("default")
-        line = f"{p.get('name')}={'' if default is None else default}"
+        line = f"{p.get('name')}={_query_text((p.get('schema') or {}).get('default'))}"
         lines.append(line if p.get("required") else f"# {line}")
     return "\n".join(lines)
+
+
+def _query_text(value: Any) -> str:
+    """A schema default as it is written in a query string (JSON spelling: true, not True)."""
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def endpoint_form(endpoint: Endpoint, app_url: str) -> RequestForm:

@@ -1,0 +1,168 @@
+"""What the panes show for an exchange: badge colours, notices, tables, token and diagnosis views."""
+
+from __future__ import annotations
+
+import json
+
+from explorer.model import (
+    AppSummary,
+    AuthInfo,
+    Endpoint,
+    EndpointListing,
+    Exchange,
+    Finding,
+    RequestSpec,
+    Response,
+    TokenInfo,
+)
+from explorer.ui import present
+
+NOW = 1_700_000_000.0
+
+
+def response(status: int = 200, body: object = None, **kw: object) -> Response:
+    raw = json.dumps(body).encode() if body is not None else b""
+    fields = {
+        "status": status,
+        "reason": "OK",
+        "headers": [("content-type", "application/json")],
+        "body": raw,
+        "size": len(raw),
+        "elapsed_ms": 12.3,
+        "ttfb_ms": 9.1,
+        "content_type": "application/json",
+        "kind": "json" if body is not None else "empty",
+        "json": body,
+        "text": json.dumps(body, indent=2) if body is not None else "",
+    }
+    return Response(**{**fields, **kw})  # type: ignore[arg-type]
+
+
+def token(**kw: object) -> TokenInfo:
+    fields = {
+        "masked": "eyJh…x9Q",
+        "kind": "oauth",
+        "issuer": "http://ws/oidc",
+        "subject": "sp-123",
+        "expires_at": NOW + 3000,
+        "scopes": ["all-apis", "sql"],
+        "required_scopes": ["sql", "files.files"],
+        "missing_scopes": ["files.files"],
+    }
+    return TokenInfo(**{**fields, **kw})  # type: ignore[arg-type]
+
+
+def exchange(resp: Response | None, findings: list[Finding] | None = None, **kw: object) -> Exchange:
+    return Exchange(
+        id="x1",
+        started_at=NOW,
+        request=RequestSpec(url="http://app/api/hello"),
+        response=resp,
+        auth=AuthInfo(method="m2m", source="service principal", identity="sp-123"),
+        token=token(),
+        findings=findings or [],
+        **kw,  # type: ignore[arg-type]
+    )
+
+
+def test_the_status_badge_is_coloured_by_class() -> None:
+    assert [present.status_class(s) for s in (200, 302, 403, 502, None)] == [
+        "s-2xx",
+        "s-3xx",
+        "s-4xx",
+        "s-5xx",
+        "s-err",
+    ]
+    html = present.status_html(exchange(response(201)))
+    assert 's-2xx">201<' in html and "12 ms" in html and "TTFB 9 ms" in html
+
+
+def test_a_truncated_body_carries_a_notice_with_both_sizes() -> None:
+    resp = response(body=[1, 2, 3], truncated=True, size=50 * 1024 * 1024)
+    assert "Large response" in present.status_html(exchange(resp)) and "50.0 MB" in present.status_html(
+        exchange(resp)
+    )
+
+
+def test_no_response_shows_the_error() -> None:
+    html = present.status_html(exchange(None, error="connection refused"))
+    assert "No response" in html and "connection refused" in html
+
+
+def test_server_text_is_escaped_everywhere() -> None:
+    evil = "<script>alert(1)</script>"
+    finding = Finding("SERVER_ERROR", "error", evil, evil)
+    views = [
+        present.status_html(exchange(response(500, reason=evil))),
+        present.findings_html([finding]),
+        present.token_html(token(subject=evil), NOW),
+        present.listing_html(EndpointListing([], source_url=evil)),
+    ]
+    for html in views:
+        assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def test_a_list_of_records_or_a_columns_rows_object_is_a_table() -> None:
+    assert present.body_table(response(body=[{"a": 1, "b": {"c": 2}}])).to_dict("records") == [
+        {"a": 1, "b": '{"c": 2}'}
+    ]
+    table = present.body_table(response(body={"columns": ["x", "y"], "rows": [[1, 2], [3, 4]]}))
+    assert list(table.columns) == ["x", "y"] and len(table) == 2
+    assert present.body_table(response(body={"items": [{"id": 1}], "count": 1})) is not None
+    assert present.body_table(response(body={"message": "hi"})) is None
+    assert present.body_table(response(body=[1, 2])) is None
+
+
+def test_findings_are_most_important_first() -> None:
+    findings = [Finding("PATH_NOT_API", "warning", "m", "f"), Finding("NO_CAN_USE", "error", "m", "f")]
+    html = present.findings_html(findings)
+    assert html.index("NO_CAN_USE") < html.index("PATH_NOT_API")
+    assert "No problems found" in present.findings_html([], ok=True)
+
+
+def test_the_token_view_highlights_missing_scopes_and_counts_down() -> None:
+    html = present.token_html(token(), NOW)
+    assert 'chip bad">files.files<' in html and 'chip ok">sql<' in html
+    assert 'data-left="3000"' in html and "50:00 left" in html
+    assert "eyJh…x9Q" in html
+
+
+def test_countdown_text() -> None:
+    assert present.countdown_text(59) == "0:59 left"
+    assert present.countdown_text(3725) == "1 h 02 min left"
+    assert present.countdown_text(-61) == "expired 1:01 ago"
+
+
+def test_a_failed_exchange_opens_the_diagnosis() -> None:
+    failed = exchange(response(403, reason="Forbidden"), [Finding("NO_CAN_USE", "error", "no", "grant")])
+    view = present.exchange_view(failed, NOW)
+    assert view.tab == "diagnosis" and view.finding_count == 1
+    assert view.summary["findings"][0]["code"] == "NO_CAN_USE"
+    assert present.exchange_view(exchange(response(200, body={"a": 1})), NOW).tab == "body"
+
+
+def test_the_summary_is_json_and_holds_only_the_masked_token() -> None:
+    summary = present.exchange_summary(exchange(response(200, body={"a": 1})))
+    assert json.loads(json.dumps(summary))["response"]["body"] == {"a": 1}
+    assert summary["token"]["masked"] == "eyJh…x9Q" and summary["token"]["missing_scopes"] == ["files.files"]
+
+
+def test_endpoints_filter_by_every_word() -> None:
+    endpoints = [
+        Endpoint("GET", "/api/items", "List items"),
+        Endpoint("POST", "/api/items", "Create an item"),
+    ]
+    assert [e.method for e in present.filter_endpoints(endpoints, "item post")] == ["POST"]
+    assert len(present.filter_endpoints(endpoints, "")) == 2
+    assert list(present.endpoints_frame(endpoints).columns) == ["Method", "Path", "Summary"]
+
+
+def test_app_views() -> None:
+    app = AppSummary("scoped", "http://a", "RUNNING", "ACTIVE", "sp", "spn", user_api_scopes=["sql"])
+    assert present.app_label(app) == "scoped · RUNNING"
+    assert "sql" in present.app_html(app)
+
+
+def test_sizes_and_durations() -> None:
+    assert [present.human_size(n) for n in (0, 2048, 5 * 1024 * 1024)] == ["0 B", "2.0 KB", "5.0 MB"]
+    assert [present.human_ms(v) for v in (3.4, 12_500)] == ["3 ms", "12.5 s"]
