@@ -1,7 +1,5 @@
 """One user's explorer session: the engine facade the UI and the CLI share.
 
-CONTRACT (the UI and CLI are written against it; the engine fills it in):
-
     s = ExplorerSession(allowlist=None)            # allowlist: guard.Allowlist | None (None = off)
     s.connect(method, fields) -> Connection         # method in auth.METHODS; fields: {field_name: value}
     s.connection                                     # the current Connection or None
@@ -12,11 +10,293 @@ CONTRACT (the UI and CLI are written against it; the engine fills it in):
     s.history -> history.History                     # .rows() DataFrame, .export(fmt) -> (filename, text)
     s.reveal_token() -> str | None                   # the current token, for the explicit "reveal" control only
 
-Connection: dataclass with `auth: AuthInfo`, `token: TokenInfo | None`, `findings: list[Finding]`,
-`ok: bool`.
-
 Browser sign-in (PKCE, never blocks without a bound):
     url = s.begin_browser(fields)                   # starts the local callback listener; returns the authorize URL
     s.wait_browser(timeout=...) -> Connection        # waits for the listener's callback (bounded)
     s.complete_browser(redirected_url) -> Connection # paste-back mode: the URL the browser was sent to
+
+Thread-safe: deployed, Gradio runs one session per browser tab and many events at once; state
+changes happen under a lock, sends run in parallel on the current credentials. Every secret
+the session learns is added to its redactor, which also scrubs the log records of the process.
 """
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from explorer import oauth
+from explorer.auth import (
+    DEFAULT_TIMEOUT,
+    METHODS,
+    AuthFailed,
+    Credentials,
+    browser_credentials,
+    start_browser_login,
+)
+from explorer.diagnose import auth_failed, diagnose, token_findings
+from explorer.discovery_fetch import fetch_endpoints
+from explorer.guard import Allowlist
+from explorer.history import History
+from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
+from explorer.redact import Redactor, install_log_filter, uninstall_log_filter
+from explorer.send import SessionPool, send
+from explorer.snippets import render_snippet
+from explorer.tokens import decode_token
+from explorer.workspace import Workspace, WorkspaceError, WorkspaceFacts
+
+FACTS_CACHE_SECONDS = 30.0
+
+
+@dataclass
+class Connection:
+    """The outcome of connecting: where the credentials came from and what the token says."""
+
+    auth: AuthInfo
+    token: TokenInfo | None
+    findings: list[Finding] = field(default_factory=list)
+    ok: bool = True
+
+
+class ExplorerSession:
+    """One user's credentials, workspace view, connections and history."""
+
+    def __init__(self, allowlist: Allowlist | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.allowlist = allowlist
+        self.timeout = timeout
+        self.redactor = Redactor()
+        self.history = History(redactor=self.redactor)
+        self._log_filter = install_log_filter(self.redactor)
+        self._pool = SessionPool()
+        self._lock = threading.RLock()
+        self._credentials: Credentials | None = None
+        self._workspace: Workspace | None = None
+        self._connection: Connection | None = None
+        self._facts: dict[str, tuple[float, WorkspaceFacts]] = {}
+        self._browser: oauth.BrowserLogin | None = None
+
+    def __repr__(self) -> str:
+        method = self._connection.auth.method if self._connection else None
+        return f"ExplorerSession(method={method!r}, exchanges={len(self.history.rows())})"
+
+    # --- connecting -------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> Connection | None:
+        return self._connection
+
+    @property
+    def credentials(self) -> Credentials | None:
+        return self._credentials
+
+    def connect(self, method: str, fields: Mapping[str, Any] | None = None) -> Connection:
+        """Resolve `method` with `fields`; on failure the previous credentials are dropped."""
+        auth_method = METHODS.get(method)
+        if auth_method is None or method == "browser":
+            hint = "use begin_browser()" if method == "browser" else f"choose one of {', '.join(METHODS)}"
+            return self._failed(
+                method, [auth_failed(f"Cannot connect with {method!r}", hint.capitalize() + ".")]
+            )
+        self._remember_secrets(auth_method.name, fields or {})
+        try:
+            credentials = auth_method.resolve(fields or {}, timeout=self.timeout)
+        except AuthFailed as error:
+            return self._failed(method, error.findings)
+        return self._adopt(credentials)
+
+    def disconnect(self) -> None:
+        with self._lock:
+            self._credentials, self._workspace, self._connection = None, None, None
+            self._facts.clear()
+
+    def begin_browser(self, fields: Mapping[str, Any] | None = None, *, listen: bool = True) -> str:
+        """Start a PKCE sign-in; returns the authorize URL. Raises AuthFailed when it cannot start.
+
+        A local listener waits for the redirect (`wait_browser`); with `listen=False`, or when it
+        cannot listen (port in use), the sign-in continues in paste-back mode (`complete_browser`).
+        """
+        values = dict(fields or {})
+        self._remember_secrets("browser", values)
+        with self._lock:
+            self._close_browser()
+            try:
+                login = start_browser_login(values, self.timeout, listen=listen)
+            except oauth.SignInError:  # cannot listen here: the user pastes the redirected URL instead
+                login = start_browser_login(values, self.timeout, listen=False)
+            self._browser = login
+            return login.begin()
+
+    @property
+    def browser_listening(self) -> bool:
+        """True while a sign-in waits on the local listener (False: paste-back mode)."""
+        login = self._browser
+        return login is not None and login.listening
+
+    def wait_browser(self, timeout: float = 120.0) -> Connection:
+        """Wait (at most `timeout` s) for the listener to receive the sign-in redirect."""
+        return self._finish_browser(lambda login: login.wait(timeout))
+
+    def complete_browser(self, redirected_url: str) -> Connection:
+        """Finish a sign-in with the URL the browser was redirected to (paste-back mode)."""
+        return self._finish_browser(lambda login: login.complete(redirected_url))
+
+    def _finish_browser(self, finish: Any) -> Connection:
+        login = self._browser
+        if login is None:
+            return self._failed(
+                "browser", [auth_failed("No browser sign-in in progress", "Start one first (Sign in).")]
+            )
+        try:
+            session = finish(login)
+            credentials = browser_credentials(login, session, self.timeout)
+        except oauth.SignInError as error:
+            return self._failed(
+                "browser", [auth_failed(self.redactor.scrub(str(error)), "Start the sign-in again.")]
+            )
+        except AuthFailed as error:
+            return self._failed("browser", error.findings)
+        finally:
+            with self._lock:
+                if self._browser is login:
+                    self._close_browser()
+        return self._adopt(credentials)
+
+    def _close_browser(self) -> None:
+        if self._browser is not None:
+            self._browser.close()
+            self._browser = None
+
+    def _adopt(self, credentials: Credentials) -> Connection:
+        for secret in credentials.secrets():
+            self.redactor.add(secret)
+        token = decode_token(credentials.token)
+        connection = Connection(credentials.info, token, token_findings(token, credentials.info), True)
+        with self._lock:
+            self._credentials = credentials
+            self._workspace = Workspace(credentials, self.timeout)
+            self._connection = connection
+            self._facts.clear()
+        return connection
+
+    def _failed(self, method: str, findings: list[Finding]) -> Connection:
+        connection = Connection(AuthInfo(method, "not connected"), None, findings, False)
+        with self._lock:
+            self._credentials, self._workspace, self._connection = None, None, connection
+            self._facts.clear()
+        return connection
+
+    def _remember_secrets(self, method: str, fields: Mapping[str, Any]) -> None:
+        auth_method = METHODS[method]
+        for spec in auth_method.fields:
+            if spec.secret and fields.get(spec.name):
+                self.redactor.add(str(fields[spec.name]))
+
+    # --- the workspace ----------------------------------------------------------------------
+
+    def list_apps(self) -> tuple[list[AppSummary], list[Finding]]:
+        workspace = self._workspace
+        if workspace is None:
+            return [], [_not_connected()]
+        try:
+            return workspace.list_apps(refresh=True), []
+        except WorkspaceError as error:
+            return [], error.findings
+
+    def list_endpoints(self, app_url: str) -> EndpointListing:
+        return fetch_endpoints(
+            app_url,
+            self._credentials,
+            session_pool=self._pool,
+            allowlist=self.allowlist,
+            redactor=self.redactor,
+            timeout=max(self.timeout, 15.0),
+        )
+
+    def facts_for(self, url: str, refresh: bool = False) -> WorkspaceFacts | None:
+        """Cached workspace facts about the app serving `url` (None when not connected)."""
+        workspace = self._workspace
+        if workspace is None:
+            return None
+        origin = _origin(url)
+        cached = self._facts.get(origin)
+        if cached and not refresh and time.monotonic() - cached[0] < FACTS_CACHE_SECONDS:
+            return cached[1]
+        facts = workspace.facts_for(url, refresh=refresh)
+        self._facts[origin] = (time.monotonic(), facts)
+        return facts
+
+    # --- sending ----------------------------------------------------------------------------
+
+    def send(self, spec: RequestSpec) -> Exchange:
+        """Send `spec` with the current credentials; diagnose; add to the history."""
+        credentials = self._credentials
+        facts = self.facts_for(spec.url) if credentials else None
+        exchange = send(
+            spec, credentials, session_pool=self._pool, allowlist=self.allowlist, redactor=self.redactor
+        )
+        exchange.token = self._token_info(credentials, facts) if exchange.request.headers else None
+        if not exchange.ok and credentials is not None:
+            facts = self.facts_for(spec.url, refresh=True)
+            exchange.token = self._token_info(credentials, facts) if exchange.token else None
+        exchange.findings = diagnose(exchange, facts)
+        self.history.add(exchange)
+        return exchange
+
+    def _token_info(self, credentials: Credentials | None, facts: WorkspaceFacts | None) -> TokenInfo | None:
+        if credentials is None:
+            return None
+        try:
+            token = credentials.token
+        except Exception:  # the failure is already a finding of the exchange
+            return None
+        self.redactor.add(token)
+        app = facts.app if facts else None
+        required = (app.effective_user_api_scopes or app.user_api_scopes) if app else []
+        return decode_token(token, required)
+
+    def snippet(self, spec: RequestSpec, lang: str) -> str:
+        """The request as runnable code; credentials come from env vars, never inline."""
+        connection = self._connection
+        info = connection.auth if connection and connection.ok else None
+        method = info.method if info else "token"
+        scopes = (info.details.get("scopes", "") if info else "").split()
+        scopes = [s for s in scopes if s != "offline_access"]
+        return render_snippet(
+            spec,
+            method,
+            lang,
+            host=info.host if info else None,
+            profile=info.details.get("profile") if info else None,
+            scopes=scopes if scopes != ["all-apis"] else [],
+            redactor=self.redactor,
+        )
+
+    def reveal_token(self) -> str | None:
+        """The current token in full, for the UI's explicit reveal control only."""
+        credentials = self._credentials
+        return credentials.token if credentials else None
+
+    def close(self) -> None:
+        """Release connections, the sign-in listener and the log filter."""
+        with self._lock:
+            self._close_browser()
+        self._pool.close()
+        uninstall_log_filter(self._log_filter)
+
+
+def _not_connected() -> Finding:
+    return Finding(
+        "NOT_CONNECTED",
+        "info",
+        "Not connected to a workspace",
+        "Pick an auth method and connect first; you can still type an app URL and send.",
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()

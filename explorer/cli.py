@@ -1,0 +1,513 @@
+"""The command line: `call`, `token`, `apps`, `endpoints`, `snippet` (SPEC §2.2).
+
+A thin presenter over `ExplorerSession`, like the UI: parse arguments, connect, run one engine
+call, print. Human output goes to stderr (status, timing, identity, findings) with the body on
+stdout, so `call … | jq` works; `--json` prints one JSON object on stdout. Exit status: 0 for a
+2xx, 1 for another status, 2 for usage errors and failures before a response. Secrets come from
+env vars (or `--client-secret`, discouraged); tokens never from argv. No Gradio import here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import os
+import sys
+import time
+import uuid
+import webbrowser
+from collections.abc import Callable
+from dataclasses import asdict
+from typing import Any, TextIO
+
+from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, secret_env_vars
+from explorer.history import exchange_to_dict, token_to_dict
+from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
+from explorer.parse import InputError, normalize_url, parse_header_line
+from explorer.session import Connection, ExplorerSession
+from explorer.snippets import LANGS
+from explorer.tokens import describe_expiry
+
+EXIT_OK, EXIT_STATUS, EXIT_FAILURE = 0, 1, 2
+CLI_METHODS = ("profile", "m2m", "app", "browser", "token", "federated", "none")
+# CLI flag (argparse dest) -> auth field name.
+FLAG_FIELDS = {
+    "host": "host",
+    "profile": "profile",
+    "client_id": "client_id",
+    "client_secret": "client_secret",
+    "scopes": "scopes",
+    "token_env": "token_env",
+    "subject_token_file": "subject_token_file",
+    "browser_port": "port",
+    "login_hint": "login_hint",
+}
+_SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
+_NETWORK_CODES = ("NETWORK_", "TIMEOUT", "AUTH_FAILED", "HOST_NOT_ALLOWED")
+
+
+class Output:
+    """Where the CLI writes: stdout for results, stderr for everything about them."""
+
+    def __init__(self, out: TextIO | None = None, err: TextIO | None = None) -> None:
+        self.out = out or sys.stdout
+        self.err = err or sys.stderr
+
+    def result(self, text: str) -> None:
+        print(text, file=self.out)
+
+    def note(self, text: str) -> None:
+        print(text, file=self.err)
+
+
+def main(argv: list[str] | None = None, output: Output | None = None) -> int:
+    """Run one command; returns the exit status."""
+    output = output or Output()
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:  # argparse already printed the usage error
+        return EXIT_OK if exit_.code == 0 else EXIT_FAILURE
+    _configure_logging(args.debug)
+    session = ExplorerSession(timeout=min(args.timeout, DEFAULT_TIMEOUT))
+    _remember_env_secrets(session, args)
+    try:
+        return COMMANDS[args.command](args, session, output)
+    except InputError as error:
+        output.note(f"error: {error}")
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        output.note("interrupted")
+        return EXIT_FAILURE
+    finally:
+        session.close()
+
+
+# --- arguments ----------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m explorer", description="Call Databricks Apps APIs.")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    call = commands.add_parser("call", help="send one request")
+    call.add_argument("url", metavar="URL")
+    _add_request_options(call)
+    token = commands.add_parser("token", help="get a token and show its details (masked)")
+    apps = commands.add_parser("apps", help="list the workspace's apps")
+    endpoints = commands.add_parser("endpoints", help="list an app's /api/ endpoints")
+    endpoints.add_argument("app_url", metavar="APP_URL")
+    snippet = commands.add_parser("snippet", help="print the request as curl / Python / SDK code")
+    snippet.add_argument("url", metavar="URL")
+    _add_request_options(snippet)
+    snippet.add_argument("--lang", choices=LANGS, default="curl", help="snippet language (default curl)")
+    for sub in (call, token, apps, endpoints, snippet):
+        _add_auth_options(sub)
+        if sub is not snippet:
+            sub.add_argument("--json", action="store_true", help="print one JSON object")
+    return parser
+
+
+def _add_request_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("-X", "--request", dest="method", default=None, metavar="M", help="HTTP method")
+    parser.add_argument(
+        "-H",
+        "--header",
+        dest="headers",
+        action="append",
+        default=[],
+        metavar="'K: V'",
+        help="header (repeat)",
+    )
+    parser.add_argument("-d", "--data", dest="body", metavar="BODY", help="request body; @FILE reads a file")
+
+
+def _add_auth_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("auth options")
+    group.add_argument("--auth", choices=CLI_METHODS, help="auth method (default: from the options and env)")
+    group.add_argument("--profile", help="~/.databrickscfg profile (auth profile)")
+    group.add_argument("--host", help="workspace URL")
+    group.add_argument("--client-id", help="service principal / OAuth client id")
+    group.add_argument("--client-secret", help="discouraged: prefer DATABRICKS_CLIENT_SECRET")
+    group.add_argument("--scopes", help='OAuth scopes, e.g. "all-apis sql"')
+    group.add_argument("--token-env", metavar="VAR", help="env var holding the token (auth token/federated)")
+    group.add_argument("--subject-token-file", metavar="FILE", help="IdP token to exchange (auth federated)")
+    group.add_argument("--browser-port", type=int, help="local sign-in callback port (default 8020; 0 = any)")
+    group.add_argument("--login-hint", metavar="EMAIL", help="account to preselect at sign-in")
+    group.add_argument("--no-open", action="store_true", help="print the sign-in URL instead of opening it")
+    group.add_argument("--paste", action="store_true", help="sign in by pasting the redirected URL back")
+    group.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    group.add_argument("--debug", action="store_true", help="debug logging (secrets redacted)")
+
+
+def choose_method(args: argparse.Namespace, *, default: str) -> str:
+    """The auth method: --auth, else what the options imply, else what the environment offers."""
+    if args.auth:
+        return args.auth
+    implied = [
+        (args.token_env, "token"),
+        (args.subject_token_file, "federated"),
+        (args.client_id or args.client_secret, "m2m"),
+        (args.profile, "profile"),
+    ]
+    for given, method in implied:
+        if given:
+            return method
+    env = os.environ
+    if env.get("DATABRICKS_APP_NAME") and env.get("DATABRICKS_CLIENT_ID"):
+        return "app"
+    if env.get("DATABRICKS_CLIENT_ID") and env.get("DATABRICKS_CLIENT_SECRET"):
+        return "m2m"
+    return default
+
+
+def auth_fields(args: argparse.Namespace, method: str) -> dict[str, str]:
+    """The flags that belong to `method`, as its field values."""
+    if method not in METHODS:
+        return {}
+    declared = {f.name for f in METHODS[method].fields}
+    values = {
+        field: getattr(args, dest) for dest, field in FLAG_FIELDS.items() if getattr(args, dest) is not None
+    }
+    return {k: str(v) for k, v in values.items() if k in declared}
+
+
+def _remember_env_secrets(session: ExplorerSession, args: argparse.Namespace) -> None:
+    """Secrets the process can see are scrubbed from every output and log line from the start."""
+    for var in [*secret_env_vars(), "DATABRICKS_TOKEN", args.token_env or ""]:
+        if var and os.environ.get(var):
+            session.redactor.add(os.environ[var])
+    if args.client_secret:
+        session.redactor.add(args.client_secret)
+
+
+def _configure_logging(debug: bool) -> None:
+    level = "DEBUG" if debug else os.environ.get("EXPLORER_LOG_LEVEL", "WARNING").upper()
+    logging.basicConfig(
+        level=getattr(logging, level, logging.WARNING),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+
+
+# --- connecting ---------------------------------------------------------------------------------
+
+
+def connect(
+    session: ExplorerSession, args: argparse.Namespace, output: Output, *, default: str
+) -> Connection | None:
+    """Connect with the chosen method; None for `--auth none`. Failures are in the Connection."""
+    method = choose_method(args, default=default)
+    if method == "none":
+        return None
+    if args.client_secret:
+        output.note(
+            "warning: --client-secret is visible in shell history and `ps`; prefer DATABRICKS_CLIENT_SECRET"
+        )
+    fields = auth_fields(args, method)
+    if method == "browser":
+        return _browser_sign_in(session, args, fields, output)
+    return session.connect(method, fields)
+
+
+def _browser_sign_in(
+    session: ExplorerSession, args: argparse.Namespace, fields: dict[str, str], output: Output
+) -> Connection:
+    try:
+        url = session.begin_browser(fields, listen=not args.paste)
+    except AuthFailed as error:
+        return Connection(AuthInfo("browser", "not connected"), None, error.findings, False)
+    output.note(f"Sign in at:\n  {url}")
+    if args.paste or not session.browser_listening:
+        output.note("Then paste the full URL your browser was redirected to (it may fail to load):")
+        return session.complete_browser(sys.stdin.readline())
+    if not args.no_open:
+        webbrowser.open(url)
+    output.note("Waiting for the sign-in to complete…")
+    return session.wait_browser(timeout=300.0)
+
+
+# --- commands -----------------------------------------------------------------------------------
+
+
+def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output) -> int:
+    spec = build_spec(args)
+    connection = connect(session, args, output, default="none")
+    if connection is not None and not connection.ok:
+        return _auth_failure(args, session, output, connection, spec)
+    exchange = session.send(spec)
+    if args.json:
+        output.result(json.dumps(exchange_to_dict(exchange, session.redactor), indent=2, ensure_ascii=False))
+    else:
+        _print_exchange(exchange, output, session)
+    if exchange.response is None:
+        return EXIT_FAILURE
+    return EXIT_OK if exchange.ok else EXIT_STATUS
+
+
+def build_spec(args: argparse.Namespace) -> RequestSpec:
+    """A RequestSpec from -X/-H/-d; raises InputError on bad input."""
+    headers = [parse_header_line(h) for h in args.headers]
+    body = _read_body(args.body)
+    method = (args.method or ("POST" if body is not None else "GET")).upper()
+    if not method.isalpha():
+        raise InputError(f"Invalid method {method!r}: use GET, POST, PUT, PATCH, DELETE…")
+    return RequestSpec(
+        method=method, url=normalize_url(args.url), headers=headers, body=body, timeout=args.timeout
+    )
+
+
+def _read_body(body: str | None) -> str | None:
+    if body is None or not body.startswith("@"):
+        return body
+    path = body[1:]
+    try:
+        if path == "-":
+            return sys.stdin.read()
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except (OSError, UnicodeDecodeError) as error:
+        raise InputError(
+            f"Cannot read the body file {path!r}: {getattr(error, 'strerror', None) or error}"
+        ) from None
+
+
+def _auth_failure(
+    args: argparse.Namespace,
+    session: ExplorerSession,
+    output: Output,
+    connection: Connection,
+    spec: RequestSpec,
+) -> int:
+    if args.json:
+        failed = Exchange(uuid.uuid4().hex[:12], time.time(), spec, None, None, None, connection.findings)
+        failed.error = connection.findings[0].message if connection.findings else "authentication failed"
+        output.result(json.dumps(exchange_to_dict(failed, session.redactor), indent=2, ensure_ascii=False))
+    else:
+        output.note(f"Could not authenticate with {connection.auth.method}")
+        _print_findings(connection.findings, output, session)
+    return EXIT_FAILURE
+
+
+def cmd_token(args: argparse.Namespace, session: ExplorerSession, output: Output) -> int:
+    connection = connect(session, args, output, default="profile")
+    if connection is None:
+        output.note("error: `token` needs an auth method other than none")
+        return EXIT_FAILURE
+    if args.json:
+        document = {
+            "auth": _auth_dict(connection, session),
+            "token": token_to_dict(connection.token, session.redactor) if connection.token else None,
+            "findings": _findings_list(connection.findings, session),
+            "ok": connection.ok,
+        }
+        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+    elif connection.ok:
+        _print_auth(connection, output, session)
+        if connection.token:
+            _print_token_details(connection.token, output)
+        _print_findings(connection.findings, output, session)
+    else:
+        _print_findings(connection.findings, output, session)
+    return EXIT_OK if connection.ok else EXIT_FAILURE
+
+
+def cmd_apps(args: argparse.Namespace, session: ExplorerSession, output: Output) -> int:
+    connection = connect(session, args, output, default="profile")
+    if connection is None or not connection.ok:
+        findings = connection.findings if connection else [_needs_auth()]
+        return _report_failure(args, session, output, findings, {"apps": []})
+    apps, findings = session.list_apps()
+    if args.json:
+        document = {
+            "apps": [asdict(a) for a in apps],
+            "findings": _findings_list(findings, session),
+            "ok": not findings,
+        }
+        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        _print_apps(apps, output)
+        _print_findings(findings, output, session)
+    return EXIT_OK if not findings else _failure_code(findings)
+
+
+def cmd_endpoints(args: argparse.Namespace, session: ExplorerSession, output: Output) -> int:
+    app_url = normalize_url(args.app_url)
+    connection = connect(session, args, output, default="none")
+    if connection is not None and not connection.ok:
+        return _report_failure(args, session, output, connection.findings, {"endpoints": []})
+    listing = session.list_endpoints(app_url)
+    if args.json:
+        document = {
+            "source_url": listing.source_url,
+            "endpoints": [asdict(e) for e in listing.endpoints],
+            "findings": _findings_list(listing.findings, session),
+            "ok": bool(listing.endpoints),
+        }
+        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        _print_endpoints(listing, output)
+        _print_findings(listing.findings, output, session)
+    return EXIT_OK if listing.endpoints else _failure_code(listing.findings)
+
+
+def cmd_snippet(args: argparse.Namespace, session: ExplorerSession, output: Output) -> int:
+    """Print the request as code. No network: the snippet gets its credentials when it runs."""
+    spec = build_spec(args)
+    method = choose_method(args, default="token")
+    method = "token" if method == "none" else method
+    scopes = (args.scopes or "").replace(",", " ").split()
+    host = args.host or os.environ.get("DATABRICKS_HOST")
+    from explorer.snippets import render_snippet
+
+    for secret in _snippet_secrets(args):
+        session.redactor.add(secret)
+    text = render_snippet(
+        spec, method, args.lang, host=host, profile=args.profile, scopes=scopes, redactor=session.redactor
+    )
+    output.result(text)
+    return EXIT_OK
+
+
+def _snippet_secrets(args: argparse.Namespace) -> list[str]:
+    values = [args.client_secret, os.environ.get(args.token_env) if args.token_env else None]
+    return [v for v in values if v]
+
+
+COMMANDS: dict[str, Callable[[argparse.Namespace, ExplorerSession, Output], int]] = {
+    "call": cmd_call,
+    "token": cmd_token,
+    "apps": cmd_apps,
+    "endpoints": cmd_endpoints,
+    "snippet": cmd_snippet,
+}
+
+
+def _report_failure(
+    args: argparse.Namespace, session: ExplorerSession, output: Output, findings: list[Finding], empty: dict
+) -> int:
+    if args.json:
+        document = {**empty, "findings": _findings_list(findings, session), "ok": False}
+        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        _print_findings(findings, output, session)
+    return EXIT_FAILURE
+
+
+def _failure_code(findings: list[Finding]) -> int:
+    """2 when nothing came back (auth, network), 1 when the server answered with an error."""
+    errors = [f for f in findings if f.severity == "error"] or findings
+    if any(f.code.startswith(_NETWORK_CODES) for f in errors):
+        return EXIT_FAILURE
+    return EXIT_STATUS
+
+
+def _needs_auth() -> Finding:
+    return Finding("TOKEN_MISSING", "error", "This command needs credentials", "Pick one with --auth.")
+
+
+# --- presenting ---------------------------------------------------------------------------------
+
+
+def _print_exchange(exchange: Exchange, output: Output, session: ExplorerSession) -> None:
+    request, response = exchange.request, exchange.response
+    if response is None:
+        output.note(f"no response  {request.method} {request.url}")
+    else:
+        output.note(f"{response.status} {response.reason}  {request.method} {request.url}")
+        output.note(
+            f"time {response.elapsed_ms:.1f} ms (first byte {response.ttfb_ms:.1f} ms) · "
+            f"{_size(response.size)} · {response.content_type or 'no content type'}"
+        )
+        if response.location:
+            output.note(f"location {response.location}")
+    if exchange.auth:
+        _print_auth_line(exchange.auth, output, session)
+    if exchange.token:
+        token = exchange.token
+        scopes = " ".join(token.scopes) or "none"
+        output.note(f"token {token.masked} ({token.kind}) · {describe_expiry(token)} · scopes {scopes}")
+    _print_findings(exchange.findings, output, session)
+    if response is not None and response.size:
+        output.result(session.redactor.scrub(response.text))
+
+
+def _print_auth(connection: Connection, output: Output, session: ExplorerSession) -> None:
+    _print_auth_line(connection.auth, output, session)
+    if connection.auth.host:
+        output.note(f"host {connection.auth.host}")
+
+
+def _print_auth_line(auth: Any, output: Output, session: ExplorerSession) -> None:
+    identity = f" · identity {auth.identity}" if auth.identity else ""
+    output.note(session.redactor.scrub(f"auth {auth.method}: {auth.source}{identity}"))
+
+
+def _print_token_details(token: TokenInfo, output: Output) -> None:
+    rows = [
+        ("token", f"{token.masked} ({token.kind}{', ' + token.token_type if token.token_type else ''})"),
+        ("issuer", token.issuer),
+        ("subject", token.subject),
+        ("client", token.client_id),
+        ("audience", token.audience if isinstance(token.audience, str) else ", ".join(token.audience or [])),
+        ("expiry", describe_expiry(token)),
+        ("scopes", " ".join(token.scopes) or None),
+    ]
+    for label, value in rows:
+        if value:
+            output.result(f"{label:<9}{value}")
+
+
+def _print_findings(findings: list[Finding], output: Output, session: ExplorerSession) -> None:
+    for finding in findings:
+        mark = _SEVERITY_MARK.get(finding.severity, "-")
+        output.note(session.redactor.scrub(f"{mark} {finding.code}: {finding.message}"))
+        output.note(session.redactor.scrub(f"    fix: {finding.fix}"))
+
+
+def _print_apps(apps: list[AppSummary], output: Output) -> None:
+    if not apps:
+        output.result("(no apps)")
+        return
+    width = max(len(a.name) for a in apps)
+    for app in apps:
+        scopes = " ".join(app.user_api_scopes)
+        state = f"{app.state or '?'}/{app.compute_state or '?'}"
+        line = f"{app.name:<{width}}  {state:<16}  {app.url or '-'}"
+        output.result(line + (f"  scopes: {scopes}" if scopes else ""))
+
+
+def _print_endpoints(listing: EndpointListing, output: Output) -> None:
+    if listing.source_url:
+        output.note(f"from {listing.source_url}")
+    for endpoint in listing.endpoints:
+        params = ", ".join(f"{p.get('name')} ({p.get('in')})" for p in endpoint.parameters)
+        body = " · body" if endpoint.body_schema else ""
+        summary = f"  {endpoint.summary}" if endpoint.summary else ""
+        output.result(
+            f"{endpoint.method:<7}{endpoint.path}{summary}" + (f"  [{params}]" if params else "") + body
+        )
+
+
+def _auth_dict(connection: Connection, session: ExplorerSession) -> dict[str, Any]:
+    auth = connection.auth
+    return {
+        "method": auth.method,
+        "source": session.redactor.scrub(auth.source),
+        "host": auth.host,
+        "identity": auth.identity,
+    }
+
+
+def _findings_list(findings: list[Finding], session: ExplorerSession) -> list[dict[str, str]]:
+    return [{k: session.redactor.scrub(v) for k, v in f.as_dict().items()} for f in findings]
+
+
+def _size(size: int) -> str:
+    return (
+        f"{size} B"
+        if size < 1024
+        else f"{size / 1024:.1f} KB"
+        if size < 1024**2
+        else f"{size / 1024**2:.1f} MB"
+    )

@@ -1,0 +1,636 @@
+"""Diagnosis: what went wrong with an exchange, and the one concrete thing to do about it.
+
+Three sources of findings, all returning `Finding`s with a stable code (SPEC §2.1 item 6):
+
+- `finding_for_error(error, url)`: an exception that stopped a request (DNS, connect, TLS,
+  proxy, timeout, token endpoint) becomes one finding; `proxy_findings()` adds the proxy hint.
+- `presend_findings(spec, token, has_credentials, facts)`: warnings worth showing before a byte
+  is sent (PAT, foreign or expired token, a path outside /api/, missing scopes, stopped app).
+- `diagnose(exchange, facts)`: the full, sorted list for an exchange, combining the above with
+  what the response says (status, Location, WWW-Authenticate) and what the workspace says.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import socket
+import ssl
+import time
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import requests
+
+from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo
+from explorer.redact import scrub
+
+if TYPE_CHECKING:
+    from explorer.workspace import WorkspaceFacts
+
+SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
+# Within one severity, causes come before symptoms: a missing token explains the redirect.
+CODE_RANK = [
+    "HOST_NOT_ALLOWED",
+    "AUTH_FAILED",
+    "NETWORK_DNS",
+    "NETWORK_CONNECT",
+    "NETWORK_TLS",
+    "NETWORK_PROXY",
+    "TIMEOUT",
+    "TOKEN_MISSING",
+    "TOKEN_NOT_OAUTH",
+    "TOKEN_NEEDS_EXCHANGE",
+    "TOKEN_EXPIRED",
+    "TOKEN_INVALID",
+    "APP_NOT_FOUND",
+    "APP_NOT_RUNNING",
+    "NO_CAN_USE",
+    "SCOPE_MISSING",
+    "PATH_NOT_API",
+    "PATH_NOT_FOUND",
+    "REDIRECTED_TO_LOGIN",
+    "SERVER_ERROR",
+]
+PROXY_ENV_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+_LOGIN_HINTS = ("/oidc/", "/login", "signin", "sign-in", "/authorize")
+_INSUFFICIENT_SCOPE = re.compile(r'error="?insufficient_scope', re.IGNORECASE)
+_SCOPE_PARAM = re.compile(r'scope="([^"]*)"', re.IGNORECASE)
+_DNS_HINTS = ("NameResolutionError", "Name or service not known", "nodename nor servname", "getaddrinfo")
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Most important first; one finding per code (the most severe one wins)."""
+    ordered = sorted(findings, key=_rank)
+    seen: set[str] = set()
+    unique = []
+    for finding in ordered:
+        if finding.code not in seen:
+            seen.add(finding.code)
+            unique.append(finding)
+    return unique
+
+
+def _rank(finding: Finding) -> tuple[int, int]:
+    code_rank = CODE_RANK.index(finding.code) if finding.code in CODE_RANK else len(CODE_RANK)
+    return SEVERITY_RANK.get(finding.severity, 3), code_rank
+
+
+# --- exceptions -------------------------------------------------------------------------------
+
+
+def finding_for_error(error: BaseException, url: str, timeout: float | None = None) -> Finding:
+    """The finding for an exception that stopped a request to `url` before any response."""
+    host = urlsplit(url).hostname or url
+    chain = _exception_chain(error)
+    text = " | ".join(f"{type(e).__name__}: {e}" for e in chain)
+    if any(isinstance(e, requests.exceptions.ProxyError) for e in chain):
+        return _proxy_failure(host, text)
+    if any(isinstance(e, (requests.exceptions.SSLError, ssl.SSLError)) for e in chain):
+        return _tls_failure(host, text)
+    if any(isinstance(e, socket.gaierror) for e in chain) or any(h in text for h in _DNS_HINTS):
+        return _dns_failure(host)
+    if any(isinstance(e, requests.exceptions.ConnectTimeout) for e in chain):
+        return _connect_failure(host, url, f"no answer within {_seconds(timeout)}")
+    if any(isinstance(e, (requests.exceptions.ReadTimeout, TimeoutError)) for e in chain):
+        return timeout_finding(url, timeout)
+    if any(isinstance(e, (requests.exceptions.ConnectionError, ConnectionError)) for e in chain):
+        return _connect_failure(host, url, _short_reason(chain))
+    return Finding(
+        "AUTH_FAILED" if _looks_like_oauth_error(text) else "NETWORK_CONNECT",
+        "error",
+        f"Request to {host} failed: {scrub(_short_reason(chain))}",
+        "Check the URL and the auth settings, then retry; run with --debug for the full trace.",
+    )
+
+
+_NETWORK_ERRORS = (
+    requests.exceptions.ConnectionError,
+    requests.exceptions.Timeout,
+    socket.gaierror,
+    ssl.SSLError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def is_network_error(error: BaseException) -> bool:
+    """True when `error` (or what caused it) is a DNS, connect, TLS, proxy or timeout failure."""
+    return any(isinstance(e, _NETWORK_ERRORS) for e in _exception_chain(error))
+
+
+def timeout_finding(url: str, timeout: float | None) -> Finding:
+    return Finding(
+        "TIMEOUT",
+        "error",
+        f"No complete response from {_origin(url)} within {_seconds(timeout)}",
+        "Raise the timeout (--timeout / the Timeout field) if the endpoint is slow; if every call "
+        "times out, check that the app is RUNNING and not stuck (its logs: <app-url>/logz).",
+    )
+
+
+def proxy_findings(url: str) -> list[Finding]:
+    """A hint when proxy variables are set: a failed connection may be the proxy's doing."""
+    names = [name for name in PROXY_ENV_VARS if os.environ.get(name)]
+    if not names:
+        return []
+    no_proxy = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
+    return [
+        Finding(
+            "NETWORK_PROXY",
+            "warning",
+            f"Proxy settings are active ({', '.join(names)}); the connection to "
+            f"{_origin(url)} went through the proxy or failed at it",
+            f"Check the proxy allows {urlsplit(url).hostname} (outbound HTTPS to *.databricksapps.com "
+            f"and the workspace), or add the host to NO_PROXY (now: {no_proxy or 'unset'}).",
+        )
+    ]
+
+
+def _exception_chain(error: BaseException) -> list[BaseException]:
+    """The error, its causes, and the reasons urllib3 hides inside requests' exceptions."""
+    chain: list[BaseException] = []
+    pending: list[BaseException | None] = [error]
+    while pending and len(chain) < 20:
+        current = pending.pop(0)
+        if current is None or any(current is seen for seen in chain):
+            continue
+        chain.append(current)
+        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
+        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
+    return chain
+
+
+def _short_reason(chain: list[BaseException]) -> str:
+    deepest = chain[-1]
+    text = str(deepest) or type(deepest).__name__
+    errno_text = re.search(r"\[Errno -?\d+\] [^'\")]+", " ".join(str(e) for e in chain))
+    if errno_text:
+        return errno_text.group(0)
+    text = text.split(". Config:")[0]
+    return text if len(text) <= 300 else text[:299] + "…"
+
+
+def _looks_like_oauth_error(text: str) -> bool:
+    return any(
+        word in text
+        for word in (
+            "invalid_client",
+            "invalid_grant",
+            "unauthorized_client",
+            "invalid_scope",
+            "access_denied",
+        )
+    )
+
+
+def _dns_failure(host: str) -> Finding:
+    return Finding(
+        "NETWORK_DNS",
+        "error",
+        f"The name {host} does not resolve (DNS)",
+        f"Check the spelling of {host}; app URLs look like https://<app>-<workspace-id>.<region>."
+        "databricksapps.com. On a corporate network, make sure *.databricksapps.com resolves "
+        "(VPN / private DNS).",
+    )
+
+
+def _connect_failure(host: str, url: str, reason: str) -> Finding:
+    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
+    return Finding(
+        "NETWORK_CONNECT",
+        "error",
+        f"Could not connect to {host}:{port}: {reason}",
+        f"Check that {host} is reachable from this machine on port {port} (firewall, VPN, "
+        "outbound HTTPS allowed) and that the URL's scheme and port are right.",
+    )
+
+
+def _tls_failure(host: str, text: str) -> Finding:
+    detail = "certificate not trusted" if "CERTIFICATE_VERIFY_FAILED" in text else "TLS handshake failed"
+    return Finding(
+        "NETWORK_TLS",
+        "error",
+        f"TLS to {host} failed: {detail}",
+        "A proxy or self-signed certificate is intercepting HTTPS: point REQUESTS_CA_BUNDLE at your "
+        "corporate CA bundle (export REQUESTS_CA_BUNDLE=/path/to/ca.pem), or use http:// only for "
+        "a local test server.",
+    )
+
+
+def _proxy_failure(host: str, text: str) -> Finding:
+    return Finding(
+        "NETWORK_PROXY",
+        "error",
+        f"The proxy refused or failed the connection to {host}",
+        "Check HTTPS_PROXY / HTTP_PROXY (host, port, credentials) or add the host to NO_PROXY.",
+    )
+
+
+# --- before sending ---------------------------------------------------------------------------
+
+
+def presend_findings(
+    spec: RequestSpec,
+    token: TokenInfo | None,
+    has_credentials: bool,
+    facts: WorkspaceFacts | None = None,
+    auth: AuthInfo | None = None,
+) -> list[Finding]:
+    """Warnings worth showing before sending: nothing here is a verdict, the response is."""
+    findings: list[Finding] = []
+    path = urlsplit(spec.url).path or "/"
+    if not path.startswith("/api/"):
+        findings.append(path_not_api(spec.url, "warning"))
+    if not has_credentials:
+        findings.append(token_missing(spec.url, "warning"))
+    elif token is not None:
+        findings.extend(token_findings(token, auth, facts))
+    if facts is not None and facts.app is not None and not facts.app_running:
+        findings.append(app_not_running(facts, "warning"))
+    return findings
+
+
+def token_findings(
+    token: TokenInfo, auth: AuthInfo | None = None, facts: WorkspaceFacts | None = None
+) -> list[Finding]:
+    """Warnings about a token itself: PAT, foreign issuer, not a JWT, expired, missing scopes."""
+    findings = []
+    if token.kind == "pat":
+        findings.append(token_not_oauth(token, auth, "warning"))
+    elif token.kind in ("entra", "foreign"):
+        findings.append(token_needs_exchange(token, facts, "warning"))
+    elif token.kind == "opaque":
+        findings.append(
+            Finding(
+                "TOKEN_INVALID",
+                "warning",
+                f"The token {token.masked} is not a JWT; Databricks OAuth access tokens are",
+                "Check you copied the access token itself (it starts with eyJ), not an id, a refresh "
+                "token or a PAT; `databricks auth token --profile <p>` prints one.",
+            )
+        )
+    left = token.seconds_left(time.time())
+    if left is not None and left <= 0:
+        findings.append(token_expired(token, auth, "warning"))
+    if token.missing_scopes:
+        findings.append(scope_missing(token.missing_scopes, token, facts, "warning"))
+    return findings
+
+
+# --- after the response -----------------------------------------------------------------------
+
+
+def diagnose(exchange: Exchange, facts: WorkspaceFacts | None = None) -> list[Finding]:
+    """Every finding for `exchange`, most important first (keeps findings `send` recorded)."""
+    spec, token = exchange.request, exchange.token
+    has_credentials = exchange.auth is not None
+    findings = list(exchange.findings)
+    findings += presend_findings(spec, token, has_credentials, facts, exchange.auth)
+    if facts is not None:
+        findings += facts.notes
+    response = exchange.response
+    if response is None:
+        return sort_findings(findings)
+    if 200 <= response.status < 300:
+        # The gateway let it through: earlier worries are context now, not problems.
+        return sort_findings([_as_info(f) for f in findings])
+    findings += _response_findings(exchange, facts)
+    return sort_findings(findings)
+
+
+def _as_info(finding: Finding) -> Finding:
+    return Finding(finding.code, "info", finding.message, finding.fix)
+
+
+def _response_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
+    response = exchange.response
+    assert response is not None
+    status = response.status
+    if 300 <= status < 400:
+        return _redirect_findings(exchange)
+    if status == 401:
+        return _unauthorized_findings(exchange, facts)
+    if status == 403:
+        return _forbidden_findings(exchange, facts)
+    if status == 404:
+        return _not_found_findings(exchange, facts)
+    if status >= 500:
+        return [server_error(exchange, facts)]
+    return [_client_error(exchange)]
+
+
+def _redirect_findings(exchange: Exchange) -> list[Finding]:
+    response, spec, token = exchange.response, exchange.request, exchange.token
+    assert response is not None
+    location = response.location or ""
+    if not any(hint in location.lower() for hint in _LOGIN_HINTS):
+        return [
+            Finding(
+                "REDIRECT",
+                "info",
+                f"{response.status} redirect to {location or '(no Location)'} was not followed",
+                "Redirects are never followed with your token; call the Location URL directly if you "
+                "trust it.",
+            )
+        ]
+    cause: Finding | None = None
+    if exchange.auth is None or token is None or token.kind == "none":
+        cause = token_missing(spec.url, "error")
+    elif token.kind == "pat":
+        cause = token_not_oauth(token, exchange.auth, "error")
+    elif not (urlsplit(spec.url).path or "/").startswith("/api/"):
+        cause = path_not_api(spec.url, "error")
+    elif token.kind in ("entra", "foreign"):
+        cause = token_needs_exchange(token, None, "error")
+    reason = f" ({cause.code})" if cause else ""
+    login = Finding(
+        "REDIRECTED_TO_LOGIN",
+        "error",
+        f"The gateway answered {response.status} to its sign-in page{reason}: the request was "
+        "treated as a browser without a session",
+        cause.fix if cause else "Send an OAuth access token (Authorization: Bearer …) to an /api/ path.",
+    )
+    return [login] + ([cause] if cause else [])
+
+
+def _unauthorized_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
+    token, auth, response = exchange.token, exchange.auth, exchange.response
+    assert response is not None
+    challenge = response.header("WWW-Authenticate") or ""
+    if auth is None or token is None or token.kind == "none":
+        return [token_missing(exchange.request.url, "error")]
+    if _INSUFFICIENT_SCOPE.search(challenge):
+        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error")]
+    left = token.seconds_left(time.time())
+    if left is not None and left <= 0:
+        return [token_expired(token, auth, "error")]
+    if token.kind == "pat":
+        return [token_not_oauth(token, auth, "error")]
+    if token.kind in ("entra", "foreign"):
+        return [token_needs_exchange(token, facts, "error")]
+    return [token_invalid(token, auth, facts, challenge)]
+
+
+def _forbidden_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
+    token, response = exchange.token, exchange.response
+    assert response is not None
+    challenge = response.header("WWW-Authenticate") or ""
+    if _INSUFFICIENT_SCOPE.search(challenge):
+        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error")]
+    if token is not None and token.missing_scopes:
+        return [scope_missing(token.missing_scopes, token, facts, "error")]
+    return [no_can_use(exchange, facts)]
+
+
+def _not_found_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
+    if facts is not None and facts.apps_listed and facts.app is None:
+        return [app_not_found(exchange.request.url, facts)]
+    if facts is not None and facts.app is not None and not facts.app_running:
+        return [app_not_running(facts, "error")]
+    return [path_not_found(exchange, facts)]
+
+
+def _challenge_scopes(challenge: str, token: TokenInfo | None) -> list[str]:
+    match = _SCOPE_PARAM.search(challenge)
+    required = match.group(1).split() if match else []
+    granted = set(token.scopes) if token else set()
+    return [s for s in required if s not in granted] or required
+
+
+# --- the findings themselves --------------------------------------------------------------------
+
+
+def token_missing(url: str, severity: str) -> Finding:
+    return Finding(
+        "TOKEN_MISSING",
+        severity,  # type: ignore[arg-type]
+        "No token was sent: apps accept API calls only with an OAuth bearer token",
+        "Pick an auth method: `--auth profile --profile <p>` after `databricks auth login --host "
+        "<workspace-url> --profile <p>`, or `--auth m2m` with DATABRICKS_CLIENT_ID/SECRET.",
+    )
+
+
+def token_not_oauth(token: TokenInfo, auth: AuthInfo | None, severity: str) -> Finding:
+    host = (auth.host if auth else None) or "<workspace-url>"
+    return Finding(
+        "TOKEN_NOT_OAUTH",
+        severity,  # type: ignore[arg-type]
+        f"The token {token.masked} is a personal access token; apps accept only OAuth tokens",
+        f"Get an OAuth token instead: `databricks auth login --host {host} --profile <p>` then "
+        "`--auth profile --profile <p>` (or `--auth m2m` for a service principal).",
+    )
+
+
+def token_needs_exchange(token: TokenInfo, facts: WorkspaceFacts | None, severity: str) -> Finding:
+    issuer = token.issuer or "another identity provider"
+    host = (facts.host if facts else None) or "<workspace-url>"
+    source = "an Entra ID token" if token.kind == "entra" else f"a token from {issuer}"
+    return Finding(
+        "TOKEN_NEEDS_EXCHANGE",
+        severity,  # type: ignore[arg-type]
+        f"The token is {source}; apps need a Databricks OAuth token",
+        f"Exchange it first (token federation): `--auth federated --host {host} "
+        "--subject-token-file <file> [--client-id <sp-application-id>]`; the workspace needs a "
+        "federation policy trusting that issuer.",
+    )
+
+
+def token_expired(token: TokenInfo, auth: AuthInfo | None, severity: str) -> Finding:
+    ago = int(-(token.seconds_left(time.time()) or 0))
+    return Finding(
+        "TOKEN_EXPIRED",
+        severity,  # type: ignore[arg-type]
+        f"The token {token.masked} expired {ago} s ago",
+        _fresh_token_fix(auth),
+    )
+
+
+def token_invalid(
+    token: TokenInfo, auth: AuthInfo | None, facts: WorkspaceFacts | None, challenge: str
+) -> Finding:
+    app_host = facts.host if facts else None
+    issued_by = token.workspace_host
+    if app_host and issued_by and issued_by.rstrip("/") != app_host.rstrip("/"):
+        message = f"The token was issued by {issued_by}, not by this app's workspace {app_host}"
+        fix = f"Get a token from {app_host}: `databricks auth login --host {app_host} --profile <p>`."
+    else:
+        detail = f" ({scrub(challenge)})" if challenge else ""
+        message = f"The gateway rejected the token {token.masked} as invalid{detail}"
+        fix = _fresh_token_fix(auth) + " A token from another workspace, or a revoked one, is refused too."
+    return Finding("TOKEN_INVALID", "error", message, fix)
+
+
+def scope_missing(
+    missing: list[str], token: TokenInfo | None, facts: WorkspaceFacts | None, severity: str
+) -> Finding:
+    app = facts.app if facts else None
+    required = (app.effective_user_api_scopes or app.user_api_scopes) if app else []
+    wanted = list(dict.fromkeys([*(app.user_api_scopes if app else []), *missing]))
+    host = (facts.host if facts else None) or (token.workspace_host if token else None) or "<workspace-url>"
+    scopes = " ".join(wanted) or "<scopes>"
+    where = f" for app {app.name}" if app else ""
+    return Finding(
+        "SCOPE_MISSING",
+        severity,  # type: ignore[arg-type]
+        f"The token lacks the scopes {' '.join(missing) or '(unknown)'}{where}"
+        + (f" (app requires: {' '.join(required)})" if required else ""),
+        f'Use `browser` with scopes {scopes}: `--auth browser --host {host} --scopes "{scopes}"` '
+        "(the CLI and SDK default tokens carry only all-apis).",
+    )
+
+
+def no_can_use(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
+    app = facts.app.name if facts and facts.app else _app_name_guess(exchange.request.url)
+    who = _caller(exchange, facts)
+    known = facts.can_use(_identities(exchange, facts)) if facts else None
+    confirmed = " (confirmed from the app's permissions)" if known is False else ""
+    principal = "service_principal_name" if _is_service_principal(exchange) else "user_name"
+    return Finding(
+        "NO_CAN_USE",
+        "error",
+        f"{who} does not have CAN USE on app {app}{confirmed}",
+        f"Grant CAN USE: Databricks UI → Compute → Apps → {app} → Permissions → add {who} with "
+        f"Can Use; or `databricks apps update-permissions {app} --json "
+        f'\'{{"access_control_list": [{{"{principal}": "{who}", "permission_level": "CAN_USE"}}]}}\'`.',
+    )
+
+
+def app_not_found(url: str, facts: WorkspaceFacts) -> Finding:
+    return Finding(
+        "APP_NOT_FOUND",
+        "error",
+        f"No app in workspace {facts.host} has the URL {_origin(url)}",
+        "Check the app URL and the workspace: `python -m explorer apps` (or `databricks apps list`) "
+        "lists each app with its URL; the id in the URL must be this workspace's.",
+    )
+
+
+def app_not_running(facts: WorkspaceFacts, severity: str) -> Finding:
+    app = facts.app
+    assert app is not None
+    return Finding(
+        "APP_NOT_RUNNING",
+        severity,  # type: ignore[arg-type]
+        f"App {app.name} is not running (app {app.state or 'unknown'}, compute {app.compute_state or 'unknown'})",
+        f"Start it: `databricks apps start {app.name}` or Databricks UI → Compute → Apps → {app.name} "
+        "→ Start, then deploy if it has no active deployment.",
+    )
+
+
+def path_not_api(url: str, severity: str) -> Finding:
+    parts = urlsplit(url)
+    suggestion = f"{parts.scheme}://{parts.netloc}/api{parts.path if parts.path != '/' else '/'}"
+    return Finding(
+        "PATH_NOT_API",
+        severity,  # type: ignore[arg-type]
+        f"{parts.path or '/'} is not under /api/: the apps gateway accepts tokens only on /api/ routes",
+        f"Call an /api/ route (e.g. {suggestion}); pages outside /api/ need a browser session. "
+        'App authors: serve the API under /api/ (FastAPI: APIRouter(prefix="/api")).',
+    )
+
+
+def path_not_found(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
+    spec = exchange.request
+    path = urlsplit(spec.url).path or "/"
+    app = facts.app.name if facts and facts.app else None
+    if app:
+        return Finding(
+            "PATH_NOT_FOUND",
+            "error",
+            f"App {app} is running but has no route {spec.method} {path}",
+            f"Check the path against the app's OpenAPI document: `python -m explorer endpoints "
+            f"{_origin(spec.url)}`.",
+        )
+    return Finding(
+        "PATH_NOT_FOUND",
+        "error",
+        f"404 for {spec.method} {path}: the path, or the app itself, was not found",
+        f"Check the path with `python -m explorer endpoints {_origin(spec.url)}`, and that the app is "
+        "deployed and RUNNING (`databricks apps get <app>`).",
+    )
+
+
+def server_error(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
+    response = exchange.response
+    assert response is not None
+    origin = _origin(exchange.request.url)
+    if response.status in (502, 503, 504):
+        message = f"{response.status} {response.reason}: the app's process is down, starting or not answering"
+    else:
+        message = f"{response.status} {response.reason}: the app raised an error handling the request"
+    app = facts.app.name if facts and facts.app else "<app>"
+    return Finding(
+        "SERVER_ERROR",
+        "error",
+        message,
+        f"Read the app's logs ({origin}/logz, or Databricks UI → Compute → Apps → {app} → Logs) "
+        f"and restart it if needed: `databricks apps stop {app} && databricks apps start {app}`.",
+    )
+
+
+def _client_error(exchange: Exchange) -> Finding:
+    response = exchange.response
+    assert response is not None
+    return Finding(
+        "REQUEST_REJECTED",
+        "warning",
+        f"The app answered {response.status} {response.reason}",
+        "Check the method, query parameters and body against the endpoint's schema: `python -m "
+        f"explorer endpoints {_origin(exchange.request.url)}`.",
+    )
+
+
+def auth_failed(message: str, fix: str) -> Finding:
+    return Finding("AUTH_FAILED", "error", scrub(message), fix)
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _fresh_token_fix(auth: AuthInfo | None) -> str:
+    method = auth.method if auth else "token"
+    if method in ("token", "user"):
+        return (
+            "Get a fresh token (`databricks auth token --profile <p>` prints one; tokens last 1 h) "
+            "or use `--auth profile`, which refreshes by itself."
+        )
+    if method == "browser":
+        return "Sign in again with `--auth browser` (the refresh token may be revoked or expired)."
+    return f"Reconnect with `--auth {method}` to fetch a new token; check the machine's clock."
+
+
+def _identities(exchange: Exchange, facts: WorkspaceFacts | None) -> list[str]:
+    names = [
+        exchange.token.subject if exchange.token else None,
+        exchange.token.client_id if exchange.token else None,
+        exchange.auth.identity if exchange.auth else None,
+        facts.caller if facts else None,
+    ]
+    return [n for n in dict.fromkeys(names) if n]
+
+
+def _caller(exchange: Exchange, facts: WorkspaceFacts | None) -> str:
+    names = _identities(exchange, facts)
+    return names[0] if names else "the caller"
+
+
+def _is_service_principal(exchange: Exchange) -> bool:
+    token = exchange.token
+    return bool(token and token.subject and "@" not in token.subject)
+
+
+def _app_name_guess(url: str) -> str:
+    """`my-app` from https://my-app-1234567890.aws.databricksapps.com, else "<app>"."""
+    host = urlsplit(url).hostname or ""
+    match = re.match(r"^(.+)-\d{6,}\.", host)
+    return match.group(1) if match else "<app>"
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
+
+
+def _seconds(timeout: float | None) -> str:
+    return "the timeout" if timeout is None else f"{timeout:g} s"

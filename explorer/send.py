@@ -1,0 +1,328 @@
+"""Sending: RequestSpec + credentials -> Exchange, with `requests`.
+
+- One `requests.Session` per target (scheme, host, port): connection reuse, and cookies kept per
+  app (the gateway pins a client to an app instance with a cookie).
+- Redirects are never followed: a 302 to the sign-in page is a finding, and a token never
+  travels to a host the user did not target. The Location is reported.
+- Timings: time to first byte (until the response headers) and total; the whole exchange is
+  bounded by `spec.timeout`, body included.
+- Bodies are streamed: only the first DISPLAY_LIMIT bytes are kept, so a 50 MB response costs
+  a bounded amount of memory; JSON is parsed once, and only a bounded prefix is re-indented
+  when the body was too large to keep whole.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import threading
+import time
+import uuid
+from dataclasses import replace
+from urllib.parse import urljoin, urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+
+from explorer.auth import Credentials
+from explorer.diagnose import finding_for_error, proxy_findings, timeout_finding
+from explorer.guard import Allowlist
+from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
+from explorer.parse import url_with_params
+from explorer.redact import Redactor, is_secret_field, mask, redact_headers, redact_url
+
+DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
+PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
+CHUNK_SIZE = 64 * 1024
+POOL_SIZE = 32  # connections per target: deployed, many sessions call the same app at once
+USER_AGENT = "databricks-apps-explorer"
+_TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv", "event-stream")
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\],:]|[^\s{}\[\],:"]+')
+
+
+class SessionPool:
+    """One requests.Session per (scheme, host, port). Thread-safe."""
+
+    def __init__(self) -> None:
+        self._sessions: dict[tuple[str, str, int], requests.Session] = {}
+        self._lock = threading.Lock()
+
+    def get(self, url: str) -> requests.Session:
+        parts = urlsplit(url)
+        key = (
+            parts.scheme,
+            (parts.hostname or "").lower(),
+            parts.port or (443 if parts.scheme == "https" else 80),
+        )
+        with self._lock:
+            session = self._sessions.get(key)
+            if session is None:
+                session = self._sessions[key] = _new_session()
+            return session
+
+    def close(self) -> None:
+        with self._lock:
+            sessions, self._sessions = list(self._sessions.values()), {}
+        for session in sessions:
+            session.close()
+
+
+def _new_session() -> requests.Session:
+    session = requests.Session()
+    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    # A no-op auth stops requests from adding ~/.netrc credentials behind the user's back.
+    session.auth = lambda request: request
+    return session
+
+
+def send(
+    spec: RequestSpec,
+    credentials: Credentials | None,
+    *,
+    session_pool: SessionPool,
+    allowlist: Allowlist | None = None,
+    redactor: Redactor | None = None,
+) -> Exchange:
+    """Send `spec` with `credentials`; never raises for network or HTTP trouble.
+
+    The Exchange records the request with credential headers masked; failures before a
+    response become findings (HOST_NOT_ALLOWED, NETWORK_*, TIMEOUT, AUTH_FAILED).
+    """
+    redactor = redactor or Redactor()
+    exchange = Exchange(
+        id=uuid.uuid4().hex[:12],
+        started_at=time.time(),
+        request=_recorded(spec, [], redactor),
+        response=None,
+        auth=credentials.info if credentials else None,
+        token=None,
+    )
+    if credentials is not None and allowlist is not None and not allowlist.allows(spec.url):
+        return _failed(exchange, _host_not_allowed(spec.url, allowlist))
+    try:
+        headers = _headers(spec, credentials)
+    except Exception as error:  # the token could not be fetched or refreshed
+        return _failed(exchange, _token_failure(error, spec, redactor))
+    exchange.request = _recorded(spec, list(headers.items()), redactor)
+    try:
+        exchange.response = _transfer(spec, headers, session_pool.get(spec.url))
+    except requests.RequestException as error:
+        finding = finding_for_error(error, spec.url, spec.timeout)
+        extra = proxy_findings(spec.url) if finding.code.startswith("NETWORK") else []
+        return _failed(exchange, finding, *extra)
+    if exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
+        exchange.findings.append(timeout_finding(spec.url, spec.timeout))
+    return exchange
+
+
+def _headers(spec: RequestSpec, credentials: Credentials | None) -> dict[str, str]:
+    headers = {k: v for k, v in spec.headers}
+    lowered = {k.lower() for k in headers}
+    if credentials is not None and "authorization" not in lowered:
+        headers.update(credentials.headers())  # fresh each time: the SDK refreshes as needed
+    if spec.body is not None and "content-type" not in lowered:
+        headers["Content-Type"] = _guess_content_type(spec.body)
+    return headers
+
+
+def _guess_content_type(body: str) -> str:
+    try:
+        json.loads(body)
+    except ValueError:
+        return "text/plain; charset=utf-8"
+    return "application/json"
+
+
+def _recorded(spec: RequestSpec, headers: list[tuple[str, str]], redactor: Redactor) -> RequestSpec:
+    """The request as it goes in the history: credential headers masked, secrets scrubbed."""
+    return replace(
+        spec,
+        url=redactor.scrub(redact_url(spec.url)),
+        params=[(k, mask(v) if is_secret_field(k) else redactor.scrub(v)) for k, v in spec.params],
+        headers=[(k, redactor.scrub(v)) for k, v in redact_headers(headers or spec.headers)],
+        body=redactor.scrub(spec.body) if spec.body else spec.body,
+    )
+
+
+def _failed(exchange: Exchange, *findings: Finding) -> Exchange:
+    exchange.findings.extend(findings)
+    exchange.error = findings[0].message
+    return exchange
+
+
+def _host_not_allowed(url: str, allowlist: Allowlist) -> Finding:
+    return Finding(
+        "HOST_NOT_ALLOWED",
+        "error",
+        f"Refused to send credentials to {urlsplit(url).hostname}: {allowlist.explain(url)}",
+        "Only Databricks Apps URLs (*.databricksapps.com) and the workspace get tokens; an operator "
+        "can allow more hosts with the EXPLORER_ALLOWED_HOSTS setting in app.yaml.",
+    )
+
+
+def _token_failure(error: Exception, spec: RequestSpec, redactor: Redactor) -> Finding:
+    from explorer.diagnose import auth_failed, is_network_error
+
+    if is_network_error(error):
+        return finding_for_error(error, spec.url, spec.timeout)
+    return auth_failed(
+        f"Could not get a fresh token: {redactor.scrub(str(error).split('. Config:')[0])}",
+        "Reconnect (sign in again, or check the client secret); a refresh token may have expired.",
+    )
+
+
+# --- the transfer -------------------------------------------------------------------------------
+
+
+def _transfer(spec: RequestSpec, headers: dict[str, str], session: requests.Session) -> Response:
+    started = time.perf_counter()
+    deadline = started + spec.timeout
+    body = spec.body.encode("utf-8") if spec.body is not None else None
+    raw = session.request(
+        spec.method.upper(),
+        url_with_params(spec.url, spec.params),
+        headers=headers,
+        data=body,
+        timeout=(spec.timeout, spec.timeout),
+        allow_redirects=False,
+        stream=True,
+    )
+    ttfb = time.perf_counter() - started
+    with raw:
+        kept, size, complete = _read_body(raw, deadline)
+    elapsed = time.perf_counter() - started
+    content_type = raw.headers.get("Content-Type", "")
+    kind, parsed, text = decode_body(kept, size, content_type, truncated=size > len(kept) or not complete)
+    location = raw.headers.get("Location")
+    return Response(
+        status=raw.status_code,
+        reason=raw.reason or "",
+        headers=list(raw.raw.headers.items()) if raw.raw is not None else list(raw.headers.items()),
+        body=kept,
+        size=size,
+        elapsed_ms=elapsed * 1000,
+        ttfb_ms=ttfb * 1000,
+        content_type=content_type,
+        kind=kind,
+        json=parsed,
+        text=text,
+        truncated=size > len(kept) or not complete,
+        location=urljoin(spec.url, location) if location and 300 <= raw.status_code < 400 else None,
+    )
+
+
+def _read_body(raw: requests.Response, deadline: float) -> tuple[bytes, int, bool]:
+    """(first DISPLAY_LIMIT bytes, total size, complete?) — stops at the deadline."""
+    kept = bytearray()
+    size = 0
+    for chunk in raw.iter_content(CHUNK_SIZE):
+        size += len(chunk)
+        room = DISPLAY_LIMIT - len(kept)
+        if room > 0:
+            kept += chunk[:room]
+        if time.perf_counter() > deadline:
+            return bytes(kept), size, False
+    return bytes(kept), size, True
+
+
+# --- decoding for display -------------------------------------------------------------------------
+
+
+def decode_body(
+    data: bytes, size: int, content_type: str, *, truncated: bool = False
+) -> tuple[BodyKind, object, str]:
+    """(kind, parsed JSON or None, display text) for a body of which `data` is the kept prefix."""
+    if size == 0:
+        return "empty", None, ""
+    ctype = content_type.lower()
+    charset = _charset(ctype)
+    if "json" in ctype or (not ctype and data.lstrip()[:1] in (b"{", b"[")):
+        decoded = _decode_json(data, charset, truncated, size)
+        if decoded is not None:
+            return decoded
+    if any(t in ctype for t in _TEXT_TYPES) or (
+        not _looks_binary(data) and not ctype.startswith(("image/", "audio/", "video/"))
+    ):
+        text = data.decode(charset, errors="replace")
+        return "text", None, text + (_truncation_notice(len(data), size) if truncated else "")
+    return "binary", None, _binary_summary(data, size, content_type)
+
+
+def _decode_json(
+    data: bytes, charset: str, truncated: bool, size: int
+) -> tuple[BodyKind, object, str] | None:
+    if truncated:
+        prefix = data[:PRETTY_LIMIT].decode(charset, errors="replace")
+        return (
+            "json",
+            None,
+            reindent_json_prefix(prefix) + _truncation_notice(min(len(data), PRETTY_LIMIT), size),
+        )
+    try:
+        parsed = json.loads(data.decode(charset, errors="strict"))
+    except (ValueError, RecursionError):
+        return None
+    return "json", parsed, json.dumps(parsed, indent=2, ensure_ascii=False)
+
+
+def reindent_json_prefix(text: str) -> str:
+    """Indent a prefix of a JSON document (which need not parse) two spaces per level."""
+    out: list[str] = []
+    depth = 0
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group(0)
+        if token in "{[":
+            depth += 1
+            out.append(token + "\n" + "  " * depth)
+        elif token in "}]":
+            depth = max(0, depth - 1)
+            out.append("\n" + "  " * depth + token)
+        elif token == ",":
+            out.append(",\n" + "  " * depth)
+        elif token == ":":
+            out.append(": ")
+        else:
+            out.append(token)
+    return "".join(out)
+
+
+def _truncation_notice(shown: int, size: int) -> str:
+    return f"\n… [truncated: showing the first {_human_size(shown)} of {_human_size(size)}]"
+
+
+def _binary_summary(data: bytes, size: int, content_type: str) -> str:
+    head = " ".join(f"{b:02x}" for b in data[:32])
+    return f"[binary body: {_human_size(size)}, {content_type or 'no content type'}; first bytes: {head}]"
+
+
+def _looks_binary(data: bytes) -> bool:
+    sample = data[:4096]
+    if b"\x00" in sample:
+        return True
+    try:
+        sample.decode("utf-8")
+    except UnicodeDecodeError as error:
+        return error.start < len(sample) - 4  # a multi-byte character cut at the sample's end is fine
+    return False
+
+
+def _charset(content_type: str) -> str:
+    match = re.search(r"charset=([\w.-]+)", content_type)
+    if match:
+        try:
+            "".encode(match.group(1))
+            return match.group(1)
+        except LookupError:
+            pass
+    return "utf-8"
+
+
+def _human_size(size: int) -> str:
+    if size < 1024:
+        return f"{size} B"
+    if size < 1024 * 1024:
+        return f"{size / 1024:.1f} KB"
+    return f"{size / 1024 / 1024:.1f} MB"

@@ -1,0 +1,243 @@
+"""What the workspace can tell about an app and its caller: apps, permissions, current user.
+
+All calls go through the SDK's `WorkspaceClient` with the connection's own `Config` (so the
+token cache is shared with sending) and are bounded in time. `facts_for(url)` never raises: what
+it cannot learn it leaves unknown, and diagnosis then says less, not something wrong.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
+
+from explorer.auth import Credentials, run_bounded
+from explorer.diagnose import finding_for_error, is_network_error, proxy_findings
+from explorer.model import AppSummary, Finding
+from explorer.redact import scrub
+
+APPS_CACHE_SECONDS = 30.0
+USE_LEVELS = ("CAN_USE", "CAN_MANAGE")
+T = TypeVar("T")
+
+
+@dataclass
+class Grant:
+    """One entry of an app's access control list."""
+
+    principal: str  # user email, group name, or service principal application id
+    kind: str  # "user" | "group" | "service_principal"
+    levels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WorkspaceFacts:
+    """What diagnosis may rely on; None / False mean "not known", never "no"."""
+
+    host: str | None = None
+    apps_listed: bool = False  # the apps API answered, so a missing app really is missing
+    app: AppSummary | None = None  # the app whose URL is the target's origin
+    permissions: list[Grant] | None = None  # None: not readable by this caller (needs CAN_MANAGE)
+    caller: str | None = None  # SCIM Me userName (an email, or an SP's application id)
+    notes: list[Finding] = field(default_factory=list)
+
+    @property
+    def app_running(self) -> bool:
+        app = self.app
+        if app is None:
+            return True
+        return (app.state in (None, "RUNNING")) and (app.compute_state in (None, "ACTIVE"))
+
+    def can_use(self, identities: Iterable[str]) -> bool | None:
+        """True/False when the ACL settles whether one of `identities` may use the app; else None."""
+        if self.permissions is None:
+            return None
+        names = {i.lower() for i in identities if i}
+        usable = [g for g in self.permissions if any(level in USE_LEVELS for level in g.levels)]
+        if any(g.principal.lower() in names for g in usable if g.kind != "group"):
+            return True
+        if any(g.kind == "group" and g.principal == "users" for g in usable):
+            return True
+        # A grant to another group may include the caller; membership is not checked here.
+        return None if any(g.kind == "group" for g in usable) else False
+
+
+class WorkspaceError(Exception):
+    """A workspace call failed; `findings` say why. `status` is the HTTP status when one came back."""
+
+    def __init__(self, findings: list[Finding], status: int | None = None) -> None:
+        self.findings = findings
+        self.status = status
+        super().__init__(findings[0].message if findings else "Workspace call failed")
+
+
+class Workspace:
+    """The workspace behind one connection. Thread-safe; caches the apps list briefly."""
+
+    def __init__(self, credentials: Credentials, timeout: float = 10.0) -> None:
+        self.credentials = credentials
+        self.host = credentials.info.host
+        self.timeout = timeout
+        self._lock = threading.Lock()
+        self._client: WorkspaceClient | None = None
+        self._apps: list[AppSummary] | None = None
+        self._apps_at = 0.0
+        self._caller: str | None = None
+
+    def _workspace(self) -> WorkspaceClient:
+        with self._lock:
+            if self._client is None:
+                config = self.credentials.config
+                if config is None:
+                    raise WorkspaceError([_no_host_finding()])
+                self._client = WorkspaceClient(config=config)
+            return self._client
+
+    def _call(self, what: str, fn: Callable[[WorkspaceClient], T]) -> T:
+        try:
+            client = self._workspace()
+            return run_bounded(lambda: fn(client), self.timeout + 2, what)
+        except WorkspaceError:
+            raise
+        except DatabricksError as error:
+            raise WorkspaceError([_api_finding(what, error, self.host)], _status_of(error)) from None
+        except Exception as error:
+            url = self.host or "the workspace"
+            if is_network_error(error):
+                raise WorkspaceError(
+                    [finding_for_error(error, url, self.timeout), *proxy_findings(url)]
+                ) from None
+            raise WorkspaceError([_api_finding(what, error, self.host)]) from None
+
+    def list_apps(self, refresh: bool = False) -> list[AppSummary]:
+        """Every app in the workspace (apps.list, all pages). Raises WorkspaceError."""
+        with self._lock:
+            fresh = self._apps is not None and time.monotonic() - self._apps_at < APPS_CACHE_SECONDS
+            if fresh and not refresh:
+                return list(self._apps or [])
+        apps = self._call("listing apps", lambda w: [app_summary(a.as_dict()) for a in w.apps.list()])
+        with self._lock:
+            self._apps, self._apps_at = apps, time.monotonic()
+        return list(apps)
+
+    def app_for_url(self, url: str, refresh: bool = False) -> AppSummary | None:
+        """The app whose URL has the same origin as `url`, or None."""
+        origin = _origin(url)
+        return next((a for a in self.list_apps(refresh) if a.url and _origin(a.url) == origin), None)
+
+    def permissions(self, app_name: str) -> list[Grant] | None:
+        """The app's ACL, or None when this caller may not read it (it needs CAN_MANAGE)."""
+        try:
+            acl = self._call("reading app permissions", lambda w: w.apps.get_permissions(app_name).as_dict())
+        except WorkspaceError as error:
+            if error.status in (401, 403, 404):
+                return None
+            raise
+        return [_grant(entry) for entry in acl.get("access_control_list", [])]
+
+    def current_user(self) -> str | None:
+        """SCIM Me userName of the caller (cached)."""
+        if self._caller is None:
+            me = self._call("reading the current user", lambda w: w.current_user.me().as_dict())
+            self._caller = me.get("userName") or me.get("applicationId")
+        return self._caller
+
+    def facts_for(self, url: str, refresh: bool = False) -> WorkspaceFacts:
+        """Everything known about the app serving `url` and its caller. Never raises."""
+        facts = WorkspaceFacts(host=self.host)
+        try:
+            facts.app = self.app_for_url(url, refresh)
+            facts.apps_listed = True
+        except WorkspaceError as error:
+            facts.notes = [_as_note(f) for f in error.findings[:1]]
+            return facts
+        for learn in (self._learn_caller, self._learn_permissions):
+            try:
+                learn(facts)
+            except WorkspaceError:
+                pass  # optional facts: diagnosis works without them
+        return facts
+
+    def _learn_caller(self, facts: WorkspaceFacts) -> None:
+        facts.caller = self.current_user()
+
+    def _learn_permissions(self, facts: WorkspaceFacts) -> None:
+        if facts.app is not None:
+            facts.permissions = self.permissions(facts.app.name)
+
+
+# --- conversions --------------------------------------------------------------------------------
+
+
+def app_summary(app: dict[str, Any]) -> AppSummary:
+    """An AppSummary from the apps API's JSON for one app."""
+    return AppSummary(
+        name=app.get("name", ""),
+        url=app.get("url"),
+        state=(app.get("app_status") or {}).get("state"),
+        compute_state=(app.get("compute_status") or {}).get("state"),
+        service_principal=app.get("service_principal_client_id"),
+        service_principal_name=app.get("service_principal_name"),
+        user_api_scopes=list(app.get("user_api_scopes") or []),
+        effective_user_api_scopes=list(app.get("effective_user_api_scopes") or []),
+        description=app.get("description") or "",
+    )
+
+
+def _grant(entry: dict[str, Any]) -> Grant:
+    for key, kind in (
+        ("user_name", "user"),
+        ("service_principal_name", "service_principal"),
+        ("group_name", "group"),
+    ):
+        if entry.get(key):
+            principal, principal_kind = entry[key], kind
+            break
+    else:
+        principal, principal_kind = entry.get("display_name", "?"), "user"
+    levels = [p.get("permission_level", "") for p in entry.get("all_permissions", [])]
+    return Grant(principal, principal_kind, [level for level in levels if level])
+
+
+def _status_of(error: DatabricksError) -> int | None:
+    for kind, status in ((Unauthenticated, 401), (PermissionDenied, 403), (NotFound, 404)):
+        if isinstance(error, kind):
+            return status
+    return None
+
+
+def _api_finding(what: str, error: BaseException, host: str | None) -> Finding:
+    message = scrub(str(error).split(". Config:")[0]) or type(error).__name__
+    status = _status_of(error) if isinstance(error, DatabricksError) else None
+    if status == 403:
+        fix = "The caller may lack the workspace entitlement for this API; ask a workspace admin."
+    elif status == 401:
+        fix = "The token was refused by the workspace: reconnect (a fresh token), or check it is from this workspace."
+    else:
+        fix = f"Check the workspace URL ({host or 'unknown'}) and retry; run with --debug for details."
+    return Finding("AUTH_FAILED" if status == 401 else "WORKSPACE_ERROR", "error", f"{what}: {message}", fix)
+
+
+def _as_note(finding: Finding) -> Finding:
+    return Finding(finding.code, "info", f"Workspace facts unavailable ({finding.message})", finding.fix)
+
+
+def _no_host_finding() -> Finding:
+    return Finding(
+        "WORKSPACE_UNKNOWN",
+        "info",
+        "The workspace is not known for this connection, so apps and permissions cannot be read",
+        "Give the workspace URL (--host / the Workspace URL field); a Databricks OAuth token names it.",
+    )
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url if "://" in url else "https://" + url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"
