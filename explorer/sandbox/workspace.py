@@ -1,0 +1,75 @@
+"""The workspace host: one ASGI app serving OAuth, the stand-in IdP, the REST API and sandbox stats."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from explorer.sandbox.authority import Authority
+from explorer.sandbox.federation import Federation
+from explorer.sandbox.grants import TokenEndpoint
+from explorer.sandbox.idp import StandInIdP
+from explorer.sandbox.oidc import AppClients, OidcRoutes
+from explorer.sandbox.rest import ApiError, WorkspaceApi
+from explorer.sandbox.runtime import AppRuntime
+
+
+def build_workspace_app(
+    authority: Authority, idp: StandInIdP, apps: dict[str, AppRuntime], app_clients: AppClients
+) -> FastAPI:
+    app = FastAPI(title="Sandbox Databricks workspace", docs_url=None, redoc_url=None, openapi_url=None)
+    federation = Federation(authority.config.federation_policies, idp, authority.directory)
+    app.include_router(OidcRoutes(authority, TokenEndpoint(authority, federation), app_clients).router())
+    app.include_router(idp.router())
+    app.include_router(WorkspaceApi(authority, apps).router())
+    workspace_id = authority.config.workspace_id
+
+    @app.middleware("http")
+    async def org_id_header(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response = await call_next(request)
+        response.headers["x-databricks-org-id"] = workspace_id
+        return response
+
+    @app.get("/_sandbox/stats", tags=["sandbox"])
+    def stats() -> dict:
+        return authority.token_stats()
+
+    @app.post("/_sandbox/stats/reset", tags=["sandbox"])
+    def reset_stats() -> dict:
+        authority.reset_stats()
+        return authority.token_stats()
+
+    @app.get("/", include_in_schema=False)
+    def home() -> dict:
+        return {"workspace": authority.host, "workspace_id": workspace_id, "apps": sorted(apps)}
+
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return JSONResponse({"error_code": exc.error_code, "message": exc.message}, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404:
+            body = {
+                "error_code": "ENDPOINT_NOT_FOUND",
+                "message": f"No API found for '{request.method} {request.url.path}'",
+            }
+        elif exc.status_code == 405:
+            body = {"error_code": "BAD_REQUEST", "message": f"Method {request.method} is not allowed here"}
+        else:
+            body = {"error_code": "BAD_REQUEST", "message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        body = {
+            "error_code": "INVALID_PARAMETER_VALUE",
+            "message": f"{where}: {first.get('msg', 'invalid request')}",
+        }
+        return JSONResponse(body, status_code=400)
+
+    return app
