@@ -331,7 +331,8 @@ def _scrub_bytes(body: bytes, redactor: Redactor) -> bytes:
     """Binary bodies can still carry a token in ASCII; scrub through a lossless decoding."""
     raw = body.decode("latin-1")
     cleaned = redactor.scrub(raw)
-    return body if cleaned == raw else cleaned.encode("utf-8")
+    # Other bytes survive the latin-1 round trip unchanged; the mask's "…" becomes "?".
+    return body if cleaned == raw else cleaned.encode("latin-1", errors="replace")
 
 
 def _har_headers(headers: list[tuple[str, str]]) -> list[dict[str, str]]:
