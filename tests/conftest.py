@@ -1,0 +1,90 @@
+"""Shared fixtures: the sandbox workspace (real servers on free ports) and auth set-ups around it.
+
+    def test_something(sandbox, sandbox_info): ...          # the default sandbox, once per session/worker
+    def test_custom(start_sandbox):
+        sb = start_sandbox(default_config(token_ttl_seconds=2))   # stopped after the test
+    def test_cli(databricks_cli_profile):
+        profile = databricks_cli_profile(user="alice@example.com")  # a databricks-cli profile + stand-in CLI
+
+Helpers to build configs and tokens live in `support.sandbox_helpers`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support.sandbox_helpers import STAND_IN_CLI, headless_consent, write_cli_profile
+
+from explorer.sandbox.server import Sandbox
+
+
+@pytest.fixture(scope="session")
+def sandbox() -> Iterator[Sandbox]:
+    """The default sandbox (embedded config), started once per test session (per xdist worker)."""
+    with Sandbox() as sb:
+        yield sb
+
+
+@pytest.fixture(scope="session")
+def sandbox_info(sandbox: Sandbox) -> dict[str, Any]:
+    """The default sandbox's info document (SPEC §3.5): host, app URLs, credentials."""
+    return sandbox.info
+
+
+@pytest.fixture
+def start_sandbox() -> Iterator[Callable[..., Sandbox]]:
+    """Start a sandbox with a custom config (dict or YAML path); every one started is stopped afterwards."""
+    started: list[Sandbox] = []
+
+    def start(config: dict[str, Any] | str | Path | None = None, **kwargs: Any) -> Sandbox:
+        sb = Sandbox(config, **kwargs)
+        started.append(sb)
+        return sb.start()
+
+    yield start
+    for sb in reversed(started):
+        sb.stop()
+
+
+@pytest.fixture
+def clean_databricks_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    """No inherited DATABRICKS_* variables and an empty config file, so the SDK sees only what a test sets."""
+    for name in list(os.environ):
+        if name.startswith("DATABRICKS_"):
+            monkeypatch.delenv(name)
+    empty = tmp_path / "empty.databrickscfg"
+    empty.write_text("", encoding="utf-8")
+    monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(empty))
+    return empty
+
+
+@pytest.fixture
+def databricks_cli_profile(
+    sandbox: Sandbox, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, clean_databricks_env: Path
+) -> Callable[..., str]:
+    """Make an `auth_type = databricks-cli` profile backed by the stand-in CLI; returns the profile name.
+
+    Signs the user in headlessly (U2M with PKCE), stores the refresh token where the stand-in CLI
+    reads it, and sets DATABRICKS_CONFIG_FILE, DATABRICKS_CLI_PATH and SANDBOX_CLI_TOKEN_CACHE.
+    """
+
+    def make(
+        user: str = "alice@example.com",
+        scopes: tuple[str, ...] = ("all-apis", "offline_access"),
+        profile: str = "sandbox",
+        target: Sandbox | None = None,
+    ) -> str:
+        host = (target or sandbox).host
+        refresh_token = headless_consent(host, user, list(scopes)).token().refresh_token
+        assert refresh_token, "offline_access must be among the scopes to get a refresh token"
+        config_file, cache_file = write_cli_profile(tmp_path, profile, host, refresh_token)
+        monkeypatch.setenv("DATABRICKS_CONFIG_FILE", str(config_file))
+        monkeypatch.setenv("DATABRICKS_CLI_PATH", str(STAND_IN_CLI))
+        monkeypatch.setenv("SANDBOX_CLI_TOKEN_CACHE", str(cache_file))
+        return profile
+
+    return make
