@@ -136,13 +136,6 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
             authorization_seen="authorization" in h,
         )
 
-    @app.api_route(
-        "/api/echo",
-        methods=["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"],
-        summary="Echo the request back",
-        response_model=Echo,
-        tags=["echo"],
-    )
     async def echo(request: Request) -> Echo:
         body = await request.body()
         headers = {k: (mask(v) if k in MASKED_HEADERS else v) for k, v in request.headers.items()}
@@ -151,6 +144,18 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
             query.setdefault(key, []).append(value)
         text = body.decode("utf-8", errors="replace")
         return Echo(method=request.method, path=request.url.path, query=query, headers=headers, body=text)
+
+    for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+        # One route per method: a shared operation id would make the OpenAPI document ambiguous.
+        app.add_api_route(
+            "/api/echo",
+            echo,
+            methods=[method],
+            summary="Echo the request back",
+            response_model=Echo,
+            tags=["echo"],
+            operation_id=f"echo_{method.lower()}",
+        )
 
     @app.get("/api/items", summary="List items", response_model=list[Item], tags=["items"])
     def list_items() -> list[Item]:
