@@ -20,7 +20,7 @@ class BoxView:
 
     visible: bool
     label: str = ""
-    info: str | None = None
+    placeholder: str = ""  # the field's help and env var: shown while the box is empty
 
 
 def box_names() -> list[str]:
@@ -53,9 +53,10 @@ def box_view(method: str, name: str) -> BoxView:
     f = m.field(name) if m else None
     if f is None or not _from_form(method, f):
         return BoxView(visible=False)
-    label = f.label + ("" if f.required else " (optional)")
+    optional = not f.required and "optional" not in f.label.lower()
+    label = f.label + (" (optional)" if optional else "")
     hints = [h for h in (f.help, f"or ${f.env_var}" if f.env_var else "") if h]
-    return BoxView(visible=True, label=label, info=" · ".join(hints) or None)
+    return BoxView(visible=True, label=label, placeholder=" · ".join(hints))
 
 
 def method_choices(deployed: bool, forwarded: bool = False) -> list[tuple[str, str]]:

@@ -18,6 +18,7 @@ from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange, Find
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
+RAW_LIMIT = 256 * 1024  # bytes of a body shown raw
 _TOKEN_KINDS = {
     "oauth": "Databricks OAuth token",
     "pat": "personal access token (PAT)",
@@ -82,10 +83,6 @@ def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     return sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
 
 
-def _row(label: str, value_html: str) -> str:
-    return f"<tr><th>{escape(label)}</th><td>{value_html}</td></tr>"
-
-
 def _code(text: Any) -> str:
     return f"<code>{escape(str(text))}</code>"
 
@@ -113,8 +110,8 @@ def status_html(exchange: Exchange | None) -> str:
     notice = ""
     if r.truncated:
         notice = (
-            f'<div class="notice">Large response: showing the first {human_size(len(r.body))} '
-            f"of {human_size(r.size)}. Export the history or call the URL directly for the rest.</div>"
+            f'<div class="notice">Large response ({human_size(r.size)}): the panes show its beginning. '
+            "Use the Code tab's snippet to fetch it whole.</div>"
         )
     return (
         f'<div class="statusline"><span class="badge {status_class(r.status)}">{r.status}</span>'
@@ -131,11 +128,15 @@ def pretty_body(response: Response | None) -> tuple[str, str | None]:
 
 
 def raw_body(response: Response | None) -> str:
+    """The body as received (its first RAW_LIMIT bytes: more would only slow the browser down)."""
     if response is None:
         return ""
     if response.kind == "binary":
         return response.text
-    return response.body.decode("utf-8", errors="replace")
+    text = response.body[:RAW_LIMIT].decode("utf-8", errors="replace")
+    if response.truncated or len(response.body) > RAW_LIMIT:
+        text += f"\n… [showing the first {human_size(min(len(response.body), RAW_LIMIT))} of {human_size(response.size)}]"
+    return text
 
 
 def _records(value: Any) -> list[dict[str, Any]] | None:
@@ -188,43 +189,89 @@ def findings_html(findings: Iterable[Finding], ok: bool = False) -> str:
 
 
 def scopes_html(token: TokenInfo) -> str:
+    """Granted vs required scopes: required ones granted in green, missing ones in red."""
     required = set(token.required_scopes)
     granted = "".join(
         f'<span class="chip {"ok" if s in required else ""}">{escape(s)}</span>' for s in token.scopes
     )
-    parts = [f'<div class="scopes"><span class="label">granted</span>{granted or "<i>none</i>"}</div>']
-    if token.required_scopes:
-        parts.append(
-            f'<div class="scopes"><span class="label">required</span>{chips(token.required_scopes)}</div>'
-        )
+    needed = (
+        chips(token.required_scopes)
+        if token.required_scopes
+        else '<span class="muted">none declared by the app</span>'
+    )
+    rows = [("granted", granted or '<span class="muted">none</span>'), ("required", needed)]
     if token.missing_scopes:
-        parts.append(
-            f'<div class="scopes"><span class="label">missing</span>{chips(token.missing_scopes, "bad")}</div>'
-        )
-    return "".join(parts)
+        rows.append(("missing", chips(token.missing_scopes, "bad")))
+    body = "".join(
+        f'<div class="scopes"><span class="label">{k}</span><span>{v}</span></div>' for k, v in rows
+    )
+    verdict = (
+        f'<div class="verdict bad">Missing {len(token.missing_scopes)} required scope(s)</div>'
+        if token.missing_scopes
+        else '<div class="verdict ok">Has every scope the app requires</div>'
+        if token.required_scopes
+        else ""
+    )
+    return f'<div class="scopebox"><div class="kv-title">Scopes</div>{verdict}{body}</div>'
+
+
+def token_summary(token: TokenInfo | None) -> dict[str, Any] | None:
+    """The token as API clients see it: masked, decoded fields, scope check."""
+    if token is None:
+        return None
+    return {
+        "masked": token.masked,
+        "kind": token.kind,
+        "subject": token.subject,
+        "client_id": token.client_id,
+        "issuer": token.issuer,
+        "expires_at": token.expires_at,
+        "scopes": token.scopes,
+        "required_scopes": token.required_scopes,
+        "missing_scopes": token.missing_scopes,
+    }
 
 
 def token_html(token: TokenInfo | None, now: float) -> str:
-    """The Token tab: what the bearer token says about itself, and the scope check."""
+    """The Token tab: what the bearer token says about itself, and the scope check beside it."""
     if token is None or token.kind == "none":
         return '<div class="findings empty">No token was sent with this request.</div>'
     audience = ", ".join(token.audience) if isinstance(token.audience, list) else token.audience
-    rows = [
-        _row("Token", _code(token.masked)),
-        _row("Kind", escape(_TOKEN_KINDS.get(token.kind, token.kind))),
-        _row("Subject", _code(token.subject) if token.subject else ""),
-        _row("Client id", _code(token.client_id) if token.client_id else ""),
-        _row("Issuer", escape(token.issuer or "")),
-        _row("Audience", escape(audience or "")),
-        _row("Type", escape(token.token_type or "")),
-        _row("Issued", escape(_when(token.issued_at))),
-        _row("Expires", f"{escape(_when(token.expires_at))} &nbsp;{countdown_html(token, now)}"),
+    pairs = [
+        ("Token", _code(token.masked)),
+        ("Kind", escape(_TOKEN_KINDS.get(token.kind, token.kind))),
+        ("Subject", _code(token.subject) if token.subject else ""),
+        ("Client id", _code(token.client_id) if token.client_id else ""),
+        ("Issuer", escape(token.issuer or "")),
+        ("Audience", escape(audience or "")),
+        ("Type", escape(token.token_type or "")),
+        ("Issued", escape(_when(token.issued_at))),
+        (
+            "Expires",
+            f"{escape(_when(token.expires_at))} {countdown_html(token, now)}" if token.expires_at else "",
+        ),
     ]
-    table = "".join(r for r in rows if not r.endswith("<td></td></tr>"))
-    return f'<div class="token"><table class="kv">{table}</table>{scopes_html(token)}</div>'
+    grid = "".join(f'<div class="k">{k}</div><div class="v">{v}</div>' for k, v in pairs if v)
+    return f'<div class="token"><div class="kv">{grid}</div>{scopes_html(token)}</div>'
 
 
 # --- discovery ------------------------------------------------------------------------------------
+
+
+def history_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """History rows for the table: numbered (# = position in the session), newest first, no ids."""
+    frame = rows.drop(columns=["id"], errors="ignore").copy()
+    frame.insert(0, "#", range(1, len(frame) + 1))
+    if "time" in frame:
+        frame["time"] = frame["time"].astype(str).str[-8:]  # the day is today's; the clock time is enough
+    frame = frame.rename(columns={"elapsed_ms": "ms"})
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+def apps_summary(apps: Iterable[AppSummary]) -> list[dict[str, Any]]:
+    return [
+        {"name": a.name, "url": a.url, "state": a.state, "user_api_scopes": a.user_api_scopes} for a in apps
+    ]
 
 
 def app_label(app: AppSummary) -> str:
@@ -233,21 +280,39 @@ def app_label(app: AppSummary) -> str:
 
 
 def app_html(app: AppSummary | None) -> str:
+    """Beside the app picker: state, the scopes its user authorization requires, the description."""
     if app is None:
         return ""
     state = (app.state or "unknown").upper()
     cls = "ok" if state == "RUNNING" else "bad"
-    scopes = chips(app.user_api_scopes) if app.user_api_scopes else '<span class="muted">none</span>'
-    desc = f'<div class="muted">{escape(app.description)}</div>' if app.description else ""
+    scopes = (
+        chips(app.user_api_scopes) if app.user_api_scopes else '<span class="muted">no user scopes</span>'
+    )
+    title = escape(app.description, quote=True)
     return (
-        f'<div class="appcard"><span class="chip {cls}">{escape(state)}</span> '
-        f'<span class="muted">scopes</span> {scopes}{desc}</div>'
+        f'<div class="appcard" title="{title}"><span class="chip {cls}">{escape(state)}</span> {scopes}</div>'
     )
 
 
 def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
-    rows = [(e.method.upper(), e.path, e.summary) for e in endpoints]
-    return pd.DataFrame(rows, columns=["Method", "Path", "Summary"])
+    """The sidebar list: method, and the path with its summary under it (HTML cells)."""
+    rows = [
+        (
+            e.method.upper(),
+            f'<div class="ep-path">{escape(e.path)}</div><div class="ep-sum">{escape(e.summary)}</div>',
+        )
+        for e in endpoints
+    ]
+    return pd.DataFrame(rows, columns=["Method", "Endpoint"])
+
+
+def endpoints_summary(endpoints: Iterable[Endpoint]) -> list[dict[str, Any]]:
+    """The endpoints as plain data, for API clients."""
+    return [
+        {"method": e.method.upper(), "path": e.path, "summary": e.summary, "parameters": e.parameters,
+         "body_example": e.body_example}
+        for e in endpoints
+    ]  # fmt: skip
 
 
 def filter_endpoints(endpoints: Iterable[Endpoint], query: str) -> list[Endpoint]:
@@ -278,9 +343,9 @@ def connection_html(connection: Any, now: float) -> str:
     if auth.host:
         lines.append(f'<div class="muted">{escape(auth.host)}</div>')
     if token is not None and token.kind != "none":
-        lines.append(f'<div class="tokenline">{_code(token.masked)} {countdown_html(token, now)}</div>')
-        if token.scopes:
-            lines.append(f'<div class="scopes">{chips(token.scopes)}</div>')
+        lines.append(
+            f'<div class="tokenline">{_code(token.masked)} {countdown_html(token, now)} {chips(token.scopes)}</div>'
+        )
     if connection.findings:
         lines.append(findings_html(connection.findings))
     return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
@@ -322,25 +387,12 @@ def exchange_summary(exchange: Exchange) -> dict[str, Any]:
             "content_type": r.content_type,
             "body": r.json if r.json is not None else r.text,
         }
-    token_view = None
-    if token is not None:
-        token_view = {
-            "masked": token.masked,
-            "kind": token.kind,
-            "subject": token.subject,
-            "client_id": token.client_id,
-            "issuer": token.issuer,
-            "expires_at": token.expires_at,
-            "scopes": token.scopes,
-            "required_scopes": token.required_scopes,
-            "missing_scopes": token.missing_scopes,
-        }
     return {
         "ok": exchange.ok,
         "request": {"method": exchange.request.method, "url": exchange.request.url},
         "response": response,
         "error": exchange.error,
-        "token": token_view,
+        "token": token_summary(token),
         "auth": None
         if auth is None
         else {"method": auth.method, "source": auth.source, "identity": auth.identity},
@@ -395,9 +447,10 @@ def not_sent_view(message: str) -> ExchangeView:
 
 
 def apps_notice(count: int) -> str:
+    """Only worth a line when there is nothing to pick."""
     if count == 0:
         return '<div class="muted small">No apps in this workspace: type an app URL below.</div>'
-    return f'<div class="muted small">{count} app{"s" if count != 1 else ""} in the workspace.</div>'
+    return ""
 
 
 def listing_html(listing: EndpointListing) -> str:
@@ -433,3 +486,17 @@ def waiting_html(seconds_left: float | None) -> str:
     return (
         f'<div class="waiting"><span class="spinner"></span>Waiting for sign-in… {int(seconds_left)} s</div>'
     )
+
+
+def connection_summary(connection: Any) -> dict[str, Any]:
+    """The connection card as JSON for API clients (no secrets: the token is masked)."""
+    auth = connection.auth
+    return {
+        "ok": connection.ok,
+        "method": auth.method,
+        "source": auth.source,
+        "identity": auth.identity,
+        "host": auth.host,
+        "token": token_summary(connection.token),
+        "findings": [f.as_dict() for f in sorted_findings(connection.findings)],
+    }

@@ -1,0 +1,152 @@
+"""The main pane: the target app, the request bar and its tabs, the response, the history."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from explorer.ui.config import UIConfig
+from explorer.ui.forms import METHODS as HTTP_METHODS
+from explorer.ui.present import findings_html, status_html
+from explorer.ui.theme import COUNTDOWN_JS
+
+SNIPPET_LANGUAGES = [("curl", "curl"), ("Python requests", "python"), ("Python SDK", "sdk")]
+
+
+def _lines_box(label: str, placeholder: str) -> gr.Textbox:
+    return gr.Textbox(
+        label=label, show_label=False, lines=3, max_lines=8, placeholder=placeholder, elem_classes="mono"
+    )
+
+
+def target(p: Any, config: UIConfig) -> None:
+    """The app to call: picked from the workspace's apps, or any app URL typed in."""
+    with gr.Row(equal_height=True, elem_id="targetbar"):
+        p.app = gr.Dropdown(choices=[], value=None, label="App", scale=2, min_width=180, elem_id="app-picker")
+        p.app_url = gr.Textbox(
+            value=config.app_url,
+            label="App URL",
+            max_lines=1,
+            placeholder="https://<app-name>-<workspace-id>.<region>.databricksapps.com, then Enter",
+            scale=4,
+            elem_id="app-url",
+        )
+        p.refresh_apps = gr.Button("↻ Apps", size="sm", scale=0, min_width=70, elem_id="refresh-apps")
+        p.app_card = gr.HTML("", label="app_card", elem_id="app-card", min_width=180)
+    p.apps_notice = gr.HTML("", label="apps_notice", elem_classes="slot")
+    p.apps_data = gr.JSON(label="apps", visible=False)  # the apps as JSON, for scripts
+
+
+def request(p: Any) -> None:
+    with gr.Row(equal_height=True, elem_id="reqbar"):
+        p.http_method = gr.Dropdown(
+            choices=list(HTTP_METHODS),
+            value="GET",
+            label="method",
+            show_label=False,
+            container=False,
+            scale=0,
+            min_width=104,
+            elem_id="http-method",
+        )
+        p.url = gr.Textbox(
+            label="url",
+            show_label=False,
+            container=False,
+            max_lines=1,
+            placeholder="https://<app-url>/api/…  or  /api/…",
+            scale=1,
+            elem_id="url",
+        )
+        p.send = gr.Button("Send", variant="primary", scale=0, min_width=96, elem_id="send")
+    with gr.Tabs(elem_id="reqtabs") as p.request_tabs:
+        with gr.Tab("Params", id="params"):
+            p.params = _lines_box("params", "name=value, one per line  (# comments out a line)")
+        with gr.Tab("Headers", id="headers"):
+            p.headers = _lines_box("headers", "Name: value, one per line  (Authorization is added for you)")
+        with gr.Tab("Body", id="body"):
+            p.body = gr.Code(
+                language="json", label="body", show_label=False, lines=4, max_lines=14, elem_id="body"
+            )
+        with gr.Tab("Options", id="options"):
+            p.timeout = gr.Number(value=30, minimum=1, maximum=600, label="Timeout (s)", scale=0)
+
+
+def _body_views(p: Any) -> None:
+    with gr.Tabs(elem_id="bodytabs"):
+        with gr.Tab("Pretty", id="pretty"):
+            p.pretty = gr.Code(
+                language="json", label="pretty", show_label=False, interactive=False, lines=10, max_lines=22,
+                elem_id="pretty",
+            )  # fmt: skip
+        with gr.Tab("Table", id="table", visible=False) as p.table_tab:
+            p.table = gr.Dataframe(
+                label="table", show_label=False, interactive=False, max_height=400, elem_id="table"
+            )
+        with gr.Tab("Raw", id="raw"):
+            p.raw = gr.Code(
+                label="raw",
+                show_label=False,
+                interactive=False,
+                lines=10,
+                max_lines=22,
+                wrap_lines=True,
+                elem_id="raw",
+            )
+
+
+def response(p: Any) -> None:
+    p.status = gr.HTML(status_html(None), label="status", elem_id="status")
+    with gr.Tabs(elem_id="resptabs") as p.response_tabs:
+        with gr.Tab("Body", id="body"):
+            _body_views(p)
+        with gr.Tab("Headers", id="headers"):
+            p.response_headers = gr.Dataframe(
+                headers=["Header", "Value"], label="response_headers", show_label=False, interactive=False,
+                max_height=400, elem_id="response-headers",
+            )  # fmt: skip
+        with gr.Tab("Token", id="token"):
+            p.token = gr.HTML("", label="token", js_on_load=COUNTDOWN_JS, elem_id="token")
+            with gr.Accordion("All claims", open=False):
+                p.claims = gr.JSON(label="claims", show_label=False)
+        with gr.Tab("Diagnosis", id="diagnosis") as p.diagnosis_tab:
+            p.diagnosis = gr.HTML(findings_html([]), label="diagnosis", elem_id="diagnosis")
+        with gr.Tab("Code", id="code") as p.code_tab:
+            p.snippet_language = gr.Radio(
+                SNIPPET_LANGUAGES,
+                value="curl",
+                label="language",
+                show_label=False,
+                elem_id="snippet-language",
+            )
+            p.snippet = gr.Code(
+                language="shell", label="snippet", show_label=False, interactive=False, buttons=["copy"], lines=8,
+                elem_id="snippet",
+            )  # fmt: skip
+    # What the panes show, as one JSON digest for gradio_client users (hidden on the page).
+    p.summary = gr.JSON(label="summary", visible=False)
+
+
+def history(p: Any) -> None:
+    with gr.Accordion("History", open=False, elem_id="history") as p.history_pane:
+        p.history = gr.Dataframe(
+            label="history", show_label=False, interactive=False, max_height=260, elem_id="history-table"
+        )
+        with gr.Row(equal_height=True, elem_classes="tight export-row"):
+            p.export_format = gr.Radio(
+                ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
+                elem_id="export-format",
+            )  # fmt: skip
+            p.download = gr.DownloadButton("Export", size="sm", scale=0, min_width=100, elem_id="export")
+            gr.HTML(
+                '<div class="muted small">Click a row to see it again · secrets are redacted in exports</div>'
+            )
+
+
+def main_pane(p: Any, config: UIConfig) -> None:
+    with gr.Column(elem_id="main"):
+        target(p, config)
+        request(p)
+        response(p)
+        history(p)
