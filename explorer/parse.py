@@ -99,7 +99,7 @@ def url_with_params(url: str, params: Iterable[tuple[str, str]] = ()) -> str:
         return url
     base, _hash, _fragment = url.partition("#")
     separator = "&" if "?" in base else "?"
-    if base.endswith(("?", "&")):
+    if "?" in base and base.endswith(("?", "&")):  # "/a&b" without a query is a path, not a query
         separator = ""
     return base + separator + urlencode(params, quote_via=quote)
 
