@@ -64,15 +64,16 @@ def _connection_events(p: Any, h: Handlers, config: UIConfig) -> None:
     apps = [p.state, p.app, p.apps_notice, p.apps_data]
     list_apps_after = friendly(h.list_apps_if_connected)
 
-    def select_method(method: str, *values: Any) -> tuple[Any, ...]:
+    def select_method(_ui: Any, method: str, *values: Any) -> tuple[Any, ...]:
         """Relabel the field boxes for `method`; values stay only where they mean the same."""
         updates = [_box_update(method, n, v, config) for n, v in zip(names, values, strict=True)]
         browser = method == "browser"
         return *updates, gr.Group(visible=browser), gr.Button(visible=not browser)
 
     p.method.change(
-        select_method, [p.method, *boxes], [*boxes, p.browser_group, p.connect], api_name="select_method"
-    )
+        with_field_params(select_method, ["method", *names], request=False),
+        [p.state, p.method, *boxes], [*boxes, p.browser_group, p.connect], api_name="select_method",
+    )  # fmt: skip
 
     def connect(ui: UISession | None, method: str, *rest: Any) -> tuple[Any, ...]:
         *values, request = rest
@@ -96,8 +97,9 @@ def _connection_events(p: Any, h: Handlers, config: UIConfig) -> None:
         friendly(h.complete_browser), [p.state, p.paste_url], [p.state, p.waiting, *connection],
         api_name="complete_browser",
     ).then(list_apps_after, [p.state, p.app], apps, api_name="list_apps_after_paste", api_visibility="undocumented")  # fmt: skip
-    p.reveal.click(friendly(h.reveal_token), p.state, p.revealed, api_name="reveal_token")
-    p.hide.click(lambda: gr.Textbox(value="", visible=False), None, p.revealed, api_name="hide_token")
+    revealed = [p.revealed, p.revealed_group]
+    p.reveal.click(friendly(h.reveal_token), p.state, revealed, api_name="reveal_token")
+    p.hide.click(lambda: ("", gr.Group(visible=False)), None, revealed, api_name="hide_token")
 
 
 def _discovery_events(p: Any, h: Handlers) -> None:

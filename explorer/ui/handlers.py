@@ -90,7 +90,7 @@ def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
         view.diagnosis,
         gr.Tab(label=diagnosis_label),
         gr.Tabs(selected=view.tab),
-        view.summary,
+        present.as_json(view.summary),
     )
 
 
@@ -98,7 +98,7 @@ def connection_outputs(connection: Any) -> tuple[Any, ...]:
     """The sidebar card, its JSON twin (for API clients), and the credentials form (folded once connected)."""
     return (
         present.connection_html(connection, time.time()),
-        present.connection_summary(connection),
+        present.as_json(present.connection_summary(connection)),
         gr.Accordion(open=not connection.ok),
     )
 
@@ -213,7 +213,7 @@ class Handlers:
         token = self.session(ui).explorer.reveal_token()
         if not token:
             raise FormError("No token yet: connect first.")
-        return gr.Textbox(value=token, visible=True)
+        return token, gr.Group(visible=True)
 
     # --- apps and endpoints -----------------------------------------------------------------------
 
@@ -226,7 +226,12 @@ class Handlers:
         wanted = current or self.config.app_name
         pick = wanted if ui.app_named(wanted) else None
         notice = present.findings_html(findings) if findings else present.apps_notice(len(apps))
-        return ui, gr.Dropdown(choices=choices, value=pick), notice, present.apps_summary(apps)
+        return (
+            ui,
+            gr.Dropdown(choices=choices, value=pick),
+            notice,
+            present.as_json(present.apps_summary(apps)),
+        )
 
     def list_apps_if_connected(self, ui: UISession | None, current: str | None) -> tuple[Any, ...]:
         """After connecting: list the apps, unless the connection failed (its card says why)."""
@@ -249,7 +254,7 @@ class Handlers:
             raise FormError("Pick an app or type its URL first.")
         ui.listing = ui.explorer.list_endpoints(app_url.strip())
         ui.shown = present.filter_endpoints(ui.listing.endpoints, query)
-        shown = present.endpoints_frame(ui.shown), present.endpoints_summary(ui.shown)
+        shown = present.endpoints_frame(ui.shown), present.as_json(present.endpoints_summary(ui.shown))
         return ui, *shown, present.listing_html(ui.listing)
 
     def list_endpoints_if_url(self, ui: UISession | None, app_url: str, query: str) -> tuple[Any, ...]:
@@ -260,7 +265,7 @@ class Handlers:
     def filter_endpoints(self, ui: UISession | None, query: str) -> tuple[Any, ...]:
         ui = self.session(ui)
         ui.shown = present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
-        return ui, present.endpoints_frame(ui.shown), present.endpoints_summary(ui.shown)
+        return ui, present.endpoints_frame(ui.shown), present.as_json(present.endpoints_summary(ui.shown))
 
     def pick_endpoint(self, ui: UISession | None, app_url: str, evt: gr.SelectData) -> tuple[Any, ...]:
         """An endpoint row clicked: method, URL, query skeleton and body skeleton into the request."""
@@ -280,7 +285,7 @@ class Handlers:
         method: str,
         url: str,
         params: str,
-        headers: str,
+        header_lines: str,
         body: str,
         timeout: float,
         app_url: str,
@@ -289,7 +294,7 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """Send the request; outputs: state, the response pane, the snippet, the history, the export."""
         ui = self.session(ui)
-        form = RequestForm(method, url, params, headers, body or "", app_url, float(timeout or 30))
+        form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
         try:
             spec = build_spec(form)
         except FormError as e:
@@ -307,7 +312,7 @@ class Handlers:
         method: str,
         url: str,
         params: str,
-        headers: str,
+        header_lines: str,
         body: str,
         timeout: float,
         app_url: str,
@@ -315,7 +320,7 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """curl / Python / SDK code for the request as the form has it now (sent or not)."""
         ui = self.session(ui)
-        form = RequestForm(method, url, params, headers, body or "", app_url, float(timeout or 30))
+        form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
         try:
             spec = build_spec(form)
         except FormError as e:

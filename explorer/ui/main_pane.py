@@ -11,6 +11,16 @@ from explorer.ui.forms import METHODS as HTTP_METHODS
 from explorer.ui.present import findings_html, status_html
 from explorer.ui.theme import COUNTDOWN_JS
 
+
+def json_twin(label: str) -> gr.Textbox:
+    """A hidden output holding, as JSON text, what a pane shows: the scripting view of the page.
+
+    Text rather than gr.JSON: gradio_client takes any dict with a "path" key for a file to download,
+    and response bodies (and endpoints) have such keys.
+    """
+    return gr.Textbox(label=label, visible=False)
+
+
 SNIPPET_LANGUAGES = [("curl", "curl"), ("Python requests", "python"), ("Python SDK", "sdk")]
 
 
@@ -35,7 +45,7 @@ def target(p: Any, config: UIConfig) -> None:
         p.refresh_apps = gr.Button("↻ Apps", size="sm", scale=0, min_width=70, elem_id="refresh-apps")
         p.app_card = gr.HTML("", label="app_card", elem_id="app-card", min_width=180)
     p.apps_notice = gr.HTML("", label="apps_notice", elem_classes="slot")
-    p.apps_data = gr.JSON(label="apps", visible=False)  # the apps as JSON, for scripts
+    p.apps_data = json_twin("apps")
 
 
 def request(p: Any) -> None:
@@ -125,7 +135,7 @@ def response(p: Any) -> None:
                 elem_id="snippet",
             )  # fmt: skip
     # What the panes show, as one JSON digest for gradio_client users (hidden on the page).
-    p.summary = gr.JSON(label="summary", visible=False)
+    p.summary = json_twin("summary")
 
 
 def history(p: Any) -> None:

@@ -29,6 +29,11 @@ _TOKEN_KINDS = {
 }
 
 
+def as_json(value: Any) -> str:
+    """JSON text for the hidden scripting outputs (bytes and other oddities as strings)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
 # --- small formatters ---------------------------------------------------------------------------
 
 

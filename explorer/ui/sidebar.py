@@ -8,6 +8,7 @@ import gradio as gr
 
 from explorer.ui.authform import box_names, box_view, is_secret, method_choices
 from explorer.ui.config import UIConfig
+from explorer.ui.main_pane import json_twin
 from explorer.ui.present import connection_html
 from explorer.ui.theme import COUNTDOWN_JS
 
@@ -42,7 +43,8 @@ def field_box(name: str, config: UIConfig) -> gr.components.Component:
         "elem_id": f"field-{name}",
     }
     if name == "profile":
-        value = config.box_value(name) or None
+        # "" rather than None: gradio_client treats a None default as a required argument
+        value = config.box_value(name)
         return gr.Dropdown(choices=profile_choices(), value=value, allow_custom_value=True, **common)
     kind = "password" if is_secret(name) else "text"
     return gr.Textbox(
@@ -76,13 +78,14 @@ def connection(p: Any, config: UIConfig) -> None:
     p.connection = gr.HTML(
         connection_html(None, 0), label="connection", js_on_load=COUNTDOWN_JS, elem_id="connection"
     )
-    p.connection_data = gr.JSON(label="connection_data", visible=False)  # the card as JSON, for scripts
+    p.connection_data = json_twin("connection")
     with gr.Row(elem_classes="reveal-row"):
         p.reveal = gr.Button("Reveal token", size="sm", elem_id="reveal")
         p.hide = gr.Button("Hide", size="sm", elem_id="hide")
-    p.revealed = gr.Textbox(
-        label="token", show_label=False, visible=False, buttons=["copy"], max_lines=1, elem_id="revealed"
-    )
+    with gr.Group(visible=False, elem_id="revealed-group") as p.revealed_group:
+        p.revealed = gr.Textbox(
+            label="token", show_label=False, buttons=["copy"], max_lines=1, elem_id="revealed"
+        )
 
 
 def endpoints(p: Any) -> None:
@@ -106,7 +109,7 @@ def endpoints(p: Any) -> None:
         buttons=[],
         elem_id="endpoints",
     )
-    p.endpoints_data = gr.JSON(label="endpoints_data", visible=False)  # full details, for scripts
+    p.endpoints_data = json_twin("endpoints")
     p.listing = gr.HTML("", label="listing")
 
 

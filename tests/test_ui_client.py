@@ -1,0 +1,127 @@
+"""The UI is scriptable: gradio_client drives connect → list_apps → list_endpoints → send against the
+real sandbox, with per-session state, and nothing secret comes back except through reveal_token."""
+
+from __future__ import annotations
+
+import json
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from gradio_client import Client
+
+from explorer.ui.config import UIConfig
+from explorer.ui.launch import serve
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture(scope="module")
+def ui_url(sandbox: Any) -> Iterator[str]:
+    """The explorer UI (not the demo: nothing preselected), served in-process on a free port."""
+    blocks, url = serve(UIConfig(), "127.0.0.1", free_port())
+    try:
+        yield url
+    finally:
+        blocks.close()
+
+
+@pytest.fixture
+def client(ui_url: str) -> Client:
+    return Client(ui_url, verbose=False)  # a new client is a new browser session
+
+
+def demo_sp(info: dict[str, Any]) -> dict[str, str]:
+    sp = info["service_principals"]["demo-sp"]
+    return {"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
+
+
+def send(client: Client, url: str, method: str = "GET", body: str = "") -> dict[str, Any]:
+    """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
+    outputs = client.predict(
+        method=method,
+        url=url,
+        params="",
+        header_lines="",  # not `headers`: gradio_client keeps that name for HTTP headers
+        body=body,
+        timeout=30,
+        app_url="",
+        snippet_language="curl",
+        export_format="HAR",
+        api_name="/send",
+    )
+    status, *_, summary_text, snippet, history, export = outputs
+    summary = json.loads(summary_text)
+    assert summary["response"] is None or f">{summary['response']['status']}<" in status
+    return {"summary": summary, "snippet": snippet, "history": history, "export": export, "all": outputs}
+
+
+def test_connect_list_apps_endpoints_and_send(client: Client, sandbox_info: dict[str, Any]) -> None:
+    secret = demo_sp(sandbox_info)["client_secret"]
+    card, connection_text = client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    connection = json.loads(connection_text)
+    assert connection["ok"] and connection["identity"] == demo_sp(sandbox_info)["client_id"]
+    assert connection["token"]["scopes"] == ["all-apis"] and "…" in connection["token"]["masked"]
+
+    _app, _notice, apps_text = client.predict(current=None, api_name="/list_apps")
+    apps = json.loads(apps_text)
+    assert {a["name"] for a in apps} >= {"hello", "scoped", "stopped"}
+    hello = next(a for a in apps if a["name"] == "hello")
+
+    table, endpoints_text, listing = client.predict(
+        app_url=hello["url"], query="", api_name="/list_endpoints"
+    )
+    endpoints = json.loads(endpoints_text)
+    paths = {(e["method"], e["path"]) for e in endpoints}
+    assert ("GET", "/api/hello") in paths and ("POST", "/api/items") in paths
+    assert "/api/openapi.json" in listing and len(table["data"]) == len(endpoints)
+
+    result = send(client, hello["url"] + "/api/hello")
+    summary = result["summary"]
+    assert summary["ok"] and summary["response"]["status"] == 200
+    assert summary["response"]["body"]["message"].startswith("Hello")
+    assert summary["token"]["subject"] == demo_sp(sandbox_info)["client_id"]
+    assert "Subject" in result["all"][5]  # the Token pane
+    assert "curl" in result["snippet"] and secret not in json.dumps(result["all"], default=str)
+    assert secret not in card
+
+
+def test_a_failing_send_carries_findings(client: Client, sandbox_info: dict[str, Any]) -> None:
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    scoped = sandbox_info["apps"]["scoped"]["url"]
+    summary = send(client, scoped + "/api/hello")["summary"]
+    assert summary["response"]["status"] == 403 and not summary["ok"]
+    codes = [f["code"] for f in summary["findings"]]
+    assert "SCOPE_MISSING" in codes, codes
+    assert set(summary["token"]["missing_scopes"]) >= {"sql", "files.files"}
+
+
+def test_bad_input_is_a_message_not_a_traceback(client: Client) -> None:
+    summary = send(client, "ftp://example.com/api/x")["summary"]
+    assert summary["response"] is None and "scheme" in summary["error"]
+    summary = send(client, "/api/x", method="POST", body='{"a": ')["summary"]
+    assert "is a path" in summary["error"] or "Invalid JSON" in summary["error"]
+
+
+def test_history_export_is_per_session_and_redacted(client: Client, sandbox_info: dict[str, Any]) -> None:
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    hello = sandbox_info["apps"]["hello"]["url"]
+    send(client, hello + "/api/hello")
+    send(client, hello + "/api/status/503")
+    token = client.predict(api_name="/reveal_token")  # the deliberate reveal control
+    assert token.count(".") == 2
+
+    har_path = client.predict(fmt="HAR", api_name="/export_history")
+    text = Path(har_path).read_text(encoding="utf-8")
+    entries = json.loads(text)["log"]["entries"]
+    assert [e["response"]["status"] for e in entries] == [200, 503]
+    assert token not in text and demo_sp(sandbox_info)["client_secret"] not in text
+
+    other = Client(client.src, verbose=False)  # another browser session sees none of it
+    assert other.predict(api_name="/history")["data"] == []
