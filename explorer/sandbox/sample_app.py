@@ -102,6 +102,7 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
         2: Item(id=2, name="Gadget", price=24.0, tags=["tools", "electronics"]),
     }
     counter = {"next": 3}
+    items_lock = threading.Lock()  # sync routes run in a thread pool
     slow = _SlowStats()
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
@@ -159,13 +160,15 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
 
     @app.get("/api/items", summary="List items", response_model=list[Item], tags=["items"])
     def list_items() -> list[Item]:
-        return list(items.values())
+        with items_lock:
+            return list(items.values())
 
     @app.post("/api/items", summary="Create an item", response_model=Item, status_code=201, tags=["items"])
     def create_item(item: ItemIn) -> Item:
-        created = Item(id=counter["next"], **item.model_dump())
-        counter["next"] += 1
-        items[created.id] = created
+        with items_lock:
+            created = Item(id=counter["next"], **item.model_dump())
+            counter["next"] += 1
+            items[created.id] = created
         return created
 
     @app.get("/api/items/{item_id}", summary="Get an item", response_model=Item, tags=["items"])
@@ -176,14 +179,17 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
 
     @app.put("/api/items/{item_id}", summary="Replace an item", response_model=Item, tags=["items"])
     def put_item(item_id: int, item: ItemIn) -> Item:
-        if item_id not in items:
-            raise HTTPException(404, f"item {item_id} not found")
-        items[item_id] = Item(id=item_id, **item.model_dump())
-        return items[item_id]
+        with items_lock:
+            if item_id not in items:
+                raise HTTPException(404, f"item {item_id} not found")
+            items[item_id] = Item(id=item_id, **item.model_dump())
+            return items[item_id]
 
     @app.delete("/api/items/{item_id}", summary="Delete an item", status_code=204, tags=["items"])
     def delete_item(item_id: int) -> Response:
-        if items.pop(item_id, None) is None:
+        with items_lock:
+            removed = items.pop(item_id, None)
+        if removed is None:
             raise HTTPException(404, f"item {item_id} not found")
         return Response(status_code=204)
 

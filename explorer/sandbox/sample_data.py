@@ -43,7 +43,7 @@ def large_rows_json(rows: int) -> Iterator[bytes]:
         end = min(start + _CHUNK_ROWS, rows)
         parts = [
             f'{{"id":{i},"name":"row-{i:07d}","value":{i * 0.5},"category":"{_CATEGORIES[i % 4]}",'
-            f'"active":{"true" if i % 3 else "false"},"note":"sample row for size testing"}}'
+            f'"active":{"true" if i % 3 else "false"},"note":"sample row"}}'
             for i in range(start, end)
         ]
         chunk = ",".join(parts)
