@@ -67,8 +67,9 @@ MASK_SHORT = "•••"
 # garble every message while protecting nothing real.
 SCRUB_MIN_LENGTH = 6
 
-# Also matches a JWT cut short by display truncation (header and part of the claims).
-JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?")
+# A JWT header is compact JSON, so it starts "eyJ" ('{"'); the claims segment may not ('{}' is
+# "e30"). Also matches a JWT cut short by display truncation (header and part of the claims).
+JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?")
 PAT_PATTERN = re.compile(r"dapi[0-9a-f]{32}(?:-\d+)?")
 _MASKED = re.compile(r"[^…•\s]{0,4}…[^…•\s]{0,3}|•••")
 _AUTH_SCHEME = re.compile(r"^(Bearer|Basic|Token|Negotiate|Digest)(\s+)(.*)$", re.IGNORECASE | re.DOTALL)
