@@ -17,6 +17,7 @@ import sys
 
 import pytest
 import requests
+from support.sandbox_helpers import STAND_IN_CLI
 
 from explorer.model import RequestSpec
 from explorer.redact import Redactor
@@ -211,22 +212,14 @@ def test_unknown_languages_and_methods_are_refused_readably():
 
 
 @pytest.fixture(scope="module")
-def sandbox():
-    from explorer.sandbox.server import Sandbox
-
-    with Sandbox() as started:
-        yield started.info
+def sp(sandbox_info):
+    return sandbox_info["service_principals"]["demo-sp"]
 
 
 @pytest.fixture(scope="module")
-def sp(sandbox):
-    return sandbox["service_principals"]["demo-sp"]
-
-
-@pytest.fixture(scope="module")
-def sp_token(sandbox, sp) -> str:
+def sp_token(sandbox_info, sp) -> str:
     answer = requests.post(
-        f"{sandbox['host']}/oidc/v1/token",
+        f"{sandbox_info['host']}/oidc/v1/token",
         auth=(sp["client_id"], sp["client_secret"]),
         data={"grant_type": "client_credentials", "scope": "all-apis"},
         timeout=30,
@@ -236,7 +229,7 @@ def sp_token(sandbox, sp) -> str:
 
 
 def run(text: str, lang: str, env: dict[str, str], tmp_path) -> str:
-    """Run a snippet in a clean environment; returns its output."""
+    """Run a snippet in a clean environment (plus `env`); returns its output."""
     base = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "LANG": "C.UTF-8"}
     command = ["bash", "-c", text] if lang == "curl" else [sys.executable, "-c", text]
     done = subprocess.run(
@@ -252,6 +245,10 @@ def echoed(output: str) -> dict:
     return json.loads(output.rstrip().splitlines()[-1])
 
 
+def echo_spec(sandbox_info) -> RequestSpec:
+    return tricky_spec(url=f"{sandbox_info['apps']['hello']['url']}/api/echo?fixed=1")
+
+
 def assert_echo_matches(echo: dict, spec: RequestSpec) -> None:
     assert echo["method"] == spec.method
     assert echo["path"] == "/api/echo"
@@ -261,28 +258,32 @@ def assert_echo_matches(echo: dict, spec: RequestSpec) -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_m2m_snippets_run_as_printed(sandbox, sp, lang, tmp_path):
-    spec = tricky_spec(url=f"{sandbox['apps']['hello']['url']}/api/echo?fixed=1")
-    text = render_snippet(spec, "m2m", lang, host=sandbox["host"])
+def test_m2m_snippets_run_as_printed(sandbox_info, sp, lang, tmp_path):
+    spec = echo_spec(sandbox_info)
+    text = render_snippet(spec, "m2m", lang, host=sandbox_info["host"])
     env = {"DATABRICKS_CLIENT_ID": sp["client_id"], "DATABRICKS_CLIENT_SECRET": sp["client_secret"]}
+    assert sp["client_secret"] not in text
     assert_echo_matches(echoed(run(text, lang, env, tmp_path)), spec)
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_token_snippets_run_as_printed(sandbox, sp_token, lang, tmp_path):
-    spec = tricky_spec(url=f"{sandbox['apps']['hello']['url']}/api/echo?fixed=1")
-    text = render_snippet(spec, "token", lang, host=sandbox["host"])
+def test_token_snippets_run_as_printed(sandbox_info, sp_token, lang, tmp_path):
+    spec = echo_spec(sandbox_info)
+    text = render_snippet(spec, "token", lang, host=sandbox_info["host"])
     assert sp_token not in text
     assert_echo_matches(echoed(run(text, lang, {"DATABRICKS_TOKEN": sp_token}, tmp_path)), spec)
 
 
-@pytest.mark.parametrize("lang", ["python", "sdk"])
-def test_profile_snippets_run_as_printed(sandbox, sp, lang, tmp_path):
-    config = tmp_path / "databrickscfg"
-    config.write_text(
-        f"[sandbox sp]\nhost = {sandbox['host']}\nclient_id = {sp['client_id']}\nclient_secret = {sp['client_secret']}\n"
+@pytest.mark.parametrize("lang", LANGS)
+def test_profile_snippets_run_as_printed_with_a_cli_profile(
+    sandbox_info, databricks_cli_profile, lang, tmp_path
+):
+    profile = databricks_cli_profile(user="alice@example.com")  # U2M sign-in behind a databricks-cli profile
+    spec = echo_spec(sandbox_info)
+    text = render_snippet(spec, "profile", lang, host=sandbox_info["host"], profile=profile)
+    passed = ("DATABRICKS_CONFIG_FILE", "DATABRICKS_CLI_PATH", "SANDBOX_CLI_TOKEN_CACHE")
+    env = {name: os.environ[name] for name in passed}
+    env["PATH"] = (
+        f"{STAND_IN_CLI.parent}{os.pathsep}{os.environ['PATH']}"  # curl runs `databricks auth token`
     )
-    spec = tricky_spec(url=f"{sandbox['apps']['hello']['url']}/api/echo?fixed=1")
-    text = render_snippet(spec, "profile", lang, host=sandbox["host"], profile="sandbox sp")
-    assert sp["client_secret"] not in text
-    assert_echo_matches(echoed(run(text, lang, {"DATABRICKS_CONFIG_FILE": str(config)}, tmp_path)), spec)
+    assert_echo_matches(echoed(run(text, lang, env, tmp_path)), spec)
