@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.apps import ApplicationStatus
 from support.sandbox_helpers import default_config, m2m_token
 
 from explorer.sandbox.server import Sandbox
@@ -18,6 +19,7 @@ APP_PY = """
 import os, subprocess, sys
 import requests
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.apps import ApplicationStatus
 from fastapi import FastAPI
 
 app = FastAPI()
@@ -183,7 +185,7 @@ def test_dead_process_gives_502_and_a_crashed_status(tmp_path: Path):
         assert call(sb, "plain", "/api/env").status_code == 200
 
 
-def wait_for_state(wc: WorkspaceClient, app: str, state: str, within: float = 20.0):  # type: ignore[no-untyped-def]
+def wait_for_state(wc: WorkspaceClient, app: str, state: str, within: float = 20.0) -> ApplicationStatus:
     deadline = time.monotonic() + within
     while True:
         status = wc.apps.get(app).app_status

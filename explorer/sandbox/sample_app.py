@@ -12,80 +12,27 @@ from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Query, Request, Response, WebSocket, WebSocketDisconnect
+from fastapi import (
+    APIRouter,
+    FastAPI,
+    HTTPException,
+    Query,
+    Request,
+    Response,
+    WebSocket,
+    WebSocketDisconnect,
+)
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
-from pydantic import BaseModel, Field
 
 from explorer.sandbox.sample_data import CITIES, large_rows_json
+from explorer.sandbox.sample_models import Echo, Greeting, Identity, Item, ItemIn, SlowResult
 
 MASKED_HEADERS = ("x-forwarded-access-token", "authorization", "cookie")
-
-
-class Greeting(BaseModel):
-    message: str
-    app: str
-
-
-class ItemIn(BaseModel):
-    name: str = Field(..., min_length=1, max_length=200, description="What the item is called")
-    price: float = Field(0.0, ge=0, description="Unit price")
-    tags: list[str] = Field(default_factory=list, description="Free-form labels")
-
-
-class Item(ItemIn):
-    id: int
-
-
-class Identity(BaseModel):
-    user: str | None = Field(None, description="X-Forwarded-User")
-    email: str | None = Field(None, description="X-Forwarded-Email")
-    preferred_username: str | None = Field(None, description="X-Forwarded-Preferred-Username")
-    real_ip: str | None = Field(None, description="X-Real-Ip")
-    request_id: str | None = Field(None, description="X-Request-Id")
-    forwarded_host: str | None = Field(None, description="X-Forwarded-Host")
-    access_token: str | None = Field(None, description="X-Forwarded-Access-Token, masked")
-    authorization_seen: bool = Field(False, description="Whether an Authorization header reached the app")
-
-
-class Echo(BaseModel):
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: dict[str, str]
-    body: str
-
-
-class SlowResult(BaseModel):
-    slept_ms: int
 
 
 def mask(secret: str) -> str:
     """First 4 and last 3 characters: enough to recognise a token, too little to use it."""
     return secret[:4] + "…" + secret[-3:] if len(secret) > 10 else "…"
-
-
-class _SlowStats:
-    def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self.active = self.max_concurrent = self.total = 0
-
-    def enter(self) -> None:
-        with self._lock:
-            self.active += 1
-            self.total += 1
-            self.max_concurrent = max(self.max_concurrent, self.active)
-
-    def leave(self) -> None:
-        with self._lock:
-            self.active -= 1
-
-    def as_dict(self) -> dict[str, int]:
-        with self._lock:
-            return {"active": self.active, "max_concurrent": self.max_concurrent, "total": self.total}
-
-    def reset(self) -> None:
-        with self._lock:
-            self.max_concurrent, self.total = self.active, 0
 
 
 def create_sample_app(app_name: str = "sample") -> FastAPI:
@@ -97,15 +44,18 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
         docs_url="/api/docs",
         redoc_url=None,
     )
-    items: dict[int, Item] = {
-        1: Item(id=1, name="Widget", price=9.5, tags=["tools"]),
-        2: Item(id=2, name="Gadget", price=24.0, tags=["tools", "electronics"]),
-    }
-    counter = {"next": 3}
-    items_lock = threading.Lock()  # sync routes run in a thread pool
-    slow = _SlowStats()
+    app.include_router(_greeting_routes(app_name))
+    app.include_router(_echo_routes())
+    app.include_router(_ItemStore().router())
+    app.include_router(_data_routes())
+    app.include_router(_SlowStats().router())
+    return app
 
-    @app.get("/", response_class=HTMLResponse, include_in_schema=False)
+
+def _greeting_routes(app_name: str) -> APIRouter:
+    router = APIRouter()
+
+    @router.get("/", response_class=HTMLResponse, include_in_schema=False)
     def home() -> str:
         return (
             f"<!doctype html><html><head><title>{app_name}</title></head><body>"
@@ -113,11 +63,11 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
             'its OpenAPI document is at <a href="/api/openapi.json">/api/openapi.json</a>.</p></body></html>'
         )
 
-    @app.get("/api/hello", summary="Say hello", response_model=Greeting, tags=["greetings"])
+    @router.get("/api/hello", summary="Say hello", response_model=Greeting, tags=["greetings"])
     def hello(name: str = Query("World", max_length=200, description="Who to greet")) -> Greeting:
         return Greeting(message=f"Hello, {name}!", app=app_name)
 
-    @app.get(
+    @router.get(
         "/api/whoami",
         summary="The identity the gateway forwarded",
         response_model=Identity,
@@ -137,6 +87,12 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
             authorization_seen="authorization" in h,
         )
 
+    return router
+
+
+def _echo_routes() -> APIRouter:
+    router = APIRouter(tags=["echo"])
+
     async def echo(request: Request) -> Echo:
         body = await request.body()
         headers = {k: (mask(v) if k in MASKED_HEADERS else v) for k, v in request.headers.items()}
@@ -148,102 +104,16 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
 
     for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
         # One route per method: a shared operation id would make the OpenAPI document ambiguous.
-        app.add_api_route(
+        router.add_api_route(
             "/api/echo",
             echo,
             methods=[method],
             summary="Echo the request back",
             response_model=Echo,
-            tags=["echo"],
             operation_id=f"echo_{method.lower()}",
         )
 
-    @app.get("/api/items", summary="List items", response_model=list[Item], tags=["items"])
-    def list_items() -> list[Item]:
-        with items_lock:
-            return list(items.values())
-
-    @app.post("/api/items", summary="Create an item", response_model=Item, status_code=201, tags=["items"])
-    def create_item(item: ItemIn) -> Item:
-        with items_lock:
-            created = Item(id=counter["next"], **item.model_dump())
-            counter["next"] += 1
-            items[created.id] = created
-        return created
-
-    @app.get("/api/items/{item_id}", summary="Get an item", response_model=Item, tags=["items"])
-    def get_item(item_id: int) -> Item:
-        if item_id not in items:
-            raise HTTPException(404, f"item {item_id} not found")
-        return items[item_id]
-
-    @app.put("/api/items/{item_id}", summary="Replace an item", response_model=Item, tags=["items"])
-    def put_item(item_id: int, item: ItemIn) -> Item:
-        with items_lock:
-            if item_id not in items:
-                raise HTTPException(404, f"item {item_id} not found")
-            items[item_id] = Item(id=item_id, **item.model_dump())
-            return items[item_id]
-
-    @app.delete("/api/items/{item_id}", summary="Delete an item", status_code=204, tags=["items"])
-    def delete_item(item_id: int) -> Response:
-        with items_lock:
-            removed = items.pop(item_id, None)
-        if removed is None:
-            raise HTTPException(404, f"item {item_id} not found")
-        return Response(status_code=204)
-
-    @app.get("/api/table", summary="A table-like list of records", tags=["data"])
-    def table() -> list[dict[str, Any]]:
-        return CITIES
-
-    @app.get("/api/slow", summary="Answer after a delay", response_model=SlowResult, tags=["timing"])
-    async def slow_endpoint(
-        ms: int = Query(500, ge=0, le=120_000, description="Delay in milliseconds"),
-    ) -> SlowResult:
-        slow.enter()
-        try:
-            await asyncio.sleep(ms / 1000)
-        finally:
-            slow.leave()
-        return SlowResult(slept_ms=ms)
-
-    @app.get("/api/large", summary="A large JSON array, streamed", tags=["data"])
-    def large(rows: int = Query(1000, ge=0, le=2_000_000, description="Number of records (~100 bytes each)")):  # type: ignore[no-untyped-def]
-        return StreamingResponse(large_rows_json(rows), media_type="application/json")
-
-    @app.get("/api/events", summary="Server-sent events, one every interval", tags=["streaming"])
-    def events(
-        count: int = Query(5, ge=1, le=1000), interval_ms: int = Query(100, ge=0, le=10_000)
-    ) -> StreamingResponse:
-        async def stream() -> AsyncIterator[str]:
-            for i in range(count):
-                yield f'id: {i}\ndata: {{"n": {i}}}\n\n'
-                await asyncio.sleep(interval_ms / 1000)
-
-        return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
-        )
-
-    @app.get("/api/status/{code}", summary="Answer with any HTTP status", tags=["status"])
-    def status(code: int) -> Response:
-        if not 200 <= code <= 599:
-            raise HTTPException(400, "code must be between 200 and 599")
-        if code in (204, 304):
-            return Response(status_code=code)
-        reason = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Unknown"
-        return JSONResponse({"status": code, "reason": reason}, status_code=code)
-
-    @app.get("/api/stats", summary="Concurrency statistics of /api/slow", tags=["timing"])
-    def stats() -> dict[str, Any]:
-        return {"slow": slow.as_dict()}
-
-    @app.post("/api/stats/reset", summary="Reset the statistics", tags=["timing"])
-    def reset_stats() -> dict[str, Any]:
-        slow.reset()
-        return {"slow": slow.as_dict()}
-
-    @app.websocket("/api/ws")
+    @router.websocket("/api/ws")
     async def ws_echo(websocket: WebSocket) -> None:
         await websocket.accept()
         try:
@@ -258,4 +128,149 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
         except WebSocketDisconnect:
             return
 
-    return app
+    return router
+
+
+class _ItemStore:
+    """A small CRUD resource, in memory; sync routes run in a thread pool, hence the lock."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._items = {
+            1: Item(id=1, name="Widget", price=9.5, tags=["tools"]),
+            2: Item(id=2, name="Gadget", price=24.0, tags=["tools", "electronics"]),
+        }
+        self._next_id = 3
+
+    def router(self) -> APIRouter:
+        router = APIRouter(prefix="/api/items", tags=["items"])
+        router.add_api_route("", self.list, methods=["GET"], summary="List items", response_model=list[Item])
+        router.add_api_route(
+            "", self.create, methods=["POST"], summary="Create an item", response_model=Item, status_code=201
+        )
+        router.add_api_route(
+            "/{item_id}", self.get, methods=["GET"], summary="Get an item", response_model=Item
+        )
+        router.add_api_route(
+            "/{item_id}", self.put, methods=["PUT"], summary="Replace an item", response_model=Item
+        )
+        router.add_api_route(
+            "/{item_id}", self.delete, methods=["DELETE"], summary="Delete an item", status_code=204
+        )
+        return router
+
+    def list(self) -> list[Item]:
+        with self._lock:
+            return list(self._items.values())
+
+    def create(self, item: ItemIn) -> Item:
+        with self._lock:
+            created = Item(id=self._next_id, **item.model_dump())
+            self._next_id += 1
+            self._items[created.id] = created
+        return created
+
+    def get(self, item_id: int) -> Item:
+        with self._lock:
+            found = self._items.get(item_id)
+        if found is None:
+            raise HTTPException(404, f"item {item_id} not found")
+        return found
+
+    def put(self, item_id: int, item: ItemIn) -> Item:
+        with self._lock:
+            if item_id not in self._items:
+                raise HTTPException(404, f"item {item_id} not found")
+            self._items[item_id] = Item(id=item_id, **item.model_dump())
+            return self._items[item_id]
+
+    def delete(self, item_id: int) -> Response:
+        with self._lock:
+            removed = self._items.pop(item_id, None)
+        if removed is None:
+            raise HTTPException(404, f"item {item_id} not found")
+        return Response(status_code=204)
+
+
+def _data_routes() -> APIRouter:
+    router = APIRouter(tags=["data"])
+
+    @router.get("/api/table", summary="A table-like list of records")
+    def table() -> list[dict[str, Any]]:
+        return CITIES
+
+    @router.get("/api/large", summary="A large JSON array, streamed", response_class=StreamingResponse)
+    def large(
+        rows: int = Query(1000, ge=0, le=2_000_000, description="Number of records (~100 bytes each)"),
+    ) -> StreamingResponse:
+        return StreamingResponse(large_rows_json(rows), media_type="application/json")
+
+    @router.get(
+        "/api/events", summary="Server-sent events, one every interval", response_class=StreamingResponse
+    )
+    def events(
+        count: int = Query(5, ge=1, le=1000), interval_ms: int = Query(100, ge=0, le=10_000)
+    ) -> StreamingResponse:
+        async def stream() -> AsyncIterator[str]:
+            for i in range(count):
+                yield f'id: {i}\ndata: {{"n": {i}}}\n\n'
+                await asyncio.sleep(interval_ms / 1000)
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+
+    @router.get("/api/status/{code}", summary="Answer with any HTTP status")
+    def status(code: int) -> Response:
+        if not 200 <= code <= 599:
+            raise HTTPException(400, "code must be between 200 and 599")
+        if code in (204, 304):
+            return Response(status_code=code)
+        reason = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Unknown"
+        return JSONResponse({"status": code, "reason": reason}, status_code=code)
+
+    return router
+
+
+class _SlowStats:
+    """`/api/slow` and the concurrency it saw (benchmarks read it through `/api/stats`)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.active = self.max_concurrent = self.total = 0
+
+    def router(self) -> APIRouter:
+        router = APIRouter(tags=["timing"])
+        router.add_api_route(
+            "/api/slow", self.slow, methods=["GET"], summary="Answer after a delay", response_model=SlowResult
+        )
+        router.add_api_route(
+            "/api/stats", self.stats, methods=["GET"], summary="Concurrency statistics of /api/slow"
+        )
+        router.add_api_route("/api/stats/reset", self.reset, methods=["POST"], summary="Reset the statistics")
+        return router
+
+    async def slow(
+        self, ms: int = Query(500, ge=0, le=120_000, description="Delay in milliseconds")
+    ) -> SlowResult:
+        with self._lock:
+            self.active += 1
+            self.total += 1
+            self.max_concurrent = max(self.max_concurrent, self.active)
+        try:
+            await asyncio.sleep(ms / 1000)
+        finally:
+            with self._lock:
+                self.active -= 1
+        return SlowResult(slept_ms=ms)
+
+    def stats(self) -> dict[str, Any]:
+        with self._lock:
+            return {
+                "slow": {"active": self.active, "max_concurrent": self.max_concurrent, "total": self.total}
+            }
+
+    def reset(self) -> dict[str, Any]:
+        with self._lock:
+            self.max_concurrent, self.total = self.active, 0
+        return self.stats()

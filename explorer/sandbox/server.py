@@ -14,6 +14,7 @@ import json
 import logging
 import os
 import shutil
+import socket
 import tempfile
 import threading
 from pathlib import Path
@@ -102,7 +103,7 @@ class Sandbox:
             self._await_app(runtime)
         log.info("sandbox workspace at %s with %d app(s)", self.host, len(self.apps))
 
-    def _bind(self, port: int, what: str):  # type: ignore[no-untyped-def]
+    def _bind(self, port: int, what: str) -> socket.socket:
         try:
             return bind_socket(self._bind_host, port)
         except OSError as exc:
@@ -110,7 +111,7 @@ class Sandbox:
                 f"cannot listen on {self._bind_host}:{port} for the {what}: {exc.strerror or exc}"
             ) from None
 
-    def _serve(self, app: Any, sock: Any, name: str) -> None:
+    def _serve(self, app: Any, sock: socket.socket, name: str) -> None:
         server = ServerThread(app, sock, name)
         self._servers.append(server)
         server.start()

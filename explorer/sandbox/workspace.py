@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import FastAPI, Request
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -27,7 +29,9 @@ def build_workspace_app(
     workspace_id = authority.config.workspace_id
 
     @app.middleware("http")
-    async def org_id_header(request: Request, call_next):  # type: ignore[no-untyped-def]
+    async def org_id_header(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
         response = await call_next(request)
         response.headers["x-databricks-org-id"] = workspace_id
         return response
