@@ -22,6 +22,7 @@ _SCHEMES = ("http", "https")
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 6749 §3.3 scope-token characters.
 _SCOPE = re.compile(r"[\x21\x23-\x5b\x5d-\x7e]+")
+_HAS_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")  # at the start only: a query may hold a URL
 _SCHEME_ONLY = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):(?![0-9]|$)")
 _HOST_LABELS = re.compile(
     r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?)*\.?"
@@ -63,7 +64,7 @@ def normalize_url(text: str, base: str | None = None) -> str:
     _reject_blanks(text, "URL")
     if text.startswith("//"):
         raise InputError(f"{excerpt(text)} is not a path: a path starts with a single /")
-    if "://" not in text and not _looks_like_host(text):
+    if not _HAS_SCHEME.match(text) and not _looks_like_host(text):
         if base is None:
             raise InputError(
                 f"{excerpt(text)} is a path: enter a full URL such as https://<app-url>{_slash(text)}"
@@ -106,7 +107,7 @@ def url_with_params(url: str, params: Iterable[tuple[str, str]] = ()) -> str:
 
 def _with_scheme(text: str) -> str:
     """`text` with https:// in front when it has no scheme (PLATFORM.md: DATABRICKS_HOST may lack it)."""
-    if "://" in text:
+    if _HAS_SCHEME.match(text):
         return text
     other_scheme = _SCHEME_ONLY.match(text)  # "mailto:x", "javascript:…" but not "host:8080"
     if other_scheme:

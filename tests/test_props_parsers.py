@@ -110,6 +110,15 @@ def test_a_path_never_leaves_the_base_apps_host(prefix, rest):
 
 
 @PROPS
+@given(st.text(path_chars + "?#", max_size=40))
+def test_clean_paths_always_join_the_base(rest):
+    path = "/" + rest.lstrip("/")
+    result, typed = urlsplit(normalize_url(path, BASE)), urlsplit(path)
+    assert f"{result.scheme}://{result.netloc}" == BASE
+    assert (result.path, result.query, result.fragment) == (typed.path, typed.query, "")
+
+
+@PROPS
 @given(weird_text)
 def test_normalize_host_gives_an_origin_or_a_readable_error(text):
     result = outcome(normalize_host, text)

@@ -51,6 +51,14 @@ def test_a_path_is_joined_to_the_origin_of_the_app_url():
     assert normalize_url("api/items", base=APP) == f"{APP}/api/items"
 
 
+def test_a_url_inside_the_query_does_not_make_a_path_a_url():
+    assert (
+        normalize_url("/api/go?next=https://x.example/a", base=APP)
+        == f"{APP}/api/go?next=https://x.example/a"
+    )
+    assert normalize_url("x.example/api?u=http://y") == "https://x.example/api?u=http://y"
+
+
 @pytest.mark.parametrize(
     ("text", "needle"),
     [
