@@ -2,6 +2,8 @@
 
 Thin on purpose: the layout is `layout.build_ui`, the look `theme.page_options`; this file only picks
 the address, starts the sandbox for --demo, prints the URL and stops everything on Ctrl-C.
+Deployed as a Databricks App (DATABRICKS_APP_PORT set), `explorer.server` serves the UI and the
+explorer's own `/api/` on one FastAPI server instead.
 """
 
 from __future__ import annotations
@@ -61,15 +63,18 @@ def demo_config(info: Mapping[str, Any]) -> Any:
 
 
 def local_config(env: Mapping[str, str]) -> Any:
+    """Locally: no allowlist unless EXPLORER_ALLOWED_HOSTS is set. Deployed: the allowlist is on
+    and each page connects as the app's own service principal (`app`) when it loads."""
+    from explorer.guard import ENV_VAR, Allowlist
     from explorer.ui.config import UIConfig, is_deployed
 
     deployed = is_deployed(env)
     allowlist = None
     if deployed:
-        from explorer.guard import Allowlist
-
         allowlist = Allowlist.from_env(env)
-    return UIConfig(deployed=deployed, allowlist=allowlist)
+    elif (env.get(ENV_VAR) or "").strip():
+        allowlist = Allowlist.for_deployment(env.get("DATABRICKS_HOST"), env.get(ENV_VAR))
+    return UIConfig(deployed=deployed, allowlist=allowlist, autoconnect=deployed)
 
 
 def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
@@ -90,9 +95,28 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
     return blocks, f"http://{shown_host}:{port}/"
 
 
+def serve_deployed(host: str, port: int) -> int:
+    """Deployed: one FastAPI server (UI at /, the explorer's API under /api/), until SIGTERM."""
+    from explorer.server import create_app, normalize_host_env, run
+
+    normalize_host_env(os.environ)
+    try:
+        config = local_config(os.environ)
+    except ValueError as e:  # a bad EXPLORER_ALLOWED_HOSTS entry: say which, never start unguarded
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    print(f"Apps API Explorer: listening on {host}:{port} (deployed)", flush=True)
+    run(create_app(config), host, port)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     host, port = listen_address(args, os.environ)
+    from explorer.ui.config import is_deployed
+
+    if is_deployed(os.environ) and not args.demo:
+        return serve_deployed(host, port)
     sandbox = blocks = None
     try:
         if args.demo:
@@ -109,6 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         pass
     except OSError as e:  # typically the port is taken
         print(f"error: cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
+        return 2
+    except ValueError as e:  # a bad EXPLORER_ALLOWED_HOSTS entry (parse.InputError): one clear line
+        print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
         if blocks is not None:

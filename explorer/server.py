@@ -1,0 +1,130 @@
+"""The deployed explorer: one FastAPI server, the explorer's JSON API under /api/, the UI at /.
+
+    app = create_app(UIConfig(deployed=True, allowlist=Allowlist.from_env()))
+    run(app, "0.0.0.0", int(os.environ["DATABRICKS_APP_PORT"]))
+
+Through the Apps gateway only `/api/` routes accept a bearer token, so the explorer's own API
+lives there: other apps (and scripts with a service principal's token) can call
+`GET /api/health` and `GET /api/whoami`. The Gradio UI is mounted at `/` for browsers, whose
+gateway session cookie reaches every path.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, MutableMapping
+from typing import Any
+
+import gradio as gr
+from fastapi import APIRouter, FastAPI, Request
+
+from explorer import __version__
+from explorer.parse import InputError, normalize_host
+from explorer.redact import mask, mask_header_value
+from explorer.tokens import decode_token
+from explorer.ui.config import UIConfig
+
+# The identity headers the Apps gateway adds to every proxied request (PLATFORM.md).
+IDENTITY_HEADERS = {
+    "user": "x-forwarded-user",
+    "email": "x-forwarded-email",
+    "preferred_username": "x-forwarded-preferred-username",
+    "real_ip": "x-real-ip",
+    "request_id": "x-request-id",
+    "forwarded_host": "x-forwarded-host",
+}
+FORWARDED_TOKEN = "x-forwarded-access-token"
+
+
+def normalize_host_env(env: MutableMapping[str, str]) -> None:
+    """Give DATABRICKS_HOST a scheme: the platform may inject it as a bare host name.
+
+    The SDK, the `app` method and the allowlist all read it, so it is fixed once, at start-up.
+    """
+    value = (env.get("DATABRICKS_HOST") or "").strip()
+    if not value:
+        return
+    try:
+        env["DATABRICKS_HOST"] = normalize_host(value)
+    except InputError:  # left as given: connecting with `app` then explains what is wrong
+        pass
+
+
+def identity(headers: Mapping[str, str]) -> dict[str, Any]:
+    """What `/api/whoami` answers: the forwarded identity headers, every token masked.
+
+    `headers` must look names up case-insensitively (Starlette's Headers do).
+    """
+    seen: dict[str, Any] = {key: headers.get(name) for key, name in IDENTITY_HEADERS.items()}
+    token = headers.get(FORWARDED_TOKEN)
+    seen["access_token"] = _token_summary(token) if token else None
+    # The gateway consumes Authorization; when one arrives anyway, show only its masked form.
+    authorization = headers.get("authorization")
+    seen["authorization"] = mask_header_value("Authorization", authorization) if authorization else None
+    return seen
+
+
+def _token_summary(token: str) -> dict[str, Any]:
+    info = decode_token(token)
+    return {
+        "masked": info.masked or mask(token),
+        "kind": info.kind,
+        "subject": info.subject,
+        "client_id": info.client_id,
+        "scopes": info.scopes,
+        "expires_at": info.expires_at,
+    }
+
+
+def health(config: UIConfig, env: Mapping[str, str]) -> dict[str, Any]:
+    """What `/api/health` answers: liveness plus what an operator checks first (no secrets)."""
+    allowlist = config.allowlist
+    return {
+        "status": "ok",
+        "app": env.get("DATABRICKS_APP_NAME"),
+        "version": __version__,
+        "deployed": config.deployed,
+        "default_auth_method": config.default_method,
+        "allowed_hosts": list(allowlist.patterns) if allowlist is not None else None,
+    }
+
+
+def api_router(config: UIConfig) -> APIRouter:
+    """The explorer's own JSON API (token-callable through the gateway)."""
+    router = APIRouter(prefix="/api", tags=["explorer"])
+
+    @router.get("/health", summary="Liveness and configuration summary")
+    def get_health() -> dict[str, Any]:
+        return health(config, os.environ)
+
+    @router.get("/whoami", summary="The identity headers the platform forwarded (tokens masked)")
+    def get_whoami(request: Request) -> dict[str, Any]:
+        return identity(request.headers)
+
+    return router
+
+
+def create_app(config: UIConfig | None = None) -> FastAPI:
+    """The FastAPI app: `/api/…` first, then the Gradio UI mounted at `/`."""
+    from explorer.ui.layout import build_ui
+    from explorer.ui.theme import page_options
+
+    config = config or UIConfig()
+    # The document sits under /api/ so it is reachable with a token through the gateway.
+    app = FastAPI(
+        title=config.title,
+        version=__version__,
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.include_router(api_router(config))
+    return gr.mount_gradio_app(app, build_ui(config), path="/", footer_links=[], **page_options())
+
+
+def run(app: FastAPI, host: str, port: int) -> None:
+    """Serve `app` until SIGINT/SIGTERM (the platform stops apps with SIGTERM)."""
+    import uvicorn
+
+    # No access log: request lines are noise in the app's log and could carry query secrets.
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=5)
