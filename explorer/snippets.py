@@ -160,19 +160,32 @@ def _curl_bearer(auth: _Auth) -> str:
 
 
 def _curl_call(request: _Request, bearer: str) -> str:
-    parts = ["curl -sS -i"]
-    if request.method != "GET" or request.body is not None:
-        parts[0] += f" -X {shlex.quote(request.method)}"
+    parts = ["curl -sS -i" + _curl_method(request)]
     parts[0] += (
         f" --max-time {_number(request.timeout)} {shlex.quote(url_with_params(request.url, request.params))}"
     )
     parts.append(bearer)
-    parts.extend(f"-H {shlex.quote(f'{k}: {v}')}" for k, v in request.headers)
+    parts.extend(f"-H {shlex.quote(_curl_header(k, v))}" for k, v in request.headers)
     if request.body is not None and _json_value(request.body) is not None and not _has_content_type(request):
         parts.append("-H 'Content-Type: application/json'")
     if request.body is not None:
-        parts.append(f"--data-binary {shlex.quote(request.body)}")
+        # curl reads a file for data starting with "@" unless told the data is raw.
+        option = "--data-raw" if request.body.startswith("@") else "--data-binary"
+        parts.append(f"{option} {shlex.quote(request.body)}")
     return _CONTINUE.join(parts)
+
+
+def _curl_method(request: _Request) -> str:
+    if request.method == "HEAD" and request.body is None:
+        return " --head"  # `-X HEAD` would make curl wait for a body that never comes
+    if request.method != "GET" or request.body is not None:
+        return f" -X {shlex.quote(request.method)}"
+    return ""
+
+
+def _curl_header(name: str, value: str) -> str:
+    # "Name:" tells curl to remove a header; "Name;" is how it sends one with an empty value.
+    return f"{name}: {value}" if value else f"{name};"
 
 
 # --- Python ----------------------------------------------------------------------------------

@@ -87,7 +87,7 @@ header_values = st.text(
 def specs(draw) -> tuple[RequestSpec, str]:
     token = draw(jwts())
     spec = RequestSpec(
-        method=draw(st.sampled_from(["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])),
+        method=draw(st.sampled_from(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"])),
         url=APP + "/api/" + draw(st.text(string.ascii_letters + string.digits + "-_/", max_size=20)),
         params=draw(st.lists(st.tuples(values.filter(bool), values), max_size=3)),
         headers=[
@@ -151,9 +151,11 @@ def test_curl_snippets_pass_every_value_to_curl_exactly_and_no_token(generated, 
     argv = done.stdout.decode("utf-8").split("\0")[:-1]
     sent_headers = [argv[i + 1] for i, a in enumerate(argv) if a == "-H"]
     assert sent_headers[0] == "Authorization: Bearer T"
-    assert sent_headers[1 : 1 + len(spec.headers) - 1] == [f"{k}: {v}" for k, v in spec.headers[1:]]
+    expected = [f"{k}: {v}" if v else f"{k};" for k, v in spec.headers[1:]]
+    assert sent_headers[1 : 1 + len(expected)] == expected
     if spec.body:
-        assert argv[argv.index("--data-binary") + 1] == spec.body
+        option = "--data-raw" if spec.body.startswith("@") else "--data-binary"
+        assert argv[argv.index(option) + 1] == spec.body
 
 
 # --- allowlist --------------------------------------------------------------------------------

@@ -129,6 +129,17 @@ def test_curl_get_without_body_needs_no_method_flag():
     ]
 
 
+def test_curl_keeps_at_signs_empty_headers_and_head_requests_literal():
+    spec = RequestSpec(method="POST", url=f"{APP}/api/echo", headers=[("X-Empty", "")], body="@/etc/passwd")
+    argv = curl_call_argv(render_snippet(spec, "token", "curl", host=None))
+    assert argv[argv.index("--data-raw") + 1] == "@/etc/passwd" and "--data-binary" not in argv
+    assert "X-Empty;" in argv
+    head = curl_call_argv(
+        render_snippet(RequestSpec(method="HEAD", url=f"{APP}/api/x"), "token", "curl", host=None)
+    )
+    assert "--head" in head and "-X" not in head
+
+
 def request_call(text: str) -> dict:
     """The literal arguments of the snippet's requests.request(...) call."""
     call = next(
@@ -287,3 +298,19 @@ def test_profile_snippets_run_as_printed_with_a_cli_profile(
         f"{STAND_IN_CLI.parent}{os.pathsep}{os.environ['PATH']}"  # curl runs `databricks auth token`
     )
     assert_echo_matches(echoed(run(text, lang, env, tmp_path)), spec)
+
+
+def test_curl_sends_an_at_sign_body_and_an_empty_header_literally(sandbox_info, sp_token, tmp_path):
+    url = f"{sandbox_info['apps']['hello']['url']}/api/echo"
+    spec = RequestSpec(
+        method="PUT",
+        url=url,
+        headers=[("X-Empty", ""), ("Content-Type", "text/plain")],
+        body="@/etc/hostname",
+    )
+    echo = echoed(
+        run(
+            render_snippet(spec, "token", "curl", host=None), "curl", {"DATABRICKS_TOKEN": sp_token}, tmp_path
+        )
+    )
+    assert (echo["method"], echo["body"], echo["headers"]["x-empty"]) == ("PUT", "@/etc/hostname", "")
