@@ -120,9 +120,19 @@ class Handlers:
     # --- connection -------------------------------------------------------------------------------
 
     def remember_forwarded(self, ui: UISession, request: gr.Request | None) -> None:
-        """Deployed: keep the user's forwarded token of this event, in this session only."""
-        if request is not None and self.config.deployed:
-            ui.forwarded_token = request.headers.get(FORWARDED_TOKEN) or None
+        """Deployed: keep the user's forwarded token of this event, in this session only.
+
+        Read on every event that sends: the platform renews the token, and a `user` connection
+        follows it instead of sending one that has since expired.
+        """
+        if request is None or not self.config.deployed:
+            return
+        token = request.headers.get(FORWARDED_TOKEN) or None
+        renewed = token is not None and token != ui.forwarded_token
+        ui.forwarded_token = token
+        connection = ui.explorer.connection
+        if renewed and connection is not None and connection.ok and connection.auth.method == "user":
+            ui.explorer.connect("user", {"token": token})
 
     def connect_fields(
         self, ui: UISession, method: str, names: list[str], values: list[Any]
@@ -217,9 +227,12 @@ class Handlers:
 
     # --- apps and endpoints -----------------------------------------------------------------------
 
-    def list_apps(self, ui: UISession | None, current: str | None) -> tuple[Any, ...]:
+    def list_apps(
+        self, ui: UISession | None, current: str | None, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
         """The workspace's apps into the picker; keeps the current pick (demo: preselects its app)."""
         ui = self.session(ui)
+        self.remember_forwarded(ui, request)
         apps, findings = ui.explorer.list_apps()
         ui.apps = apps
         choices = [(present.app_label(a), a.name) for a in apps]
@@ -247,9 +260,12 @@ class Handlers:
             return ui, gr.skip(), ""
         return ui, app.url or app_url, present.app_html(app)
 
-    def list_endpoints(self, ui: UISession | None, app_url: str, query: str) -> tuple[Any, ...]:
+    def list_endpoints(
+        self, ui: UISession | None, app_url: str, query: str, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
         """The app's /api/ endpoints from its OpenAPI document (or why there are none)."""
         ui = self.session(ui)
+        self.remember_forwarded(ui, request)
         if not (app_url or "").strip():
             raise FormError("Pick an app or type its URL first.")
         ui.listing = ui.explorer.list_endpoints(app_url.strip())
@@ -291,9 +307,11 @@ class Handlers:
         app_url: str,
         snippet_language: str,
         export_format: str,
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Send the request; outputs: state, the response pane, the snippet, the history, the export."""
         ui = self.session(ui)
+        self.remember_forwarded(ui, request)
         form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
         try:
             spec = build_spec(form)

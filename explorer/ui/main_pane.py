@@ -33,17 +33,17 @@ def _lines_box(label: str, placeholder: str) -> gr.Textbox:
 def target(p: Any, config: UIConfig) -> None:
     """The app to call: picked from the workspace's apps, or any app URL typed in."""
     with gr.Row(equal_height=True, elem_id="targetbar"):
-        p.app = gr.Dropdown(choices=[], value=None, label="App", scale=2, min_width=180, elem_id="app-picker")
+        p.app = gr.Dropdown(
+            choices=[], value=None, label="app", show_label=False, container=False, scale=2, min_width=170,
+            elem_id="app-picker",
+        )  # fmt: skip
         p.app_url = gr.Textbox(
-            value=config.app_url,
-            label="App URL",
-            max_lines=1,
-            placeholder="https://<app-name>-<workspace-id>.<region>.databricksapps.com, then Enter",
-            scale=4,
+            value=config.app_url, label="app_url", show_label=False, container=False, max_lines=1, scale=4,
+            placeholder="or any app URL: https://<app>-<workspace-id>.<region>.databricksapps.com, then Enter",
             elem_id="app-url",
-        )
-        p.refresh_apps = gr.Button("↻ Apps", size="sm", scale=0, min_width=70, elem_id="refresh-apps")
-        p.app_card = gr.HTML("", label="app_card", elem_id="app-card", min_width=180)
+        )  # fmt: skip
+        p.refresh_apps = gr.Button("↻", size="sm", scale=0, min_width=34, elem_id="refresh-apps")
+        p.app_card = gr.HTML("", label="app_card", elem_id="app-card", scale=0, min_width=150)
     p.apps_notice = gr.HTML("", label="apps_notice", elem_classes="slot")
     p.apps_data = json_twin("apps")
 

@@ -1,0 +1,223 @@
+"""The real page in Debian's Chromium, against `python -m explorer --demo` (one command, offline).
+
+A stakeholder demo: the page opens connected, picks the sample app and an endpoint, sends and sees
+200 with pretty JSON; Bob signs in through the browser, gets 403 and the Diagnosis says NO_CAN_USE;
+the history downloads as HAR without the token. Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--headless",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+REPO = Path(__file__).resolve().parents[1]
+ARTIFACTS = REPO / "test-artifacts"
+VIEWPORT = {"width": 1366, "height": 768}
+WAIT_MS = 30_000
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def chromium_or_skip() -> str:
+    if Path(CHROMIUM).exists() or shutil.which("chromium"):
+        return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
+    if os.environ.get("CI") == "true":
+        pytest.fail("Debian's chromium is required under CI (apt-get install -y chromium)")
+    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
+
+
+@pytest.fixture(scope="module")
+def demo_url() -> Iterator[str]:
+    """`python -m explorer --demo` on a free port, exactly as the README runs it; Ctrl-C stops it."""
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "explorer", "--demo", "--port", str(port)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "false"},
+    )
+    url = _wait_for_url(proc)
+    try:
+        yield url
+    finally:
+        proc.send_signal(signal.SIGINT)  # what Ctrl-C does: the UI and the sandbox stop
+        try:
+            assert proc.wait(timeout=20) == 0
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+
+
+def _wait_for_url(proc: subprocess.Popen[str], timeout: float = 90.0) -> str:
+    """The URL the demo prints; its output keeps being drained so the pipe never fills up."""
+    printed = threading.Event()
+    lines: list[str] = []
+
+    def drain() -> None:
+        for line in proc.stdout or []:
+            lines.append(line)
+            if "open http" in line:
+                printed.set()
+
+    threading.Thread(target=drain, daemon=True).start()
+    deadline = time.monotonic() + timeout
+    while not printed.wait(0.2) and proc.poll() is None and time.monotonic() < deadline:
+        pass
+    match = next((m for m in (re.search(r"open (http://\S+)", x) for x in lines) if m), None)
+    if match is None:
+        proc.kill()
+        pytest.fail("the demo did not print its URL:\n" + "".join(lines[-20:]))
+    return match.group(1)
+
+
+@pytest.fixture(scope="module")
+def browser_context() -> Iterator[object]:
+    executable = chromium_or_skip()
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
+        context = p.chromium.launch_persistent_context(
+            profile, executable_path=executable, args=CHROMIUM_ARGS, viewport=VIEWPORT, accept_downloads=True
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+
+
+def endpoint(page: object, path: str) -> object:
+    """An endpoint's row in the sidebar list (the grid's accessible cells: the visible copy)."""
+    cell = page.locator("#endpoints").get_by_role("gridcell", name=path)  # type: ignore[attr-defined]
+    return cell.first
+
+
+def shot(page: object, name: str) -> None:
+    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"))  # type: ignore[attr-defined]
+
+
+def test_demo_story(demo_url: str, browser_context: object) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_context.new_page()  # type: ignore[attr-defined]
+    page.goto(demo_url + "?__theme=light")
+    endpoints = page.locator("#endpoints")
+    expect(endpoints).to_contain_text("/api/hello", timeout=WAIT_MS)  # demo: connected, app picked
+    expect(page.locator("#connection .conn.ok")).to_be_visible()
+    shot(page, "1-demo-loaded")
+
+    # Connect (again, deliberately) with the preselected service principal.
+    page.get_by_text("Credentials").click()
+    expect(page.locator("#field-client_secret input")).to_have_attribute("type", "password")
+    page.locator("#connect").click()
+    expect(page.locator("#connection .conn.ok")).to_contain_text("m2m", timeout=WAIT_MS)
+
+    # Pick the app and an endpoint; send; 200 and pretty JSON.
+    page.locator("#app-picker input").click()
+    page.get_by_role("option", name=re.compile(r"^hello")).click()
+    endpoint(page, "/api/hello").click()
+    expect(page.locator("#url textarea, #url input").first).to_have_value(re.compile(r"/api/hello$"))
+    page.locator("#send").click()
+    expect(page.locator("#status .badge")).to_have_text("200", timeout=WAIT_MS)
+    expect(page.locator("#pretty")).to_contain_text('"message"')
+    shot(page, "2-hello-200")
+    page.get_by_role("tab", name="Token").click()
+    expect(page.locator("#token")).to_contain_text("Databricks OAuth token")
+    shot(page, "3-token")
+
+    # Bob signs in with the browser (PKCE), has no CAN_USE: 403, and the Diagnosis says why.
+    _sign_in_with_browser(page, browser_context, "bob@example.com")
+    endpoint(page, "/api/hello").click()
+    page.locator("#send").click()
+    expect(page.locator("#status .badge")).to_have_text("403", timeout=WAIT_MS)
+    expect(page.locator("#diagnosis")).to_contain_text("NO_CAN_USE")
+    expect(page.get_by_role("tab", name=re.compile(r"Diagnosis"))).to_have_attribute("aria-selected", "true")
+    shot(page, "4-diagnosis-403")
+
+    # The token is shown only on request; the HAR export never contains it.
+    page.locator("#reveal").click()
+    token = page.locator("#revealed input, #revealed textarea").first
+    expect(token).to_have_value(re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$"))
+    revealed = token.input_value()
+    page.locator("#hide").click()
+    page.locator("#history").get_by_text("History", exact=True).click()
+    expect(page.locator("#history-table")).to_contain_text("403")
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.locator("#export").click()
+    text = Path(download.value.path()).read_text(encoding="utf-8")
+    statuses = [e["response"]["status"] for e in json.loads(text)["log"]["entries"]]
+    assert 200 in statuses and 403 in statuses
+    assert revealed not in text
+    shot(page, "5-history")
+
+
+def _sign_in_with_browser(page: object, context: object, email: str) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_text("Credentials").click()  # type: ignore[attr-defined]
+    page.locator("#auth-method input").click()  # type: ignore[attr-defined]
+    page.get_by_role("option", name=re.compile(r"^Browser sign-in")).click()  # type: ignore[attr-defined]
+    page.locator("#field-login_hint input").fill(email)  # type: ignore[attr-defined]
+    page.locator("#field-port input").fill(str(free_port()))  # type: ignore[attr-defined]
+    page.locator("#begin-browser").click()  # type: ignore[attr-defined]
+    link = page.locator("#authorize a")  # type: ignore[attr-defined]
+    expect(link).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator("#waiting")).to_contain_text("Waiting for sign-in", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    signin = context.new_page()  # type: ignore[attr-defined]
+    signin.goto(link.get_attribute("href"))  # the sandbox approves at once for login_hint users
+    expect(signin.locator("body")).to_contain_text("Signed in", timeout=WAIT_MS)
+    signin.close()
+    expect(page.locator("#connection")).to_contain_text(email, timeout=WAIT_MS)  # type: ignore[attr-defined]
+
+
+def test_dark_theme_is_readable(demo_url: str, browser_context: object) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_context.new_page()  # type: ignore[attr-defined]
+    page.emulate_media(color_scheme="dark")
+    page.goto(demo_url + "?__theme=dark")
+    expect(page.locator("#endpoints")).to_contain_text("/api/hello", timeout=WAIT_MS)
+    page.locator("#endpoint-filter input, #endpoint-filter textarea").first.fill("table")
+    expect(page.locator("#endpoints")).not_to_contain_text("/api/hello")  # the list is filtered
+    endpoint(page, "/api/table").click()
+    page.locator("#send").click()
+    expect(page.locator("#status .badge")).to_have_text("200", timeout=WAIT_MS)
+    page.get_by_role("tab", name="Table").click()
+    expect(page.locator("#table")).to_contain_text("Amsterdam")
+    background = page.evaluate("getComputedStyle(document.body).backgroundColor")
+    assert background != "rgb(255, 255, 255)"
+    shot(page, "6-dark-table")
+    page.close()
