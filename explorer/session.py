@@ -35,6 +35,7 @@ from explorer.auth import (
     METHODS,
     AuthFailed,
     Credentials,
+    Inputs,
     browser_credentials,
     start_browser_login,
 )
@@ -43,6 +44,7 @@ from explorer.discovery_fetch import fetch_endpoints
 from explorer.guard import Allowlist
 from explorer.history import History
 from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
+from explorer.parse import InputError, normalize_host
 from explorer.redact import Redactor, install_log_filter, uninstall_log_filter
 from explorer.send import SessionPool, send
 from explorer.snippets import render_snippet
@@ -102,11 +104,38 @@ class ExplorerSession:
                 method, [auth_failed(f"Cannot connect with {method!r}", hint.capitalize() + ".")]
             )
         self._remember_secrets(auth_method.name, fields or {})
+        refused = self._host_refused(Inputs(auth_method, fields or {}).get("host"))
+        if refused is not None:  # before resolving: resolving sends the secret to the host
+            return self._failed(method, [refused])
         try:
             credentials = auth_method.resolve(fields or {}, timeout=self.timeout)
         except AuthFailed as error:
             return self._failed(method, error.findings)
+        refused = self._host_refused(credentials.info.host)  # e.g. a pasted token's issuer
+        if refused is not None:
+            return self._failed(method, [refused])
         return self._adopt(credentials)
+
+    def _host_refused(self, host: str | None) -> Finding | None:
+        """HOST_NOT_ALLOWED when the allowlist is on and the workspace `host` is not on it.
+
+        Deployed, workspace calls carry the same credentials as sends, so they obey the same list.
+        """
+        if self.allowlist is None or not host:
+            return None
+        try:
+            origin = normalize_host(host)
+        except InputError:
+            return None  # not a host at all: resolving reports that more clearly
+        if self.allowlist.allows(origin):
+            return None
+        return Finding(
+            "HOST_NOT_ALLOWED",
+            "error",
+            f"Refused to send credentials to the workspace {origin}: {self.allowlist.explain(origin)}",
+            "Deployed, the explorer talks only to its own workspace and allowed hosts; an operator can "
+            "allow more with the EXPLORER_ALLOWED_HOSTS setting in app.yaml.",
+        )
 
     def disconnect(self) -> None:
         with self._lock:
@@ -121,6 +150,9 @@ class ExplorerSession:
         """
         values = dict(fields or {})
         self._remember_secrets("browser", values)
+        refused = self._host_refused(Inputs(METHODS["browser"], values).get("host"))
+        if refused is not None:
+            raise AuthFailed([refused])
         with self._lock:
             self._close_browser()
             try:
