@@ -11,6 +11,8 @@ from typing import Any
 
 import pytest
 from gradio_client import Client
+from gradio_client.exceptions import AppError
+from support.sandbox_helpers import user_token
 
 from explorer.ui.config import UIConfig
 from explorer.ui.launch import serve
@@ -125,3 +127,38 @@ def test_history_export_is_per_session_and_redacted(client: Client, sandbox_info
 
     other = Client(client.src, verbose=False)  # another browser session sees none of it
     assert other.predict(api_name="/history")["data"] == []
+
+
+@pytest.fixture(scope="module")
+def deployed_url(sandbox: Any) -> Iterator[str]:
+    """The UI as deployed (no demo presets): `user` is offered per request, from the forwarded header."""
+    blocks, url = serve(UIConfig(deployed=True), "127.0.0.1", free_port())
+    try:
+        yield url
+    finally:
+        blocks.close()
+
+
+def test_deployed_the_signed_in_user_is_offered_only_with_a_forwarded_token(
+    deployed_url: str, sandbox_info: dict[str, Any]
+) -> None:
+    token = user_token(sandbox_info["host"], "alice@example.com", ["all-apis"])
+    alice = Client(deployed_url, headers={"X-Forwarded-Access-Token": token}, verbose=False)
+    anonymous = Client(deployed_url, verbose=False)
+
+    offered = alice.predict(api_name="/startup")[0]
+    assert "user" in [value for _label, value in offered["choices"]]
+    assert "user" not in [value for _label, value in anonymous.predict(api_name="/startup")[0]["choices"]]
+
+    card, connection_text = alice.predict(method="user", api_name="/connect")
+    connection = json.loads(connection_text)
+    assert connection["ok"] and connection["identity"] == "alice@example.com"
+    assert token not in card + connection_text
+
+    hello = sandbox_info["apps"]["hello"]["url"]
+    summary = send(alice, hello + "/api/whoami")["summary"]
+    assert summary["response"]["status"] == 200 and summary["auth"]["identity"] == "alice@example.com"
+
+    # Another browser session cannot pick `user`, let alone use Alice's forwarded token.
+    with pytest.raises(AppError, match="not in the list of choices"):
+        anonymous.predict(method="user", api_name="/connect")

@@ -143,12 +143,14 @@ def history(p: Any) -> None:
         p.history = gr.Dataframe(
             label="history", show_label=False, interactive=False, max_height=260, elem_id="history-table"
         )
-        with gr.Row(equal_height=True, elem_classes="tight export-row"):
+        with gr.Row(equal_height=False, elem_classes="tight export-row"):
             p.export_format = gr.Radio(
                 ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
-                elem_id="export-format",
+                min_width=230, elem_id="export-format",
             )  # fmt: skip
-            p.download = gr.DownloadButton("Export", size="sm", scale=0, min_width=100, elem_id="export")
+            p.download = gr.DownloadButton(
+                "Export", variant="primary", size="sm", scale=0, min_width=90, elem_id="export"
+            )
             gr.HTML(
                 '<div class="muted small">Click a row to see it again · secrets are redacted in exports</div>'
             )
