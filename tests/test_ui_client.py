@@ -44,7 +44,9 @@ def demo_sp(info: dict[str, Any]) -> dict[str, str]:
     return {"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
 
 
-def send(client: Client, url: str, method: str = "GET", body: str = "") -> dict[str, Any]:
+def send(
+    client: Client, url: str, method: str = "GET", body: str = "", headers: dict[str, str] | None = None
+) -> dict[str, Any]:
     """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
     outputs = client.predict(
         method=method,
@@ -57,6 +59,7 @@ def send(client: Client, url: str, method: str = "GET", body: str = "") -> dict[
         snippet_language="curl",
         export_format="HAR",
         api_name="/send",
+        headers=headers,  # HTTP headers of this call (what the Apps gateway would forward)
     )
     status, *_, summary_text, snippet, history, export = outputs
     summary = json.loads(summary_text)
@@ -143,21 +146,26 @@ def test_deployed_the_signed_in_user_is_offered_only_with_a_forwarded_token(
     deployed_url: str, sandbox_info: dict[str, Any]
 ) -> None:
     token = user_token(sandbox_info["host"], "alice@example.com", ["all-apis"])
-    alice = Client(deployed_url, headers={"X-Forwarded-Access-Token": token}, verbose=False)
-    anonymous = Client(deployed_url, verbose=False)
+    forwarded = {"X-Forwarded-Access-Token": token}  # what the Apps gateway adds to Alice's requests
+    alice, anonymous = Client(deployed_url, verbose=False), Client(deployed_url, verbose=False)
 
-    offered = alice.predict(api_name="/startup")[0]
+    offered = alice.predict(api_name="/startup", headers=forwarded)[0]
     assert "user" in [value for _label, value in offered["choices"]]
     assert "user" not in [value for _label, value in anonymous.predict(api_name="/startup")[0]["choices"]]
 
-    card, connection_text = alice.predict(method="user", api_name="/connect")
+    card, connection_text = alice.predict(method="user", api_name="/connect", headers=forwarded)
     connection = json.loads(connection_text)
     assert connection["ok"] and connection["identity"] == "alice@example.com"
     assert token not in card + connection_text
 
     hello = sandbox_info["apps"]["hello"]["url"]
-    summary = send(alice, hello + "/api/whoami")["summary"]
+    summary = send(alice, hello + "/api/whoami", headers=forwarded)["summary"]
     assert summary["response"]["status"] == 200 and summary["auth"]["identity"] == "alice@example.com"
+
+    # The platform forwards the user's current token with every request: the connection follows it.
+    fresh = user_token(sandbox_info["host"], "alice@example.com", ["all-apis", "sql"])
+    summary = send(alice, hello + "/api/whoami", headers={"X-Forwarded-Access-Token": fresh})["summary"]
+    assert "sql" in summary["token"]["scopes"]
 
     # Another browser session cannot pick `user`, let alone use Alice's forwarded token.
     with pytest.raises(AppError, match="not in the list of choices"):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+import pandas as pd
+
 from explorer.model import (
     AppSummary,
     AuthInfo,
@@ -122,7 +124,7 @@ def test_findings_are_most_important_first() -> None:
 
 def test_the_token_view_highlights_missing_scopes_and_counts_down() -> None:
     html = present.token_html(token(), NOW)
-    assert 'chip bad">files.files<' in html and 'chip ok">sql<' in html
+    assert 'chip bad">files.files<' in html and 'chip ok">sql<' in html and "Missing 1 required scope" in html
     assert 'data-left="3000"' in html and "50:00 left" in html
     assert "eyJh…x9Q" in html
 
@@ -154,7 +156,21 @@ def test_endpoints_filter_by_every_word() -> None:
     ]
     assert [e.method for e in present.filter_endpoints(endpoints, "item post")] == ["POST"]
     assert len(present.filter_endpoints(endpoints, "")) == 2
-    assert list(present.endpoints_frame(endpoints).columns) == ["Method", "Path", "Summary"]
+    frame = present.endpoints_frame(endpoints)
+    assert list(frame.columns) == ["Method", "Endpoint"] and "Create an item" in frame.iloc[1, 1]
+    assert present.endpoints_summary(endpoints)[1]["summary"] == "Create an item"
+
+
+def test_history_is_numbered_newest_first() -> None:
+    rows = pd.DataFrame(
+        [
+            {"id": "a", "time": "2026-01-01 10:00:00", "method": "GET", "status": 200, "elapsed_ms": 3.0},
+            {"id": "b", "time": "2026-01-01 10:00:05", "method": "POST", "status": 403, "elapsed_ms": 2.0},
+        ]
+    )
+    frame = present.history_frame(rows)
+    assert frame["#"].tolist() == [2, 1] and frame["time"].tolist() == ["10:00:05", "10:00:00"]
+    assert "id" not in frame and "ms" in frame
 
 
 def test_app_views() -> None:

@@ -109,29 +109,34 @@ class Handlers:
     def __init__(self, config: UIConfig) -> None:
         self.config = config
 
-    def session(self, ui: UISession | None) -> UISession:
-        """This browser session's state, created on its first event."""
-        if ui is not None:
-            return ui
-        from explorer.session import ExplorerSession
+    def session(self, ui: UISession | None, request: gr.Request | None = None) -> UISession:
+        """This browser session's state (created on its first event), up to date with `request`."""
+        if ui is None:
+            from explorer.session import ExplorerSession
 
-        return UISession(ExplorerSession(allowlist=self.config.allowlist))
+            ui = UISession(ExplorerSession(allowlist=self.config.allowlist))
+        if request is not None:
+            self.follow_forwarded(ui, request)
+        return ui
 
-    # --- connection -------------------------------------------------------------------------------
+    def follow_forwarded(self, ui: UISession, request: gr.Request) -> None:
+        """Deployed: keep this event's forwarded user token; a `user` connection moves to a fresh one.
 
-    def remember_forwarded(self, ui: UISession, request: gr.Request | None) -> None:
-        """Deployed: keep the user's forwarded token of this event, in this session only.
-
-        Read on every event that sends: the platform renews the token, and a `user` connection
-        follows it instead of sending one that has since expired.
+        The platform forwards the signed-in user's current token with every request, so the token a
+        `user` connection holds is renewed as the user keeps working (never shared across sessions).
         """
-        if request is None or not self.config.deployed:
+        if not self.config.deployed:
             return
         token = request.headers.get(FORWARDED_TOKEN) or None
-        renewed = token is not None and token != ui.forwarded_token
-        ui.forwarded_token = token
+        changed, ui.forwarded_token = token != ui.forwarded_token, token
         connection = ui.explorer.connection
-        if renewed and connection is not None and connection.ok and connection.auth.method == "user":
+        if (
+            changed
+            and token
+            and connection is not None
+            and connection.ok
+            and connection.auth.method == "user"
+        ):
             ui.explorer.connect("user", {"token": token})
 
     def connect_fields(
@@ -155,8 +160,7 @@ class Handlers:
         request: gr.Request | None,
     ) -> tuple[Any, ...]:
         """Page load: offer the methods this request allows; the demo connects straight away."""
-        ui = self.session(ui)
-        self.remember_forwarded(ui, request)
+        ui = self.session(ui, request)
         choices = gr.Dropdown(choices=authform.method_choices(self.config.deployed, bool(ui.forwarded_token)))
         if not self.config.autoconnect:
             return ui, choices, *SKIP3
@@ -171,8 +175,7 @@ class Handlers:
         values: list[Any],
         request: gr.Request | None,
     ) -> tuple[Any, ...]:
-        ui = self.session(ui)
-        self.remember_forwarded(ui, request)
+        ui = self.session(ui, request)
         if method == "browser":
             raise FormError("Browser sign-in: use “Sign in with browser” (or begin_browser).")
         connection = ui.explorer.connect(method, self.connect_fields(ui, method, names, values))
@@ -228,11 +231,13 @@ class Handlers:
     # --- apps and endpoints -----------------------------------------------------------------------
 
     def list_apps(
-        self, ui: UISession | None, current: str | None, request: gr.Request | None = None
+        self,
+        ui: UISession | None,
+        current: str | None,
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """The workspace's apps into the picker; keeps the current pick (demo: preselects its app)."""
-        ui = self.session(ui)
-        self.remember_forwarded(ui, request)
+        ui = self.session(ui, request)
         apps, findings = ui.explorer.list_apps()
         ui.apps = apps
         choices = [(present.app_label(a), a.name) for a in apps]
@@ -246,12 +251,14 @@ class Handlers:
             present.as_json(present.apps_summary(apps)),
         )
 
-    def list_apps_if_connected(self, ui: UISession | None, current: str | None) -> tuple[Any, ...]:
+    def list_apps_if_connected(
+        self, ui: UISession | None, current: str | None, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
         """After connecting: list the apps, unless the connection failed (its card says why)."""
         connection = ui.explorer.connection if ui is not None else None
         if connection is None or not connection.ok:
             return (gr.skip(),) * 4
-        return self.list_apps(ui, current)
+        return self.list_apps(ui, current, request)
 
     def pick_app(self, ui: UISession | None, name: str | None, app_url: str) -> tuple[Any, ...]:
         ui = self.session(ui)
@@ -261,11 +268,14 @@ class Handlers:
         return ui, app.url or app_url, present.app_html(app)
 
     def list_endpoints(
-        self, ui: UISession | None, app_url: str, query: str, request: gr.Request | None = None
+        self,
+        ui: UISession | None,
+        app_url: str,
+        query: str,
+        request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """The app's /api/ endpoints from its OpenAPI document (or why there are none)."""
-        ui = self.session(ui)
-        self.remember_forwarded(ui, request)
+        ui = self.session(ui, request)
         if not (app_url or "").strip():
             raise FormError("Pick an app or type its URL first.")
         ui.listing = ui.explorer.list_endpoints(app_url.strip())
@@ -273,10 +283,12 @@ class Handlers:
         shown = present.endpoints_frame(ui.shown), present.as_json(present.endpoints_summary(ui.shown))
         return ui, *shown, present.listing_html(ui.listing)
 
-    def list_endpoints_if_url(self, ui: UISession | None, app_url: str, query: str) -> tuple[Any, ...]:
+    def list_endpoints_if_url(
+        self, ui: UISession | None, app_url: str, query: str, request: gr.Request | None = None
+    ) -> tuple[Any, ...]:
         if not (app_url or "").strip():
             return (gr.skip(),) * 4
-        return self.list_endpoints(ui, app_url, query)
+        return self.list_endpoints(ui, app_url, query, request)
 
     def filter_endpoints(self, ui: UISession | None, query: str) -> tuple[Any, ...]:
         ui = self.session(ui)
@@ -310,8 +322,7 @@ class Handlers:
         request: gr.Request | None = None,
     ) -> tuple[Any, ...]:
         """Send the request; outputs: state, the response pane, the snippet, the history, the export."""
-        ui = self.session(ui)
-        self.remember_forwarded(ui, request)
+        ui = self.session(ui, request)
         form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
         try:
             spec = build_spec(form)
