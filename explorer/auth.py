@@ -180,7 +180,7 @@ class Inputs:
         spec = self.method.field(name)
         if self._values.get(name) and not (spec and spec.env_only):
             return "given directly"
-        return f"${spec.env_var}" if spec and spec.env_var else "default"
+        return f"from ${spec.env_var}" if spec and spec.env_var else "default"
 
     def require(self, name: str) -> str:
         value = self.get(name)
@@ -192,7 +192,9 @@ class Inputs:
         flag = (
             f" or pass --{name.replace('_', '-')}" if spec and not spec.env_only and not spec.secret else ""
         )
-        raise AuthFailed([auth_failed(f"{self.method.label} needs {label}", f"{where.capitalize()}{flag}.")])
+        raise AuthFailed(
+            [auth_failed(f"{self.method.label} needs {label}", f"{where[0].upper()}{where[1:]}{flag}.")]
+        )
 
     def host(self, required: bool = True) -> str | None:
         value = self.require("host") if required else self.get("host")
@@ -206,7 +208,7 @@ class Inputs:
         var = self._values.get("token_env")
         if not var:
             return None, ""
-        return (os.environ.get(var) or "").strip() or None, f"${var}"
+        return (os.environ.get(var) or "").strip() or None, f"from ${var}"
 
     def method_values(self) -> dict[str, str]:
         """The values as given (no env fallback), to hand to a helper that re-reads them."""
@@ -387,12 +389,10 @@ def _resolve_token(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | None
     if not token:
         token, source = inputs.token_from_env_var()
     if not token and os.environ.get("DATABRICKS_TOKEN"):
-        token, source = os.environ["DATABRICKS_TOKEN"].strip(), "$DATABRICKS_TOKEN"
+        token, source = os.environ["DATABRICKS_TOKEN"].strip(), "from $DATABRICKS_TOKEN"
     if not token:
         raise AuthFailed([_no_token()])
-    return _bearer(
-        "token", token, f"bearer token from {source}", inputs.host(required=False), inputs, timeout
-    )
+    return _bearer("token", token, source, inputs.host(required=False), inputs, timeout)
 
 
 def _resolve_user(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | None) -> Credentials:
@@ -487,7 +487,7 @@ def _subject_token(inputs: Inputs) -> tuple[str, str]:
                 ]
             ) from None
         if token:
-            return token, f"file {path}"
+            return token, f"from file {path}"
     token, source = inputs.token_from_env_var()
     if token:
         return token, source

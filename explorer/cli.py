@@ -485,7 +485,7 @@ def _print_endpoints(listing: EndpointListing, output: Output) -> None:
         body = " · body" if endpoint.body_schema else ""
         summary = f"  {endpoint.summary}" if endpoint.summary else ""
         output.result(
-            f"{endpoint.method:<7}{endpoint.path}{summary}" + (f"  [{params}]" if params else "") + body
+            f"{endpoint.method:<8}{endpoint.path}{summary}" + (f"  [{params}]" if params else "") + body
         )
 
 

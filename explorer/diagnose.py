@@ -56,6 +56,8 @@ PROXY_ENV_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL
 _LOGIN_HINTS = ("/oidc/", "/login", "signin", "sign-in", "/authorize")
 _INSUFFICIENT_SCOPE = re.compile(r'error="?insufficient_scope', re.IGNORECASE)
 _SCOPE_PARAM = re.compile(r'scope="([^"]*)"', re.IGNORECASE)
+# Scopes the platform adds to every app's effective scopes; the gateway does not ask callers for them.
+PLATFORM_SCOPES = ("iam.access-control:read", "iam.current-user:read")
 _DNS_HINTS = ("NameResolutionError", "Name or service not known", "nodename nor servname", "getaddrinfo")
 
 
@@ -150,10 +152,10 @@ def proxy_findings(url: str) -> list[Finding]:
 def _exception_chain(error: BaseException) -> list[BaseException]:
     """The error, its causes, and the reasons urllib3 hides inside requests' exceptions."""
     chain: list[BaseException] = []
-    pending: list[BaseException | None] = [error]
+    pending: list[object] = [error]
     while pending and len(chain) < 20:
         current = pending.pop(0)
-        if current is None or any(current is seen for seen in chain):
+        if not isinstance(current, BaseException) or any(current is seen for seen in chain):
             continue
         chain.append(current)
         pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
@@ -273,8 +275,9 @@ def token_findings(
     left = token.seconds_left(time.time())
     if left is not None and left <= 0:
         findings.append(token_expired(token, auth, "warning"))
-    if token.missing_scopes:
-        findings.append(scope_missing(token.missing_scopes, token, facts, "warning"))
+    missing = [s for s in token.missing_scopes if s not in PLATFORM_SCOPES]
+    if missing:
+        findings.append(scope_missing(missing, token, facts, "warning", auth))
     return findings
 
 
@@ -347,9 +350,11 @@ def _redirect_findings(exchange: Exchange) -> list[Finding]:
     login = Finding(
         "REDIRECTED_TO_LOGIN",
         "error",
-        f"The gateway answered {response.status} to its sign-in page{reason}: the request was "
-        "treated as a browser without a session",
-        cause.fix if cause else "Send an OAuth access token (Authorization: Bearer …) to an /api/ path.",
+        f"The gateway answered {response.status} to its sign-in page{reason}: it did not accept the "
+        "request as an API call and treated it as a browser without a session",
+        f"Fix the cause first: see {cause.code}."
+        if cause
+        else "Send an OAuth access token (Authorization: Bearer …) to an /api/ path.",
     )
     return [login] + ([cause] if cause else [])
 
@@ -361,7 +366,7 @@ def _unauthorized_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> 
     if auth is None or token is None or token.kind == "none":
         return [token_missing(exchange.request.url, "error")]
     if _INSUFFICIENT_SCOPE.search(challenge):
-        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error")]
+        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error", auth)]
     left = token.seconds_left(time.time())
     if left is not None and left <= 0:
         return [token_expired(token, auth, "error")]
@@ -377,9 +382,10 @@ def _forbidden_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> lis
     assert response is not None
     challenge = response.header("WWW-Authenticate") or ""
     if _INSUFFICIENT_SCOPE.search(challenge):
-        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error")]
-    if token is not None and token.missing_scopes:
-        return [scope_missing(token.missing_scopes, token, facts, "error")]
+        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error", exchange.auth)]
+    missing = [s for s in (token.missing_scopes if token else []) if s not in PLATFORM_SCOPES]
+    if missing:
+        return [scope_missing(missing, token, facts, "error", exchange.auth)]
     return [no_can_use(exchange, facts)]
 
 
@@ -425,7 +431,7 @@ def token_not_oauth(token: TokenInfo, auth: AuthInfo | None, severity: str) -> F
 def token_needs_exchange(token: TokenInfo, facts: WorkspaceFacts | None, severity: str) -> Finding:
     issuer = token.issuer or "another identity provider"
     host = (facts.host if facts else None) or "<workspace-url>"
-    source = "an Entra ID token" if token.kind == "entra" else f"a token from {issuer}"
+    source = "an Entra ID token" if token.kind == "entra" else f"issued by {issuer}"
     return Finding(
         "TOKEN_NEEDS_EXCHANGE",
         severity,  # type: ignore[arg-type]
@@ -462,21 +468,39 @@ def token_invalid(
 
 
 def scope_missing(
-    missing: list[str], token: TokenInfo | None, facts: WorkspaceFacts | None, severity: str
+    missing: list[str],
+    token: TokenInfo | None,
+    facts: WorkspaceFacts | None,
+    severity: str,
+    auth: AuthInfo | None = None,
 ) -> Finding:
     app = facts.app if facts else None
     required = (app.effective_user_api_scopes or app.user_api_scopes) if app else []
-    wanted = list(dict.fromkeys([*(app.user_api_scopes if app else []), *missing]))
+    wanted = [
+        s
+        for s in dict.fromkeys([*(app.user_api_scopes if app else []), *missing])
+        if s not in PLATFORM_SCOPES
+    ]
     host = (facts.host if facts else None) or (token.workspace_host if token else None) or "<workspace-url>"
     scopes = " ".join(wanted) or "<scopes>"
     where = f" for app {app.name}" if app else ""
+    method = auth.method if auth else None
+    if method in ("m2m", "app", "federated"):
+        fix = (
+            f'Request the scopes with the token: `--auth {method} --scopes "all-apis {scopes}"` (the SDK '
+            f"default is all-apis only); to act as a user instead, use `browser` with scopes {scopes}."
+        )
+    else:
+        fix = (
+            f'Use `browser` with scopes {scopes}: `--auth browser --host {host} --scopes "{scopes}"` '
+            "(the CLI and SDK default tokens carry only all-apis)."
+        )
     return Finding(
         "SCOPE_MISSING",
         severity,  # type: ignore[arg-type]
         f"The token lacks the scopes {' '.join(missing) or '(unknown)'}{where}"
         + (f" (app requires: {' '.join(required)})" if required else ""),
-        f'Use `browser` with scopes {scopes}: `--auth browser --host {host} --scopes "{scopes}"` '
-        "(the CLI and SDK default tokens carry only all-apis).",
+        fix,
     )
 
 
