@@ -62,7 +62,8 @@ def write_app(directory: Path, app_yaml: str, main: str = APP_PY) -> Path:
     return directory
 
 
-def source_config(tmp: Path) -> dict:
+def source_config(tmp: Path, only_python_app: bool = False) -> dict:
+    """`hello` (sample), `plain` (uvicorn console script) and `by-python` (`python app.py`)."""
     plain = write_app(
         tmp / "plain",
         """
@@ -85,7 +86,10 @@ def source_config(tmp: Path) -> dict:
             {
                 "name": "hello",
                 "kind": "sample",
-                "permissions": [{"service_principal_name": "caller-sp", "permission_level": "CAN_USE"}],
+                "permissions": [
+                    {"service_principal_name": "caller-sp", "permission_level": "CAN_USE"},
+                    {"service_principal_name": "demo-sp", "permission_level": "CAN_USE"},
+                ],
             },
             {
                 "name": "plain",
@@ -103,6 +107,8 @@ def source_config(tmp: Path) -> dict:
         ],
         federation_policies=[],
     )
+    if only_python_app:
+        config["apps"] = [a for a in config["apps"] if a["name"] != "plain"]
     return config
 
 
@@ -155,7 +161,7 @@ def test_app_to_app_call_carries_the_calling_apps_identity(source_sandbox):
 
 
 def test_stop_ends_the_app_process_group(tmp_path: Path):
-    sb = Sandbox(source_config(tmp_path)).start()
+    sb = Sandbox(source_config(tmp_path, only_python_app=True)).start()
     try:
         pids = call(sb, "by-python", "/api/pids").json()
     finally:
@@ -173,7 +179,7 @@ def alive(pid: int) -> bool:
 
 
 def test_dead_process_gives_502_and_a_crashed_status(tmp_path: Path):
-    with Sandbox(source_config(tmp_path)) as sb:
+    with Sandbox(source_config(tmp_path, only_python_app=True)) as sb:
         exiting = call(sb, "by-python", "/api/exit", method="POST")
         wc = WorkspaceClient(host=sb.host, token=sb.info["users"]["alice@example.com"]["pat"])
         status = wait_for_state(wc, "by-python", "CRASHED")
@@ -182,7 +188,7 @@ def test_dead_process_gives_502_and_a_crashed_status(tmp_path: Path):
         assert call(sb, "by-python", "/api/env").status_code == 502
         assert "status 3" in status.message
         assert sb.info["apps"]["by-python"]["state"] == "CRASHED"
-        assert call(sb, "plain", "/api/env").status_code == 200
+        assert call(sb, "hello", "/api/hello").status_code == 200
 
 
 def wait_for_state(wc: WorkspaceClient, app: str, state: str, within: float = 20.0) -> ApplicationStatus:
