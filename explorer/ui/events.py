@@ -130,6 +130,11 @@ def _discovery_events(p: Any, h: Handlers) -> None:
     )  # fmt: skip
 
 
+def snippet_highlighting(language: str) -> Any:
+    """The Code pane's highlighter for a snippet language (set apart, so `snippet` returns plain text)."""
+    return gr.Code(language="shell" if language == "curl" else "python")
+
+
 def _request_events(p: Any, h: Handlers, response: list[Any]) -> None:
     form = [p.http_method, p.url, p.params, p.headers, p.body, p.timeout, p.app_url]
     send_inputs = [p.state, *form, p.snippet_language, p.export_format]
@@ -139,7 +144,10 @@ def _request_events(p: Any, h: Handlers, response: list[Any]) -> None:
     p.url.submit(send, send_inputs, send_outputs, api_name="send_on_enter", show_progress_on=[p.status])
     snippet = friendly(h.snippet)
     snippet_inputs = [p.state, *form, p.snippet_language]
-    p.snippet_language.change(snippet, snippet_inputs, [p.state, p.snippet], api_name="snippet")
+    p.snippet_language.change(
+        snippet_highlighting, p.snippet_language, p.snippet, queue=False,
+        api_name="snippet_highlighting", api_visibility="undocumented",
+    ).then(snippet, snippet_inputs, [p.state, p.snippet], api_name="snippet")  # fmt: skip
     p.code_tab.select(snippet, snippet_inputs, [p.state, p.snippet], api_name="snippet_on_tab")
 
 

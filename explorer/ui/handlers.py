@@ -279,9 +279,11 @@ class Handlers:
         if not (app_url or "").strip():
             raise FormError("Pick an app or type its URL first.")
         ui.listing = ui.explorer.list_endpoints(app_url.strip())
-        ui.shown = present.filter_endpoints(ui.listing.endpoints, query)
-        shown = present.endpoints_frame(ui.shown), present.as_json(present.endpoints_summary(ui.shown))
-        return ui, *shown, present.listing_html(ui.listing)
+        return (
+            ui,
+            *_endpoint_outputs(present.filter_endpoints(ui.listing.endpoints, query)),
+            present.listing_html(ui.listing),
+        )
 
     def list_endpoints_if_url(
         self, ui: UISession | None, app_url: str, query: str, request: gr.Request | None = None
@@ -292,16 +294,17 @@ class Handlers:
 
     def filter_endpoints(self, ui: UISession | None, query: str) -> tuple[Any, ...]:
         ui = self.session(ui)
-        ui.shown = present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
-        return ui, present.endpoints_frame(ui.shown), present.as_json(present.endpoints_summary(ui.shown))
+        return ui, *_endpoint_outputs(
+            present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
+        )
 
     def pick_endpoint(self, ui: UISession | None, app_url: str, evt: gr.SelectData) -> tuple[Any, ...]:
         """An endpoint row clicked: method, URL, query skeleton and body skeleton into the request."""
         ui = self.session(ui)
-        row = evt.index[0] if isinstance(evt.index, (list, tuple)) else evt.index
-        if not isinstance(row, int) or not 0 <= row < len(ui.shown):
+        endpoint = present.endpoint_for_row(ui.listing.endpoints if ui.listing else [], evt.row_value)
+        if endpoint is None:
             return (gr.skip(),) * 5
-        form = endpoint_form(ui.shown[row], (app_url or "").strip())
+        form = endpoint_form(endpoint, (app_url or "").strip())
         tab = "body" if form.body else "params"
         return form.method, form.url, form.params, form.body, gr.Tabs(selected=tab)
 
@@ -383,6 +386,11 @@ class Handlers:
     def export_history(self, ui: UISession | None, fmt: str) -> tuple[UISession, str | None]:
         ui = self.session(ui)
         return ui, self.export_file(ui, fmt)
+
+
+def _endpoint_outputs(endpoints: list[Any]) -> tuple[pd.DataFrame, str]:
+    """The endpoint list and its JSON twin."""
+    return present.endpoints_frame(endpoints), present.as_json(present.endpoints_summary(endpoints))
 
 
 def _numbered_exchange(ui: UISession, number: Any) -> Exchange | None:

@@ -299,16 +299,21 @@ def app_html(app: AppSummary | None) -> str:
     )
 
 
+def _endpoint_row(e: Endpoint) -> tuple[str, str]:
+    path = f'<div class="ep-path">{escape(e.path)}</div><div class="ep-sum">{escape(e.summary)}</div>'
+    return e.method.upper(), path
+
+
 def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
     """The sidebar list: method, and the path with its summary under it (HTML cells)."""
-    rows = [
-        (
-            e.method.upper(),
-            f'<div class="ep-path">{escape(e.path)}</div><div class="ep-sum">{escape(e.summary)}</div>',
-        )
-        for e in endpoints
-    ]
-    return pd.DataFrame(rows, columns=["Method", "Endpoint"])
+    return pd.DataFrame([_endpoint_row(e) for e in endpoints], columns=["Method", "Endpoint"])
+
+
+def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None:
+    """The endpoint a clicked row shows. By content, not position: the list may have been re-filtered
+    between the click and its event."""
+    wanted = tuple(str(v) for v in row) if isinstance(row, (list, tuple)) else None
+    return next((e for e in endpoints if _endpoint_row(e) == wanted), None)
 
 
 def endpoints_summary(endpoints: Iterable[Endpoint]) -> list[dict[str, Any]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange
+from explorer.model import AppSummary, EndpointListing, Exchange
 
 if TYPE_CHECKING:
     from explorer.session import ExplorerSession
@@ -18,7 +18,6 @@ class UISession:
     explorer: ExplorerSession
     apps: list[AppSummary] = field(default_factory=list)
     listing: EndpointListing | None = None
-    shown: list[Endpoint] = field(default_factory=list)  # endpoints as filtered, in table order
     last: Exchange | None = None
     # Deployed: the signed-in user's token as the platform forwarded it on this session's last
     # event. Kept only here, so it lives and dies with the browser session (SPEC §5).
