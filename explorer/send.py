@@ -100,7 +100,9 @@ def send(
         auth=credentials.info if credentials else None,
         token=None,
     )
-    if credentials is not None and allowlist is not None and not allowlist.allows(spec.url):
+    # With the allowlist on (deployed), nothing leaves for another host, credentials or not: the
+    # explorer must not become a proxy into the network it runs in.
+    if allowlist is not None and not allowlist.allows(spec.url):
         return _failed(exchange, _host_not_allowed(spec.url, allowlist))
     try:
         headers = _headers(spec, credentials)
@@ -157,9 +159,9 @@ def _host_not_allowed(url: str, allowlist: Allowlist) -> Finding:
     return Finding(
         "HOST_NOT_ALLOWED",
         "error",
-        f"Refused to send credentials to {urlsplit(url).hostname}: {allowlist.explain(url)}",
-        "Only Databricks Apps URLs (*.databricksapps.com) and the workspace get tokens; an operator "
-        "can allow more hosts with the EXPLORER_ALLOWED_HOSTS setting in app.yaml.",
+        f"Refused to send a request to {urlsplit(url).hostname}: {allowlist.explain(url)}",
+        "Deployed, the explorer calls only Databricks Apps URLs (*.databricksapps.com) and its workspace; "
+        "an operator can allow more hosts with the EXPLORER_ALLOWED_HOSTS setting in app.yaml.",
     )
 
 
