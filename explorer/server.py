@@ -127,4 +127,4 @@ def run(app: FastAPI, host: str, port: int) -> None:
     import uvicorn
 
     # No access log: request lines are noise in the app's log and could carry query secrets.
-    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=5)
+    uvicorn.run(app, host=host, port=port, access_log=False, log_level="info", timeout_graceful_shutdown=3)
