@@ -82,7 +82,8 @@ class CallbackListener:
                 self.wfile.write(body)
 
             def log_message(self, fmt: str, *args: Any) -> None:
-                logger.debug("callback listener: " + fmt, *args)
+                # Not the request line: its query holds the authorization code.
+                logger.debug("sign-in callback listener answered a request")
 
         try:
             self._server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
