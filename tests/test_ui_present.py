@@ -182,3 +182,17 @@ def test_app_views() -> None:
 def test_sizes_and_durations() -> None:
     assert [present.human_size(n) for n in (0, 2048, 5 * 1024 * 1024)] == ["0 B", "2.0 KB", "5.0 MB"]
     assert [present.human_ms(v) for v in (3.4, 12_500)] == ["3 ms", "12.5 s"]
+
+
+def test_no_token_reaches_the_page_whole_even_when_a_server_echoes_it() -> None:
+    from explorer.redact import Redactor
+
+    jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLXNpZ25hdHVyZQ"
+    secret = "dose-client-secret-0123456789"
+    body = [{"token": jwt, "note": f"secret={secret}"}]
+    resp = response(body=body, headers=[("Set-Cookie", f"s={jwt}"), ("X-Echo", secret)])
+    view = present.exchange_view(exchange(resp), NOW, Redactor([secret]))
+    shown = [view.pretty, view.raw, view.table.to_json(), view.headers.to_json(), json.dumps(view.summary)]
+    for text in shown:
+        assert jwt not in text and secret not in text
+    assert "eyJh…" in view.pretty

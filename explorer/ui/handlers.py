@@ -49,7 +49,7 @@ def friendly(fn: F) -> F:
             try:
                 yield from fn(*args, **kwargs)
             except Exception as e:
-                raise _user_error(fn, e) from None
+                raise _user_error(fn, e, args) from None
 
         return streaming  # type: ignore[return-value]
 
@@ -58,18 +58,21 @@ def friendly(fn: F) -> F:
         try:
             return fn(*args, **kwargs)
         except Exception as e:
-            raise _user_error(fn, e) from None
+            raise _user_error(fn, e, args) from None
 
     return plain  # type: ignore[return-value]
 
 
-def _user_error(fn: Callable[..., Any], error: Exception) -> gr.Error:
+def _user_error(fn: Callable[..., Any], error: Exception, args: tuple[Any, ...]) -> gr.Error:
     if isinstance(error, gr.Error):
         return error
+    # The session's redactor knows its secrets; without a session, mask what looks like a token.
+    ui = next((a for a in args if isinstance(a, UISession)), None)
+    scrub = ui.explorer.redactor.scrub if ui is not None else redact.scrub
     if isinstance(error, ValueError):  # FormError, parse.InputError: bad input, already one clear line
-        return gr.Error(redact.scrub(str(error)), print_exception=False)
+        return gr.Error(scrub(str(error)), print_exception=False)
     log.exception("UI handler %s failed", fn.__name__)
-    return gr.Error(f"Unexpected {type(error).__name__}: {redact.scrub(str(error))}", print_exception=False)
+    return gr.Error(f"Unexpected {type(error).__name__}: {scrub(str(error))}", print_exception=False)
 
 
 def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
@@ -333,7 +336,7 @@ class Handlers:
             return ui, *view_outputs(present.not_sent_view(str(e))), *SKIP3
         exchange = ui.explorer.send(spec)
         ui.last = exchange
-        view = present.exchange_view(exchange, time.time())
+        view = present.exchange_view(exchange, time.time(), ui.explorer.redactor)
         snippet = ui.explorer.snippet(spec, snippet_language or "curl")
         rows = present.history_frame(ui.explorer.history.rows())
         return ui, *view_outputs(view), snippet, rows, self.export_file(ui, export_format)
@@ -372,7 +375,7 @@ class Handlers:
         if exchange is None:
             return ui, *view_outputs(None)
         ui.last = exchange
-        return ui, *view_outputs(present.exchange_view(exchange, time.time()))
+        return ui, *view_outputs(present.exchange_view(exchange, time.time(), ui.explorer.redactor))
 
     def export_file(self, ui: UISession, fmt: str) -> str | None:
         """Write the redacted export to a fresh temp dir; Gradio serves a copy from its cache."""

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange, Finding, Response, TokenInfo
+from explorer.redact import Redactor
 
 SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
@@ -410,25 +411,45 @@ def exchange_summary(exchange: Exchange) -> dict[str, Any]:
     }
 
 
-def exchange_view(exchange: Exchange, now: float) -> ExchangeView:
+def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = None) -> ExchangeView:
+    """The response pane for `exchange`. Bodies and headers pass through `redactor` (the session's: it
+    knows the session's secrets, and masks anything token-shaped), so no token reaches the page whole."""
+    redactor = redactor or Redactor()
     r = exchange.response
     pretty, language = pretty_body(r)
     if r is None and exchange.error:
         pretty = exchange.error
+    table = body_table(r)
+    if table is not None:
+        table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
+    summary = exchange_summary(exchange)
+    if summary["response"] is not None:
+        summary["response"]["body"] = scrub_json(summary["response"]["body"], redactor)
     return ExchangeView(
         status=status_html(exchange),
-        pretty=pretty,
+        pretty=redactor.scrub(pretty),
         language=language,
-        table=body_table(r),
-        raw=raw_body(r),
-        headers=headers_frame(r.headers if r else []),
+        table=table,
+        raw=redactor.scrub(raw_body(r)),
+        headers=headers_frame(redactor.scrub_headers(r.headers) if r else []),
         token=token_html(exchange.token, now),
         claims=dict(exchange.token.claims) if exchange.token else {},
         diagnosis=findings_html(exchange.findings, ok=exchange.ok),
         finding_count=len(exchange.findings),
         tab="body" if exchange.ok else "diagnosis",
-        summary=exchange_summary(exchange),
+        summary=summary,
     )
+
+
+def scrub_json(value: Any, redactor: Redactor) -> Any:
+    """`value` with every string scrubbed (a parsed body can carry tokens anywhere)."""
+    if isinstance(value, str):
+        return redactor.scrub(value)
+    if isinstance(value, list):
+        return [scrub_json(v, redactor) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub_json(v, redactor) for k, v in value.items()}
+    return value
 
 
 def not_sent_view(message: str) -> ExchangeView:
