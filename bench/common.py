@@ -1,0 +1,188 @@
+"""What every scenario shares: the result row, medians, the sandbox and UI as child processes.
+
+The sandbox and the UI run in their own processes so that their threads do not compete with the
+measuring process for its GIL: a same-process server would make both sides slower in a way that
+hides (or invents) the engine's own cost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+START_TIMEOUT = 60.0
+
+
+@dataclass
+class Row:
+    """One line of the table: a target measured side by side with its baseline."""
+
+    target: str
+    measured: str
+    baseline: str
+    ratio: str
+    goal: str
+    passed: bool
+    detail: str = ""  # how it was measured (repeats, samples), for the JSON file and the notes
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def median(values: Sequence[float]) -> float:
+    return float(statistics.median(values))
+
+
+def spread(values: Sequence[float]) -> str:
+    """min–max of the repeats, so a reader sees how noisy the machine was."""
+    return f"{min(values):.3f}–{max(values):.3f}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def child_env(**extra: str) -> dict[str, str]:
+    """The environment for child processes: the repo importable, no inherited Databricks settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "GRADIO_"))}
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (str(REPO), env.get("PYTHONPATH", "")) if p)
+    env["GRADIO_ANALYTICS_ENABLED"] = "False"
+    env.update(extra)
+    return env
+
+
+def wait_until(check: Any, timeout: float, what: str, process: subprocess.Popen[bytes] | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if process is not None and process.poll() is not None:
+            raise RuntimeError(f"{what}: the process exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not ready within {timeout:g} s")
+        time.sleep(0.02)
+
+
+def stop_process(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM the child we started (its own process group: its children go too), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(10)
+    except (ProcessLookupError, subprocess.TimeoutExpired):
+        try:
+            os.killpg(process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        process.wait(5)
+
+
+def answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code == 200
+    except requests.RequestException:
+        return False
+
+
+@contextmanager
+def sandbox_process() -> Iterator[dict[str, Any]]:
+    """`python -m explorer sandbox` on free ports; yields its info document (SPEC §3.5)."""
+    with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
+        info_path = Path(tmp) / "info.json"
+        process = subprocess.Popen(
+            [PYTHON, "-m", "explorer", "sandbox", "--port", "0", "--info", str(info_path)],
+            cwd=REPO,
+            env=child_env(),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+        try:
+            wait_until(info_path.exists, START_TIMEOUT, "the sandbox", process)
+            wait_until(lambda: info_path.stat().st_size > 0, 5, "the sandbox info file", process)
+            info = json.loads(info_path.read_text(encoding="utf-8"))
+            wait_until(lambda: answers(info["host"] + "/.well-known/databricks-config"), 10, "the sandbox")
+            yield info
+        finally:
+            stop_process(process)
+
+
+@contextmanager
+def ui_process() -> Iterator[str]:
+    """The explorer UI (`python -m explorer`, not the demo) on a free port; yields its URL."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}/"
+    process = subprocess.Popen(
+        [PYTHON, "-m", "explorer", "--host", "127.0.0.1", "--port", str(port)],
+        cwd=REPO,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        wait_until(lambda: answers(url), START_TIMEOUT, "the explorer UI", process)
+        yield url
+    finally:
+        stop_process(process)
+
+
+def demo_sp_fields(info: dict[str, Any]) -> dict[str, str]:
+    """The m2m fields of the sandbox's demo service principal (secrets stay in this process)."""
+    sp = info["service_principals"]["demo-sp"]
+    return {"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
+
+
+def run_json_child(
+    args: list[str], env: dict[str, str] | None = None, timeout: float = 300
+) -> dict[str, Any]:
+    """Run a child Python that prints one JSON object as its last line of stdout."""
+    result = subprocess.run(
+        [PYTHON, *args],
+        cwd=REPO,
+        env=child_env(**(env or {})),
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"{args[0]} failed ({result.returncode}): {result.stderr.strip()[-800:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def machine() -> dict[str, Any]:
+    """What the numbers were measured on."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text(encoding="utf-8").splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return {
+        "machine": platform.machine(),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()}",
+        "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+    }
