@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.common import Row, machine, sandbox_process, ui_process  # noqa: E402
+from bench.common import Row, machine, sandbox_process, ui_process
 
 
 @dataclass(frozen=True)
