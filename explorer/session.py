@@ -80,6 +80,7 @@ class ExplorerSession:
         self._connection: Connection | None = None
         self._facts: dict[str, tuple[float, WorkspaceFacts]] = {}
         self._browser: oauth.BrowserLogin | None = None
+        self._decoded: tuple[str | None, tuple[str, ...], TokenInfo] | None = None
 
     def __repr__(self) -> str:
         method = self._connection.auth.method if self._connection else None
@@ -285,10 +286,15 @@ class ExplorerSession:
             token = credentials.token
         except Exception:  # the failure is already a finding of the exchange
             return None
-        self.redactor.add(token)
         app = facts.app if facts else None
-        required = (app.effective_user_api_scopes or app.user_api_scopes) if app else []
-        return decode_token(token, required)
+        required = tuple((app.effective_user_api_scopes or app.user_api_scopes) if app else [])
+        cached = self._decoded
+        if cached is not None and cached[0] == token and cached[1] == required:
+            return cached[2]  # the same token as last time: the SDK reuses it until it expires
+        self.redactor.add(token)
+        info = decode_token(token, list(required))
+        self._decoded = (token, required, info)
+        return info
 
     def snippet(self, spec: RequestSpec, lang: str) -> str:
         """The request as runnable code; credentials come from env vars, never inline."""
