@@ -104,7 +104,7 @@ def test_connections_are_reused_per_target(m2m, sandbox_info):
         assert m2m.send(RequestSpec("GET", target)).ok
 
     manager = m2m._pool.get(target).get_adapter(target).poolmanager
-    pools = [manager.pools[key] for key in manager.pools.keys()]
+    pools = [manager.pools[key] for key in manager.pools.keys()]  # noqa: SIM118 (the container has no __iter__)
     assert len(pools) == 1
     assert pools[0].num_connections == 1 and pools[0].num_requests >= 5
 
