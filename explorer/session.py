@@ -187,16 +187,22 @@ class ExplorerSession:
             session = finish(login)
             credentials = browser_credentials(login, session, self.timeout)
         except oauth.SignInError as error:
-            return self._failed(
-                "browser", [auth_failed(self.redactor.scrub(str(error)), "Start the sign-in again.")]
-            )
+            findings = [auth_failed(self.redactor.scrub(str(error)), "Start the sign-in again.")]
+            return self._failed_unless_superseded(login, findings)
         except AuthFailed as error:
-            return self._failed("browser", error.findings)
+            return self._failed_unless_superseded(login, error.findings)
         finally:
             with self._lock:
                 if self._browser is login:
                     self._close_browser()
         return self._adopt(credentials)
+
+    def _failed_unless_superseded(self, login: oauth.BrowserLogin, findings: list[Finding]) -> Connection:
+        """A sign-in that was completed (paste-back) or restarted meanwhile must not undo the connection:
+        a listener wait that times out later only reports its failure."""
+        if self._browser is not login:
+            return Connection(AuthInfo("browser", "sign-in superseded"), None, findings, False)
+        return self._failed("browser", findings)
 
     def _close_browser(self) -> None:
         if self._browser is not None:

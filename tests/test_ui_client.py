@@ -3,13 +3,16 @@ real sandbox, with per-session state, and nothing secret comes back except throu
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from support.sandbox_helpers import user_token
@@ -170,3 +173,37 @@ def test_deployed_the_signed_in_user_is_offered_only_with_a_forwarded_token(
     # Another browser session cannot pick `user`, let alone use Alice's forwarded token.
     with pytest.raises(AppError, match="not in the list of choices"):
         anonymous.predict(method="user", api_name="/connect")
+
+
+@pytest.fixture(scope="module")
+def quick_wait_url(sandbox: Any) -> Iterator[str]:
+    """A UI whose browser sign-in waits only 3 s for the listener, so a test can outlast the wait."""
+    blocks, url = serve(UIConfig(browser_wait_seconds=3), "127.0.0.1", free_port())
+    try:
+        yield url
+    finally:
+        blocks.close()
+
+
+def test_paste_back_sign_in_survives_the_listener_wait_timing_out(
+    quick_wait_url: str, sandbox_info: dict[str, Any]
+) -> None:
+    client = Client(quick_wait_url, verbose=False)
+    link = client.predict(
+        host=sandbox_info["host"],
+        login_hint="alice@example.com",
+        port=str(free_port()),
+        api_name="/begin_browser",
+    )
+    authorize = html.unescape(re.search(r'href="([^"]+)"', link).group(1))
+    waiting = client.submit(api_name="/wait_browser")  # the page waits for the local listener meanwhile
+    # The browser ends on a URL the listener never sees (remote explorer): the user pastes it back.
+    redirected = requests.get(authorize, allow_redirects=False, timeout=10).headers["location"]
+    _status, _card, connection = client.predict(redirected_url=redirected, api_name="/complete_browser")
+    assert json.loads(connection)["identity"] == "alice@example.com"
+
+    *_, card, after_wait = waiting.result(timeout=60)  # the superseded wait runs out…
+    assert json.loads(after_wait)["ok"] and "alice@example.com" in card
+    hello = sandbox_info["apps"]["hello"]["url"]
+    summary = send(client, hello + "/api/hello")["summary"]  # …and Alice is still signed in
+    assert summary["response"]["status"] == 200 and summary["auth"]["identity"] == "alice@example.com"

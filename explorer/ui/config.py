@@ -27,6 +27,7 @@ class UIConfig:
     deployed: bool = False  # running as a Databricks App (DATABRICKS_APP_PORT set)
     allowlist: Any = None  # guard.Allowlist | None, handed to every ExplorerSession
     title: str = "Databricks Apps API Explorer"
+    browser_wait_seconds: float = 300.0  # how long a browser sign-in waits for its callback
 
     def __repr__(self) -> str:  # keeps preset secrets out of logs and tracebacks
         return (

@@ -87,15 +87,17 @@ def _connection_events(p: Any, h: Handlers, config: UIConfig) -> None:
     def begin_browser(ui: UISession | None, *values: Any) -> tuple[Any, ...]:
         return h.begin_browser(ui, names, values)
 
-    p.begin_browser.click(
+    waiting = p.begin_browser.click(
         friendly(with_field_params(begin_browser, names, request=False)),
         [p.state, *boxes], [p.state, p.authorize], api_name="begin_browser",
-    ).then(
-        friendly(h.wait_browser), p.state, [p.state, p.waiting, *connection], api_name="wait_browser"
-    ).then(list_apps_after, [p.state, p.app], apps, api_name="list_apps_after_sign_in", api_visibility="undocumented")  # fmt: skip
+    ).then(friendly(h.wait_browser), p.state, [p.state, p.waiting, *connection], api_name="wait_browser")  # fmt: skip
+    waiting.then(list_apps_after, [p.state, p.app], apps, api_name="list_apps_after_sign_in", api_visibility="undocumented")  # fmt: skip
+    # A pasted URL, or a new sign-in, ends the page's wait for the previous one (the engine ignores
+    # a superseded sign-in, so a late timeout never undoes the connection).
+    p.begin_browser.click(None, cancels=[waiting], api_visibility="private")
     p.complete_browser.click(
         friendly(h.complete_browser), [p.state, p.paste_url], [p.state, p.waiting, *connection],
-        api_name="complete_browser",
+        api_name="complete_browser", cancels=[waiting],
     ).then(list_apps_after, [p.state, p.app], apps, api_name="list_apps_after_paste", api_visibility="undocumented")  # fmt: skip
     revealed = [p.revealed, p.revealed_group]
     p.reveal.click(friendly(h.reveal_token), p.state, revealed, api_name="reveal_token")

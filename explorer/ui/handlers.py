@@ -30,7 +30,6 @@ from explorer.ui.state import UISession
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
-BROWSER_WAIT_SECONDS = 300  # how long a browser sign-in waits for its callback
 RESPONSE_OUTPUTS = 12  # how many components view_outputs() fills, in layout.response_outputs() order
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 
@@ -202,19 +201,22 @@ class Handlers:
 
         def wait() -> None:
             try:
-                outcome["connection"] = ui.explorer.wait_browser(timeout=BROWSER_WAIT_SECONDS)
+                outcome["connection"] = ui.explorer.wait_browser(timeout=self.config.browser_wait_seconds)
             except Exception as e:  # re-raised below, in the handler, where it becomes a message
                 outcome["error"] = e
 
         waiter = threading.Thread(target=wait, name="ui: browser sign-in", daemon=True)
         waiter.start()
-        deadline = time.monotonic() + BROWSER_WAIT_SECONDS
+        deadline = time.monotonic() + self.config.browser_wait_seconds
         while waiter.is_alive():
             yield ui, present.waiting_html(max(1.0, deadline - time.monotonic())), *SKIP3
             waiter.join(1.0)
         if "error" in outcome:
             raise outcome["error"]
-        yield ui, present.waiting_html(None), *connection_outputs(outcome["connection"])
+        connection, current = outcome["connection"], ui.explorer.connection
+        if not connection.ok and current is not None and current.ok:
+            connection = current  # signed in meanwhile (pasted URL): this wait was superseded
+        yield ui, present.waiting_html(None), *connection_outputs(connection)
 
     def complete_browser(self, ui: UISession | None, redirected_url: str) -> tuple[Any, ...]:
         """Paste-back mode: finish the sign-in with the URL the browser ended on."""
