@@ -141,7 +141,10 @@ class AuthMethod:
             token = run_bounded(lambda: credentials.token, timeout, "getting a token")
         except AuthFailed:
             raise
-        except (InputError, oauth.SignInError) as error:
+        except InputError as error:
+            fix = "Correct the value; a workspace URL looks like https://<workspace>.cloud.databricks.com."
+            raise AuthFailed([auth_failed(redactor.scrub(str(error)), fix)]) from None
+        except oauth.SignInError as error:
             raise AuthFailed([auth_failed(redactor.scrub(str(error)), self.failure_fix)]) from None
         except Exception as error:
             raise AuthFailed(self.failure_findings(error, inputs.get("host"), timeout, redactor)) from None

@@ -469,11 +469,11 @@ def _print_apps(apps: list[AppSummary], output: Output) -> None:
     if not apps:
         output.result("(no apps)")
         return
-    width = max(len(a.name) for a in apps)
-    for app in apps:
+    states = [f"{a.state or '?'}/{a.compute_state or '?'}" for a in apps]
+    width, state_width = max(len(a.name) for a in apps), max(map(len, states))
+    for app, state in zip(apps, states, strict=True):
         scopes = " ".join(app.user_api_scopes)
-        state = f"{app.state or '?'}/{app.compute_state or '?'}"
-        line = f"{app.name:<{width}}  {state:<16}  {app.url or '-'}"
+        line = f"{app.name:<{width}}  {state:<{state_width}}  {app.url or '-'}"
         output.result(line + (f"  scopes: {scopes}" if scopes else ""))
 
 
