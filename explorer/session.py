@@ -264,8 +264,9 @@ class ExplorerSession:
         cached = self._facts.get(origin)
         if cached and not refresh and time.monotonic() - cached[0] < FACTS_CACHE_SECONDS:
             return cached[1]
-        facts = workspace.facts_for(url, refresh=refresh)
-        self._facts[origin] = (time.monotonic(), facts)
+        facts = workspace.facts_for(url, refresh=refresh)  # outside the lock: it may take a while
+        with self._lock:
+            self._facts[origin] = (time.monotonic(), facts)
         return facts
 
     # --- sending ----------------------------------------------------------------------------

@@ -3,15 +3,23 @@
 from __future__ import annotations
 
 import json
+import socket
+import threading
+import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
+import uvicorn
+from fastapi import FastAPI
+from support.sandbox_helpers import default_config
 
 from explorer.model import RequestSpec
 from explorer.send import DISPLAY_LIMIT, PRETTY_LIMIT
 from explorer.session import ExplorerSession
 
 DEMO_SP = "demo-sp"
+DEMO_SP_ID = "7b1f3c2a-5d4e-4f60-9a8b-1c2d3e4f5a6b"  # fixed in the default config
 
 
 def url(info: dict, path: str, app: str = "hello") -> str:
@@ -146,6 +154,62 @@ def test_endpoints_of_an_app_without_can_use_explain_why(sandbox_info, clean_dat
     assert codes[-1] == "OPENAPI_NOT_FOUND"
     assert 'FastAPI(openapi_url="/api/openapi.json")' in listing.findings[-1].fix
     assert "302 to sign-in" in listing.findings[-1].message
+
+
+def test_an_app_with_fastapis_default_document_gets_the_fix(start_sandbox, clean_databricks_env):
+    """FastAPI serves /openapi.json by default; through the gateway a token cannot reach it."""
+    with _fastapi_app() as upstream:
+        config = default_config(
+            apps=[
+                {
+                    "name": "plain",
+                    "kind": "upstream",
+                    "upstream": upstream,
+                    "state": "RUNNING",
+                    "permissions": [{"service_principal_name": DEMO_SP_ID, "permission_level": "CAN_USE"}],
+                }
+            ]
+        )
+        info = start_sandbox(config).info
+        creds = info["service_principals"][DEMO_SP]
+        session = ExplorerSession()
+        try:
+            fields = {
+                "host": info["host"],
+                "client_id": creds["client_id"],
+                "client_secret": creds["client_secret"],
+            }
+            assert session.connect("m2m", fields).ok
+            assert session.send(RequestSpec("GET", info["apps"]["plain"]["url"] + "/api/ping")).ok
+            listing = session.list_endpoints(info["apps"]["plain"]["url"])
+        finally:
+            session.close()
+
+    assert listing.endpoints == [] and listing.findings[-1].code == "OPENAPI_NOT_FOUND"
+    assert "/api/openapi.json → 404, /openapi.json → 302 to sign-in" in listing.findings[-1].message
+    assert 'FastAPI(openapi_url="/api/openapi.json")' in listing.findings[-1].fix
+
+
+@contextmanager
+def _fastapi_app() -> Iterator[str]:
+    app = FastAPI()
+
+    @app.get("/api/ping")
+    def ping() -> dict:
+        return {"pong": True}
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
 
 
 def test_apps_list_with_states_and_scopes(m2m, sandbox_info):
