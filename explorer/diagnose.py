@@ -17,10 +17,12 @@ import re
 import socket
 import ssl
 import time
+from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 import requests
+from urllib3.exceptions import ReadTimeoutError
 
 from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo
 from explorer.redact import scrub
@@ -94,7 +96,8 @@ def finding_for_error(error: BaseException, url: str, timeout: float | None = No
         return _dns_failure(host)
     if any(isinstance(e, requests.exceptions.ConnectTimeout) for e in chain):
         return _connect_failure(host, url, f"no answer within {_seconds(timeout)}")
-    if any(isinstance(e, (requests.exceptions.ReadTimeout, TimeoutError)) for e in chain):
+    # urllib3's ReadTimeoutError: a body that stalls arrives wrapped in a requests ConnectionError.
+    if any(isinstance(e, (requests.exceptions.ReadTimeout, TimeoutError, ReadTimeoutError)) for e in chain):
         return timeout_finding(url, timeout)
     if any(isinstance(e, (requests.exceptions.ConnectionError, ConnectionError)) for e in chain):
         return _connect_failure(host, url, _short_reason(chain))
@@ -288,18 +291,18 @@ def diagnose(exchange: Exchange, facts: WorkspaceFacts | None = None) -> list[Fi
     """Every finding for `exchange`, most important first (keeps findings `send` recorded)."""
     spec, token = exchange.request, exchange.token
     has_credentials = exchange.auth is not None
-    findings = list(exchange.findings)
-    findings += presend_findings(spec, token, has_credentials, facts, exchange.auth)
+    recorded = list(exchange.findings)  # what `send` saw of the transfer itself (timeout, cut body)
+    worries = presend_findings(spec, token, has_credentials, facts, exchange.auth)
     if facts is not None:
-        findings += facts.notes
+        worries += facts.notes
     response = exchange.response
     if response is None:
-        return sort_findings(findings)
+        return sort_findings(recorded + worries)
     if 200 <= response.status < 300:
-        # The gateway let it through: earlier worries are context now, not problems.
-        return sort_findings([_as_info(f) for f in findings])
-    findings += _response_findings(exchange, facts)
-    return sort_findings(findings)
+        # The gateway let it through: earlier worries are context now, not problems. A body that
+        # broke off (timeout, reset) is still a problem: what is shown is incomplete.
+        return sort_findings(recorded + [_as_info(f) for f in worries])
+    return sort_findings(recorded + worries + _response_findings(exchange, facts))
 
 
 def _as_info(finding: Finding) -> Finding:
@@ -583,6 +586,9 @@ def server_error(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
         message = f"{response.status} {response.reason}: the app's process is down, starting or not answering"
     else:
         message = f"{response.status} {response.reason}: the app raised an error handling the request"
+    retry_after = _retry_after(response.header("Retry-After"))
+    if retry_after:
+        message += f"; it asks to retry {retry_after}"
     app = facts.app.name if facts and facts.app else "<app>"
     return Finding(
         "SERVER_ERROR",
@@ -591,6 +597,32 @@ def server_error(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
         f"Read the app's logs ({origin}/logz, or Databricks UI → Compute → Apps → {app} → Logs) "
         f"and restart it if needed: `databricks apps stop {app} && databricks apps start {app}`.",
     )
+
+
+def body_cut(url: str, received: int, error: BaseException) -> Finding:
+    """The response started but its body broke off (connection reset, peer gone)."""
+    host, port = urlsplit(url).hostname or url, urlsplit(url).port or (443 if url.startswith("https") else 80)
+    reason = scrub(_short_reason(_exception_chain(error)))
+    return Finding(
+        "NETWORK_CONNECT",
+        "error",
+        f"The connection to {host}:{port} broke after {received} bytes of the body ({reason}); "
+        "what is shown is incomplete",
+        "Send again; if it keeps breaking, the app may be crashing mid-response (read its logs: "
+        "<app-url>/logz) or a proxy may be cutting long responses.",
+    )
+
+
+def _retry_after(value: str | None) -> str | None:
+    """`Retry-After` (seconds or an HTTP date) as words, e.g. "after 7 s"; None when absent or garbled."""
+    text = (value or "").strip()
+    if text.isdigit():
+        return f"after {int(text)} s"
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError, IndexError):
+        return None
+    return f"at {when.isoformat(sep=' ')}" if when else None
 
 
 def _client_error(exchange: Exchange) -> Finding:

@@ -25,7 +25,7 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from explorer.auth import Credentials
-from explorer.diagnose import finding_for_error, proxy_findings, timeout_finding
+from explorer.diagnose import body_cut, finding_for_error, proxy_findings, timeout_finding
 from explorer.guard import Allowlist
 from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
 from explorer.parse import url_with_params
@@ -110,14 +110,21 @@ def send(
         return _failed(exchange, _token_failure(error, spec, redactor))
     exchange.request = _recorded(spec, list(headers.items()), redactor)
     try:
-        exchange.response = _transfer(spec, headers, session_pool.get(spec.url))
+        exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url))
     except requests.RequestException as error:
         finding = finding_for_error(error, spec.url, spec.timeout)
         extra = proxy_findings(spec.url) if finding.code.startswith("NETWORK") else []
         return _failed(exchange, finding, *extra)
-    if exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
+    if broken is not None:  # the status and headers came, then the body broke off
+        exchange.findings.append(_broken_body(broken, spec, exchange.response.size))
+    elif exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))
     return exchange
+
+
+def _broken_body(error: requests.RequestException, spec: RequestSpec, received: int) -> Finding:
+    finding = finding_for_error(error, spec.url, spec.timeout)
+    return finding if finding.code == "TIMEOUT" else body_cut(spec.url, received, error)
 
 
 def _headers(spec: RequestSpec, credentials: Credentials | None) -> dict[str, str]:
@@ -179,7 +186,10 @@ def _token_failure(error: Exception, spec: RequestSpec, redactor: Redactor) -> F
 # --- the transfer -------------------------------------------------------------------------------
 
 
-def _transfer(spec: RequestSpec, headers: dict[str, str], session: requests.Session) -> Response:
+def _transfer(
+    spec: RequestSpec, headers: dict[str, str], session: requests.Session
+) -> tuple[Response, requests.RequestException | None]:
+    """The response (body cut to DISPLAY_LIMIT) and the error that broke its body off, if any."""
     started = time.perf_counter()
     deadline = started + spec.timeout
     body = spec.body.encode("utf-8") if spec.body is not None else None
@@ -194,12 +204,12 @@ def _transfer(spec: RequestSpec, headers: dict[str, str], session: requests.Sess
     )
     ttfb = time.perf_counter() - started
     with raw:
-        kept, size, complete = _read_body(raw, deadline)
+        kept, size, complete, broken = _read_body(raw, deadline)
     elapsed = time.perf_counter() - started
     content_type = raw.headers.get("Content-Type", "")
     kind, parsed, text = decode_body(kept, size, content_type, truncated=size > len(kept) or not complete)
     location = raw.headers.get("Location")
-    return Response(
+    response = Response(
         status=raw.status_code,
         reason=raw.reason or "",
         headers=list(raw.raw.headers.items()) if raw.raw is not None else list(raw.headers.items()),
@@ -214,20 +224,29 @@ def _transfer(spec: RequestSpec, headers: dict[str, str], session: requests.Sess
         truncated=size > len(kept) or not complete,
         location=urljoin(spec.url, location) if location and 300 <= raw.status_code < 400 else None,
     )
+    return response, broken
 
 
-def _read_body(raw: requests.Response, deadline: float) -> tuple[bytes, int, bool]:
-    """(first DISPLAY_LIMIT bytes, total size, complete?) — stops at the deadline."""
+def _read_body(
+    raw: requests.Response, deadline: float
+) -> tuple[bytes, int, bool, requests.RequestException | None]:
+    """(first DISPLAY_LIMIT bytes, total size, complete?, what broke it off) — stops at the deadline.
+
+    A connection that breaks mid-body keeps what arrived: the status and headers are real.
+    """
     kept = bytearray()
     size = 0
-    for chunk in raw.iter_content(CHUNK_SIZE):
-        size += len(chunk)
-        room = DISPLAY_LIMIT - len(kept)
-        if room > 0:
-            kept += chunk[:room]
-        if time.perf_counter() > deadline:
-            return bytes(kept), size, False
-    return bytes(kept), size, True
+    try:
+        for chunk in raw.iter_content(CHUNK_SIZE):
+            size += len(chunk)
+            room = DISPLAY_LIMIT - len(kept)
+            if room > 0:
+                kept += chunk[:room]
+            if time.perf_counter() > deadline:
+                return bytes(kept), size, False, None
+    except requests.RequestException as error:
+        return bytes(kept), size, False, error
+    return bytes(kept), size, True, None
 
 
 # --- decoding for display -------------------------------------------------------------------------
