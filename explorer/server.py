@@ -12,14 +12,13 @@ gateway session cookie reaches every path.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Mapping
 from typing import Any
 
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 
 from explorer import __version__
-from explorer.parse import InputError, normalize_host
 from explorer.redact import mask, mask_header_value
 from explorer.tokens import decode_token
 from explorer.ui.config import UIConfig
@@ -34,20 +33,6 @@ IDENTITY_HEADERS = {
     "forwarded_host": "x-forwarded-host",
 }
 FORWARDED_TOKEN = "x-forwarded-access-token"
-
-
-def normalize_host_env(env: MutableMapping[str, str]) -> None:
-    """Give DATABRICKS_HOST a scheme: the platform may inject it as a bare host name.
-
-    The SDK, the `app` method and the allowlist all read it, so it is fixed once, at start-up.
-    """
-    value = (env.get("DATABRICKS_HOST") or "").strip()
-    if not value:
-        return
-    try:
-        env["DATABRICKS_HOST"] = normalize_host(value)
-    except InputError:  # left as given: connecting with `app` then explains what is wrong
-        pass
 
 
 def identity(headers: Mapping[str, str]) -> dict[str, Any]:

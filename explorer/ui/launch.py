@@ -12,7 +12,7 @@ import argparse
 import os
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
@@ -95,16 +95,30 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
     return blocks, f"http://{shown_host}:{port}/"
 
 
+def normalize_host_env(env: MutableMapping[str, str]) -> None:
+    """Give DATABRICKS_HOST its scheme: the platform may inject a bare host name, and the SDK, the
+    `app` method and the allowlist all read it, so it is fixed once, at start-up."""
+    from explorer.parse import InputError, normalize_host
+
+    value = (env.get("DATABRICKS_HOST") or "").strip()
+    if not value:
+        return
+    try:
+        env["DATABRICKS_HOST"] = normalize_host(value)
+    except InputError:
+        pass  # left as given: connecting with `app` then says what is wrong with it
+
+
 def serve_deployed(host: str, port: int) -> int:
     """Deployed: one FastAPI server (UI at /, the explorer's API under /api/), until SIGTERM."""
-    from explorer.server import create_app, normalize_host_env, run
-
     normalize_host_env(os.environ)
     try:
         config = local_config(os.environ)
     except ValueError as e:  # a bad EXPLORER_ALLOWED_HOSTS entry: say which, never start unguarded
         print(f"error: {e}", file=sys.stderr)
         return 2
+    from explorer.server import create_app, run  # imports Gradio: only once the config is sound
+
     print(f"Apps API Explorer: listening on {host}:{port} (deployed)", flush=True)
     run(create_app(config), host, port)
     return 0
