@@ -183,6 +183,10 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:
     assert revealed not in text
     shot(page, "5-history")
 
+    # Clicking an earlier exchange shows it again.
+    page.locator("#history-table").get_by_role("gridcell", name="200", exact=True).first.click()
+    expect(page.locator("#status .badge")).to_have_text("200", timeout=WAIT_MS)
+
 
 def _sign_in_with_browser(page: object, context: object, email: str) -> None:
     from playwright.sync_api import expect

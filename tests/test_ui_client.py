@@ -20,6 +20,9 @@ from support.sandbox_helpers import user_token
 from explorer.ui.config import UIConfig
 from explorer.ui.launch import serve
 
+# Gradio's own queue code trips pandas 3 deprecations; nothing the explorer can change.
+pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")
+
 
 def free_port() -> int:
     with socket.socket() as s:
