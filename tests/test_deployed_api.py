@@ -162,3 +162,25 @@ def test_sixteen_sessions_slow_calls_overlap(deployed: Deployed) -> None:
     stats = requests.get(hello + "/api/stats", headers=bearer(token), timeout=10).json()["slow"]
     # The sample app saw every one of them in flight at once: the explorer queued none.
     assert stats["total"] == sessions and stats["max_concurrent"] == sessions, stats
+
+
+def test_the_explorer_documents_its_own_api_under_api(deployed: Deployed) -> None:
+    token = m2m_token(deployed.info, "caller-sp", scope=" ".join(["all-apis", *EXPLORER_SCOPES]))
+    document = requests.get(deployed.url + "/api/openapi.json", headers=bearer(token), timeout=10)
+    assert document.status_code == 200
+    assert {"/api/health", "/api/whoami"} <= set(document.json()["paths"])
+
+
+def test_the_deployed_log_holds_no_secret(deployed: Deployed) -> None:
+    client = deployed.ui_client(BOB)
+    assert connect(client, "app")["ok"]
+    send(client, deployed.app_url("hello") + "/api/whoami")
+    assert connect(client, "user")["ok"]
+    send(client, deployed.app_url("scoped") + "/api/whoami")
+    user_token = client.predict(api_name="/reveal_token")  # the page's explicit reveal
+    assert user_token.count(".") == 2
+    secrets = [user_token, deployed.info["apps"]["explorer"]["service_principal"]["client_secret"]]
+    log = deployed.log()
+    assert "listening on 0.0.0.0:" in log  # the platform's port, on every interface
+    for secret in secrets:
+        assert secret not in log

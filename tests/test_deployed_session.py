@@ -5,6 +5,10 @@ platform injects, when `user` is offered, and how a session follows the token th
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -15,6 +19,7 @@ from support.sandbox_helpers import m2m_token, user_token
 
 from explorer.guard import Allowlist
 from explorer.redact import mask
+from explorer.sandbox.runner import free_port
 from explorer.server import health, identity
 from explorer.ui import authform
 from explorer.ui.config import UIConfig
@@ -22,6 +27,7 @@ from explorer.ui.handlers import Handlers
 from explorer.ui.launch import local_config, normalize_host_env
 
 FORWARDED = "X-Forwarded-Access-Token"
+REPO = Path(__file__).resolve().parents[1]
 
 
 def gradio_request(headers: dict[str, str]) -> gr.Request:
@@ -128,6 +134,16 @@ def test_locally_the_allowlist_is_off_unless_configured() -> None:
 def test_a_bad_allowed_host_entry_is_a_clear_error() -> None:
     with pytest.raises(ValueError, match="not a host"):
         local_config({"DATABRICKS_APP_PORT": "8000", "EXPLORER_ALLOWED_HOSTS": "https://a.com/some/path"})
+
+
+def test_a_deployed_start_with_a_bad_allowed_host_stops_with_one_clear_line() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DATABRICKS_")}
+    env.update({"DATABRICKS_APP_PORT": str(free_port()), "EXPLORER_ALLOWED_HOSTS": "https://a.com/some/path"})
+    result = subprocess.run(
+        [sys.executable, "-m", "explorer"], env=env, cwd=REPO, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 2
+    assert "not a host" in result.stderr and "Traceback" not in result.stderr
 
 
 # --- the `user` method, per browser session -------------------------------------------------------
