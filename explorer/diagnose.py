@@ -96,6 +96,9 @@ def finding_for_error(error: BaseException, url: str, timeout: float | None = No
         return _dns_failure(host)
     if any(isinstance(e, requests.exceptions.ConnectTimeout) for e in chain):
         return _connect_failure(host, url, f"no answer within {_seconds(timeout)}")
+    if any(isinstance(e, ConnectionError) for e in chain):
+        # Refused or reset by the peer, even when the SDK then gave up retrying with a TimeoutError.
+        return _connect_failure(host, url, _short_reason(chain))
     # urllib3's ReadTimeoutError: a body that stalls arrives wrapped in a requests ConnectionError.
     if any(isinstance(e, (requests.exceptions.ReadTimeout, TimeoutError, ReadTimeoutError)) for e in chain):
         return timeout_finding(url, timeout)

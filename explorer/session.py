@@ -262,7 +262,10 @@ class ExplorerSession:
             return None
         origin = _origin(url)
         cached = self._facts.get(origin)
-        if cached and not refresh and time.monotonic() - cached[0] < FACTS_CACHE_SECONDS:
+        fresh = cached is not None and time.monotonic() - cached[0] < FACTS_CACHE_SECONDS
+        # A workspace that just failed to answer is not asked again at once: while it is down,
+        # every failed send would otherwise wait out the SDK's retries before its diagnosis.
+        if fresh and cached and (not refresh or _unreachable(cached[1])):
             return cached[1]
         facts = workspace.facts_for(url, refresh=refresh)  # outside the lock: it may take a while
         with self._lock:
@@ -340,6 +343,10 @@ def _not_connected() -> Finding:
         "Not connected to a workspace",
         "Pick an auth method and connect first; you can still type an app URL and send.",
     )
+
+
+def _unreachable(facts: WorkspaceFacts) -> bool:
+    return any(note.code.startswith("NETWORK_") or note.code == "TIMEOUT" for note in facts.notes)
 
 
 def _origin(url: str) -> str:

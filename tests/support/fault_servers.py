@@ -55,7 +55,11 @@ def answer_with(status: int, reason: str = "", retry_after: str | None = None) -
 
     def behave(conn: socket.socket, _stop: threading.Event) -> None:
         read_request(conn)
-        headers = {"Content-Type": "application/json", "Content-Length": str(len(body)), "Connection": "close"}
+        headers = {
+            "Content-Type": "application/json",
+            "Content-Length": str(len(body)),
+            "Connection": "close",
+        }
         if retry_after is not None:
             headers["Retry-After"] = retry_after
         conn.sendall(_head(status, reason or "Injected", headers) + body)
@@ -136,6 +140,8 @@ def scripted_server(
         yield f"{scheme}://127.0.0.1:{sock.getsockname()[1]}"
     finally:
         server.stop.set()
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)  # wakes the accept() below; close() alone would not
         sock.close()
         acceptor.join(5)
         for thread in server.threads:
@@ -155,7 +161,9 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
-        .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False)
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+        )
         .sign(key, hashes.SHA256())
     )
     cert_path, key_path = directory / "cert.pem", directory / "key.pem"
@@ -223,6 +231,9 @@ class Forwarder:
 
     def stop(self) -> None:
         """The host goes down: no new connections, open ones cut."""
+        # shutdown() first: close() alone leaves a socket blocked in accept() listening on Linux.
+        with contextlib.suppress(OSError):
+            self.sock.shutdown(socket.SHUT_RDWR)
         self.sock.close()
         with self._lock:
             for conn in self._open:
