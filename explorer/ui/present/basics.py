@@ -1,0 +1,94 @@
+"""Small shared formatters: sizes, durations, countdowns, chips, findings cards, JSON text."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from explorer.model import Finding, TokenInfo
+
+SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+
+def as_json(value: Any) -> str:
+    """JSON text for the hidden scripting outputs (bytes and other oddities as strings)."""
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+def human_size(size: int | None) -> str:
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
+def human_ms(ms: float | None) -> str:
+    if ms is None:
+        return ""
+    return f"{ms:.0f} ms" if ms < 10_000 else f"{ms / 1000:.1f} s"
+
+
+def countdown_text(seconds_left: float) -> str:
+    """`59:12 left`, `2 h 05 min left`, `expired 3:07 ago` (the page's script keeps it ticking)."""
+    left = int(seconds_left)
+    span = abs(left)
+    if span >= 3600:
+        text = f"{span // 3600} h {span % 3600 // 60:02d} min"
+    else:
+        text = f"{span // 60}:{span % 60:02d}"
+    return f"{text} left" if left >= 0 else f"expired {text} ago"
+
+
+def countdown_html(token: TokenInfo, now: float) -> str:
+    left = token.seconds_left(now)
+    if left is None:
+        return '<span class="muted">no expiry</span>'
+    state = "expired" if left < 0 else "soon" if left < 300 else ""
+    return f'<span class="countdown {state}" data-left="{int(left)}">{countdown_text(left)}</span>'
+
+
+def chips(items: Iterable[str], kind: str = "") -> str:
+    return "".join(f'<span class="chip {kind}">{escape(i)}</span>' for i in items)
+
+
+def status_class(status: int | None) -> str:
+    if status is None:
+        return "s-err"
+    return {2: "s-2xx", 3: "s-3xx", 4: "s-4xx", 5: "s-5xx"}.get(status // 100, "s-err")
+
+
+def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
+    """Most important first; the order among equals is the engine's."""
+    return sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
+
+
+def code_html(text: Any) -> str:
+    return f"<code>{escape(str(text))}</code>"
+
+
+def utc_time(epoch: float | None) -> str:
+    if epoch is None:
+        return ""
+    return pd.Timestamp(epoch, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def findings_html(findings: Iterable[Finding], ok: bool = False) -> str:
+    items = sorted_findings(findings)
+    if not items:
+        text = "No problems found." if ok else "Nothing to diagnose yet."
+        return f'<div class="findings empty">{text}</div>'
+    cards = "".join(
+        f'<div class="finding {escape(f.severity)}"><div class="finding-head">'
+        f'<span class="sev">{escape(f.severity)}</span><code class="fcode">{escape(f.code)}</code></div>'
+        f'<div class="fmsg">{escape(f.message)}</div><div class="ffix"><b>Fix</b> {escape(f.fix)}</div></div>'
+        for f in items
+    )
+    return f'<div class="findings">{cards}</div>'

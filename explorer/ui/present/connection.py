@@ -1,0 +1,69 @@
+"""The sidebar's connection card and the browser sign-in notices."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from explorer.ui.present.basics import chips, code_html, countdown_html, findings_html, sorted_findings
+from explorer.ui.present.token import token_summary
+
+
+def connection_html(connection: Any, now: float) -> str:
+    """Sidebar card: who we are, where the credentials came from, the token in brief.
+
+    `connection` is a session.Connection (auth: AuthInfo, token: TokenInfo | None, findings, ok).
+    """
+    if connection is None:
+        return '<div class="conn idle"><span class="dot"></span>Not connected</div>'
+    auth, token = connection.auth, connection.token
+    head_cls = "ok" if connection.ok else "bad"
+    who = escape(auth.identity or ("connected" if connection.ok else "not connected"))
+    lines = [
+        f'<div class="conn-head"><span class="dot {head_cls}"></span><b>{who}</b>'
+        f'<span class="chip">{escape(auth.method)}</span></div>'
+    ]
+    if auth.source:
+        lines.append(f'<div class="muted">{escape(auth.source)}</div>')
+    if auth.host:
+        lines.append(f'<div class="muted">{escape(auth.host)}</div>')
+    if token is not None and token.kind != "none":
+        lines.append(
+            f'<div class="tokenline">{code_html(token.masked)} {countdown_html(token, now)} {chips(token.scopes)}</div>'
+        )
+    if connection.findings:
+        lines.append(findings_html(connection.findings))
+    return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
+
+
+def connection_summary(connection: Any) -> dict[str, Any]:
+    """The connection card as JSON for API clients (no secrets: the token is masked)."""
+    auth = connection.auth
+    return {
+        "ok": connection.ok,
+        "method": auth.method,
+        "source": auth.source,
+        "identity": auth.identity,
+        "host": auth.host,
+        "token": token_summary(connection.token),
+        "findings": [f.as_dict() for f in sorted_findings(connection.findings)],
+    }
+
+
+def authorize_html(url: str) -> str:
+    return (
+        f'<div class="authorize"><a href="{escape(url, quote=True)}" target="_blank" rel="noopener">'
+        "Open the sign-in page ↗</a>"
+        '<div class="muted small">Sign in there; this page connects when the browser comes back. '
+        "If it cannot reach this machine, paste the URL it ends on below.</div></div>"
+    )
+
+
+def waiting_html(seconds_left: float | None) -> str:
+    if seconds_left is None:
+        return ""
+    if seconds_left <= 0:
+        return '<div class="muted small">Stopped waiting: sign in again, or paste the redirected URL.</div>'
+    return (
+        f'<div class="waiting"><span class="spinner"></span>Waiting for sign-in… {int(seconds_left)} s</div>'
+    )

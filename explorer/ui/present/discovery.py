@@ -1,0 +1,103 @@
+"""Apps, endpoints and history as the page lists them (with JSON twins for scripts)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from explorer.model import AppSummary, Endpoint, EndpointListing
+from explorer.ui.present.basics import chips, findings_html
+
+
+def apps_summary(apps: Iterable[AppSummary]) -> list[dict[str, Any]]:
+    return [
+        {"name": a.name, "url": a.url, "state": a.state, "user_api_scopes": a.user_api_scopes} for a in apps
+    ]
+
+
+def app_label(app: AppSummary) -> str:
+    state = (app.state or app.compute_state or "?").upper()
+    return f"{app.name} · {state}"
+
+
+def app_html(app: AppSummary | None) -> str:
+    """Beside the app picker: state, the scopes its user authorization requires, the description."""
+    if app is None:
+        return ""
+    state = (app.state or "unknown").upper()
+    cls = "ok" if state == "RUNNING" else "bad"
+    scopes = (
+        chips(app.user_api_scopes) if app.user_api_scopes else '<span class="muted">no user scopes</span>'
+    )
+    title = escape(app.description, quote=True)
+    return (
+        f'<div class="appcard" title="{title}"><span class="chip {cls}">{escape(state)}</span> {scopes}</div>'
+    )
+
+
+def apps_notice(count: int) -> str:
+    """Only worth a line when there is nothing to pick."""
+    if count == 0:
+        return '<div class="muted small">No apps in this workspace: type an app URL below.</div>'
+    return ""
+
+
+def _endpoint_row(e: Endpoint) -> tuple[str, str]:
+    path = f'<div class="ep-path">{escape(e.path)}</div><div class="ep-sum">{escape(e.summary)}</div>'
+    return e.method.upper(), path
+
+
+def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
+    """The sidebar list: method, and the path with its summary under it (HTML cells)."""
+    return pd.DataFrame([_endpoint_row(e) for e in endpoints], columns=["Method", "Endpoint"])
+
+
+def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None:
+    """The endpoint a clicked row shows. By content, not position: the list may have been re-filtered
+    between the click and its event."""
+    wanted = tuple(str(v) for v in row) if isinstance(row, (list, tuple)) else None
+    return next((e for e in endpoints if _endpoint_row(e) == wanted), None)
+
+
+def endpoints_summary(endpoints: Iterable[Endpoint]) -> list[dict[str, Any]]:
+    """The endpoints as plain data, for API clients."""
+    return [
+        {"method": e.method.upper(), "path": e.path, "summary": e.summary, "parameters": e.parameters,
+         "body_example": e.body_example}
+        for e in endpoints
+    ]  # fmt: skip
+
+
+def filter_endpoints(endpoints: Iterable[Endpoint], query: str) -> list[Endpoint]:
+    """Endpoints whose method, path or summary contain every word of `query` (case-insensitive)."""
+    words = (query or "").lower().split()
+    return [e for e in endpoints if all(w in f"{e.method} {e.path} {e.summary}".lower() for w in words)]
+
+
+def listing_html(listing: EndpointListing) -> str:
+    """Where the endpoints came from, or why none were found (with the fix)."""
+    parts = []
+    if listing.source_url:
+        n = len(listing.endpoints)
+        parts.append(
+            f'<div class="muted small">{n} endpoint{"s" if n != 1 else ""} from '
+            f"<code>{escape(listing.source_url)}</code></div>"
+        )
+    if listing.findings:
+        parts.append(findings_html(listing.findings))
+    elif not listing.endpoints:
+        parts.append('<div class="muted small">No endpoints found: type a path in the request bar.</div>')
+    return "".join(parts)
+
+
+def history_frame(rows: pd.DataFrame) -> pd.DataFrame:
+    """History rows for the table: numbered (# = position in the session), newest first, no ids."""
+    frame = rows.drop(columns=["id"], errors="ignore").copy()
+    frame.insert(0, "#", range(1, len(frame) + 1))
+    if "time" in frame:
+        frame["time"] = frame["time"].astype(str).str[-8:]  # the day is today's; the clock time is enough
+    frame = frame.rename(columns={"elapsed_ms": "ms"})
+    return frame.iloc[::-1].reset_index(drop=True)

@@ -1,0 +1,205 @@
+"""The response pane: status line, body views (pretty, table, raw), headers, the JSON digest."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from explorer.model import Exchange, Response
+from explorer.redact import Redactor
+from explorer.ui.present.basics import findings_html, human_ms, human_size, sorted_findings, status_class
+from explorer.ui.present.token import token_html, token_summary
+
+TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
+
+
+RAW_LIMIT = 256 * 1024  # bytes of a body shown raw
+
+
+def status_html(exchange: Exchange | None) -> str:
+    """The response pane's status line: badge, reason, timings, size, notices."""
+    if exchange is None:
+        return '<div class="statusline empty">Send a request to see the response here.</div>'
+    r = exchange.response
+    if r is None:
+        error = escape(exchange.error or "No response")
+        return f'<div class="statusline"><span class="badge s-err">No response</span><span class="reason">{error}</span></div>'
+    metrics = [f"<b>{human_ms(r.elapsed_ms)}</b>", f"TTFB {human_ms(r.ttfb_ms)}", human_size(r.size)]
+    if r.location:
+        metrics.append(f"→ {escape(r.location)}")
+    notice = ""
+    if r.truncated:
+        notice = (
+            f'<div class="notice">Large response ({human_size(r.size)}): the panes show its beginning. '
+            "Use the Code tab's snippet to fetch it whole.</div>"
+        )
+    return (
+        f'<div class="statusline"><span class="badge {status_class(r.status)}">{r.status}</span>'
+        f'<span class="reason">{escape(r.reason or "")}</span>'
+        f'<span class="metrics">{" · ".join(metrics)}</span></div>{notice}'
+    )
+
+
+def pretty_body(response: Response | None) -> tuple[str, str | None]:
+    """(text, code language) for the Pretty view."""
+    if response is None:
+        return "", None
+    return response.text or "", ("json" if response.kind == "json" else None)
+
+
+def raw_body(response: Response | None) -> str:
+    """The body as received (its first RAW_LIMIT bytes: more would only slow the browser down)."""
+    if response is None:
+        return ""
+    if response.kind == "binary":
+        return response.text
+    text = response.body[:RAW_LIMIT].decode("utf-8", errors="replace")
+    if response.truncated or len(response.body) > RAW_LIMIT:
+        text += f"\n… [showing the first {human_size(min(len(response.body), RAW_LIMIT))} of {human_size(response.size)}]"
+    return text
+
+
+def _records(value: Any) -> list[dict[str, Any]] | None:
+    """The list of records in a table-like JSON value, or None."""
+    if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        return value
+    if isinstance(value, dict):
+        columns = value.get("columns")
+        rows = value.get("rows", value.get("data"))
+        if isinstance(columns, list) and isinstance(rows, list) and all(isinstance(r, list) for r in rows):
+            names = [c.get("name") if isinstance(c, dict) else c for c in columns]
+            return [dict(zip(map(str, names), r, strict=False)) for r in rows] or None
+        lists = [v for v in value.values() if isinstance(v, list)]
+        if len(lists) == 1:
+            return _records(lists[0])
+    return None
+
+
+def body_table(response: Response | None) -> pd.DataFrame | None:
+    """A DataFrame when the JSON body is a list of records or a {columns, rows} object."""
+    if response is None or response.json is None:
+        return None
+    records = _records(response.json)
+    if not records:
+        return None
+    frame = pd.DataFrame.from_records(records[:TABLE_MAX_ROWS])
+    # Nested values would show as Python reprs; JSON text is what the user expects to read.
+    return frame.map(lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
+
+
+def headers_frame(headers: Iterable[tuple[str, str]]) -> pd.DataFrame:
+    return pd.DataFrame(list(headers), columns=["Header", "Value"])
+
+
+@dataclass
+class ExchangeView:
+    """Everything the response pane shows for one exchange."""
+
+    status: str
+    pretty: str
+    language: str | None
+    table: pd.DataFrame | None
+    raw: str
+    headers: pd.DataFrame
+    token: str
+    claims: dict[str, Any]
+    diagnosis: str
+    finding_count: int
+    tab: str  # the response tab to bring forward: "body", or "diagnosis" on failure
+    summary: dict[str, Any]
+
+
+def exchange_summary(exchange: Exchange) -> dict[str, Any]:
+    """A JSON-able digest for API clients: what the panes show, tokens masked, body as parsed."""
+    r, token, auth = exchange.response, exchange.token, exchange.auth
+    response = None
+    if r is not None:
+        response = {
+            "status": r.status,
+            "reason": r.reason,
+            "elapsed_ms": round(r.elapsed_ms, 1),
+            "ttfb_ms": round(r.ttfb_ms, 1),
+            "size": r.size,
+            "truncated": r.truncated,
+            "content_type": r.content_type,
+            "body": r.json if r.json is not None else r.text,
+        }
+    return {
+        "ok": exchange.ok,
+        "request": {"method": exchange.request.method, "url": exchange.request.url},
+        "response": response,
+        "error": exchange.error,
+        "token": token_summary(token),
+        "auth": None
+        if auth is None
+        else {"method": auth.method, "source": auth.source, "identity": auth.identity},
+        "findings": [f.as_dict() for f in sorted_findings(exchange.findings)],
+    }
+
+
+def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = None) -> ExchangeView:
+    """The response pane for `exchange`. Bodies and headers pass through `redactor` (the session's: it
+    knows the session's secrets, and masks anything token-shaped), so no token reaches the page whole."""
+    redactor = redactor or Redactor()
+    r = exchange.response
+    pretty, language = pretty_body(r)
+    if r is None and exchange.error:
+        pretty = exchange.error
+    table = body_table(r)
+    if table is not None:
+        table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
+    summary = exchange_summary(exchange)
+    if summary["response"] is not None:
+        summary["response"]["body"] = scrub_json(summary["response"]["body"], redactor)
+    return ExchangeView(
+        status=status_html(exchange),
+        pretty=redactor.scrub(pretty),
+        language=language,
+        table=table,
+        raw=redactor.scrub(raw_body(r)),
+        headers=headers_frame(redactor.scrub_headers(r.headers) if r else []),
+        token=token_html(exchange.token, now),
+        claims=dict(exchange.token.claims) if exchange.token else {},
+        diagnosis=findings_html(exchange.findings, ok=exchange.ok),
+        finding_count=len(exchange.findings),
+        tab="body" if exchange.ok else "diagnosis",
+        summary=summary,
+    )
+
+
+def scrub_json(value: Any, redactor: Redactor) -> Any:
+    """`value` with every string scrubbed (a parsed body can carry tokens anywhere)."""
+    if isinstance(value, str):
+        return redactor.scrub(value)
+    if isinstance(value, list):
+        return [scrub_json(v, redactor) for v in value]
+    if isinstance(value, dict):
+        return {k: scrub_json(v, redactor) for k, v in value.items()}
+    return value
+
+
+def not_sent_view(message: str) -> ExchangeView:
+    """The response pane when the form itself was wrong: say what to fix, send nothing."""
+    status = (
+        f'<div class="statusline"><span class="badge s-err">Not sent</span>'
+        f'<span class="reason">{escape(message)}</span></div>'
+    )
+    return ExchangeView(
+        status=status,
+        pretty="",
+        language=None,
+        table=None,
+        raw="",
+        headers=headers_frame([]),
+        token="",
+        claims={},
+        diagnosis=findings_html([]),
+        finding_count=0,
+        tab="body",
+        summary={"ok": False, "error": message, "response": None, "findings": []},
+    )
