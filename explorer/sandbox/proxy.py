@@ -31,6 +31,8 @@ HOP_BY_HOP = {
 }
 # Headers the gateway owns: a client must not be able to spoof them.
 GATEWAY_OWNED = {"authorization", "x-real-ip", "x-request-id"}
+# Response headers the gateway's own server writes; the app's copies would be duplicated.
+SERVER_OWNED = {"date", "server"}
 _WS_OWN = {"sec-websocket-key", "sec-websocket-version", "sec-websocket-extensions", "sec-websocket-protocol"}
 
 
@@ -98,7 +100,7 @@ async def forward_http(
     streamed.raw_headers = [
         (k, _rewrite_location(k, v, upstream, request))
         for k, v in response.headers.raw
-        if k.decode("latin-1").lower() not in HOP_BY_HOP
+        if k.decode("latin-1").lower() not in HOP_BY_HOP | SERVER_OWNED
     ]
     return streamed
 
