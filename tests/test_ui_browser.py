@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from explorer.ui.config import PRESET_SECRET
+
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 CHROMIUM = "/usr/bin/chromium"
@@ -141,7 +143,9 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:
 
     # Connect (again, deliberately) with the preselected service principal.
     page.get_by_text("Credentials").click()
-    expect(page.locator("#field-client_secret input")).to_have_attribute("type", "password")
+    secret_box = page.locator("#field-client_secret input")
+    expect(secret_box).to_have_attribute("type", "password")
+    expect(secret_box).to_have_value(PRESET_SECRET)  # the demo's real secret never reaches the page
     page.locator("#connect").click()
     expect(page.locator("#connection .conn.ok")).to_contain_text("m2m", timeout=WAIT_MS)
 
