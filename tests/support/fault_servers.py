@@ -37,7 +37,10 @@ def read_request(conn: socket.socket) -> bytes:
     data = b""
     conn.settimeout(5)
     while b"\r\n\r\n" not in data:
-        chunk = conn.recv(65536)
+        try:
+            chunk = conn.recv(65536)
+        except (TimeoutError, ConnectionError):
+            break
         if not chunk:
             break
         data += chunk
@@ -98,6 +101,27 @@ def reset_mid_body(sent: int = 4096, promised: int = 1_000_000) -> Behaviour:
         conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
 
     return behave
+
+
+def in_turn(*behaviours: Behaviour) -> Behaviour:
+    """One behaviour per connection, in order; the last one serves every later connection."""
+    pending = list(behaviours)
+    lock = threading.Lock()
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        with lock:
+            behaviour = pending.pop(0) if len(pending) > 1 else pending[0]
+        behaviour(conn, stop)
+
+    return behave
+
+
+def healthy(conn: socket.socket, _stop: threading.Event) -> None:
+    """A normal small JSON answer (then the connection closes, so the server stops at once)."""
+    read_request(conn)
+    body = b'{"ok": true}'
+    headers = {"Content-Type": "application/json", "Content-Length": str(len(body)), "Connection": "close"}
+    conn.sendall(_head(200, "OK", headers) + body)
 
 
 @dataclass
