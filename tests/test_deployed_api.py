@@ -150,7 +150,7 @@ def test_sixteen_sessions_slow_calls_overlap(deployed: Deployed) -> None:
     statuses: list[int] = []
 
     def slow_call(client: Any) -> None:
-        summary = send(client, hello + "/api/slow?ms=4000")
+        summary = send(client, hello + "/api/slow?ms=6000")
         statuses.append(summary["response"]["status"])
 
     threads = [threading.Thread(target=slow_call, args=(c,)) for c in clients]
