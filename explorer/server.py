@@ -100,7 +100,7 @@ def create_app(config: UIConfig | None = None) -> FastAPI:
         title=config.title,
         version=__version__,
         openapi_url="/api/openapi.json",
-        docs_url="/api/docs",
+        docs_url=None,  # the document is enough; Swagger UI would load its assets from a CDN
         redoc_url=None,
     )
     app.include_router(api_router(config))
