@@ -23,6 +23,7 @@ from explorer.model import AppSummary, Finding
 from explorer.redact import scrub
 
 APPS_CACHE_SECONDS = 30.0
+UNREACHABLE_SECONDS = 10.0  # after a network failure, calls fail at once for this long
 USE_LEVELS = ("CAN_USE", "CAN_MANAGE")
 T = TypeVar("T")
 
@@ -89,6 +90,7 @@ class Workspace:
         self._apps: list[AppSummary] | None = None
         self._apps_at = 0.0
         self._caller: str | None = None
+        self._down: tuple[float, WorkspaceError] | None = None  # (when, why) of the last network failure
 
     def _workspace(self) -> WorkspaceClient:
         with self._lock:
@@ -100,9 +102,12 @@ class Workspace:
             return self._client
 
     def _call(self, what: str, fn: Callable[[WorkspaceClient], T]) -> T:
+        down = self._down
+        if down is not None and time.monotonic() - down[0] < UNREACHABLE_SECONDS:
+            raise down[1]  # it just failed to answer: say so at once instead of retrying again
         try:
             client = self._workspace()
-            return run_bounded(lambda: fn(client), self.timeout + 2, what)
+            result = run_bounded(lambda: fn(client), self.timeout + 2, what)
         except WorkspaceError:
             raise
         except DatabricksError as error:
@@ -110,10 +115,12 @@ class Workspace:
         except Exception as error:
             url = self.host or "the workspace"
             if is_network_error(error):
-                raise WorkspaceError(
-                    [finding_for_error(error, url, self.timeout), *proxy_findings(url)]
-                ) from None
+                failure = WorkspaceError([finding_for_error(error, url, self.timeout), *proxy_findings(url)])
+                self._down = (time.monotonic(), failure)
+                raise failure from None
             raise WorkspaceError([_api_finding(what, error, self.host)]) from None
+        self._down = None
+        return result
 
     def list_apps(self, refresh: bool = False) -> list[AppSummary]:
         """Every app in the workspace (apps.list, all pages). Raises WorkspaceError."""
