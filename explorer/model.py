@@ -141,7 +141,9 @@ class Endpoint:
     method: str
     path: str
     summary: str = ""
-    parameters: list[dict[str, Any]] = field(default_factory=list)  # {name, in, required, schema, description}
+    parameters: list[dict[str, Any]] = field(
+        default_factory=list
+    )  # {name, in, required, schema, description}
     body_schema: dict[str, Any] | None = None
     body_example: str | None = None  # a JSON skeleton built from body_schema
 
