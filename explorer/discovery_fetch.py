@@ -17,6 +17,9 @@ from explorer.model import Endpoint, EndpointListing, Exchange, Finding, Request
 from explorer.redact import Redactor
 from explorer.send import SessionPool, send
 
+# An OpenAPI document is parsed whole, so it may be larger than a response kept for display.
+DOCUMENT_LIMIT = 32 * 1024 * 1024
+
 
 def fetch_endpoints(
     app_url: str,
@@ -31,7 +34,14 @@ def fetch_endpoints(
     tried: list[Exchange] = []
     for url in candidate_openapi_urls(app_url):
         spec = RequestSpec("GET", url, headers=[("Accept", "application/json")], timeout=timeout)
-        exchange = send(spec, credentials, session_pool=session_pool, allowlist=allowlist, redactor=redactor)
+        exchange = send(
+            spec,
+            credentials,
+            session_pool=session_pool,
+            allowlist=allowlist,
+            redactor=redactor,
+            keep=DOCUMENT_LIMIT,
+        )
         tried.append(exchange)
         if exchange.response is None:  # network trouble: the next candidate would fail the same way
             return EndpointListing([], None, diagnose(exchange))
@@ -45,12 +55,24 @@ def fetch_endpoints(
 
 def _listing(endpoints: list[Endpoint], url: str) -> EndpointListing:
     """Only /api/ endpoints accept a token through the gateway; say so when others were dropped."""
+    if not endpoints:  # an empty list must still say why it is empty
+        return EndpointListing([], url, [_no_operations(url)])
     callable_ = api_only(endpoints)
     if len(callable_) == len(endpoints):
         return EndpointListing(endpoints, url)
     if not callable_:
         return EndpointListing(endpoints, url, [_no_api_paths(url)])
     return EndpointListing(callable_, url)
+
+
+def _no_operations(url: str) -> Finding:
+    return Finding(
+        "OPENAPI_EMPTY",
+        "warning",
+        f"The OpenAPI document at {url} lists no operations",
+        "App authors: declare the routes in the app (FastAPI lists every route it serves); meanwhile, "
+        "enter the endpoint paths by hand.",
+    )
 
 
 def _no_api_paths(url: str) -> Finding:

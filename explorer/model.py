@@ -57,8 +57,19 @@ class Finding:
     message: str
     fix: str
 
+    def __post_init__(self) -> None:
+        # Messages quote what servers, tokens and users said: a line break or control character
+        # there must not forge extra lines in the CLI, the page or a log.
+        self.message, self.fix = _one_line(self.message), _one_line(self.fix)
+
     def as_dict(self) -> dict[str, str]:
         return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
+
+
+def _one_line(text: str) -> str:
+    if text.isprintable():
+        return text
+    return "".join(ch if ch.isprintable() else ch.encode("unicode_escape").decode("ascii") for ch in text)
 
 
 @dataclass

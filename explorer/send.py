@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -34,6 +35,7 @@ from explorer.redact import Redactor, is_secret_field, mask, redact_headers, red
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
 CHUNK_SIZE = 64 * 1024
+MAX_TIMEOUT = 24 * 3600.0  # seconds; larger values overflow the socket layer
 POOL_SIZE = 32  # connections per target: deployed, many sessions call the same app at once
 USER_AGENT = "databricks-apps-explorer"
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv", "event-stream")
@@ -85,8 +87,11 @@ def send(
     session_pool: SessionPool,
     allowlist: Allowlist | None = None,
     redactor: Redactor | None = None,
+    keep: int = DISPLAY_LIMIT,
 ) -> Exchange:
     """Send `spec` with `credentials`; never raises for network or HTTP trouble.
+
+    At most `keep` bytes of the body are kept (and parsed); the rest is counted, not stored.
 
     The Exchange records the request with credential headers masked; failures before a
     response become findings (HOST_NOT_ALLOWED, NETWORK_*, TIMEOUT, AUTH_FAILED).
@@ -100,6 +105,9 @@ def send(
         auth=credentials.info if credentials else None,
         token=None,
     )
+    bad_timeout = _timeout_problem(spec.timeout)
+    if bad_timeout is not None:
+        return _failed(exchange, bad_timeout)
     # With the allowlist on (deployed), nothing leaves for another host, credentials or not: the
     # explorer must not become a proxy into the network it runs in.
     if allowlist is not None and not allowlist.allows(spec.url):
@@ -110,11 +118,13 @@ def send(
         return _failed(exchange, _token_failure(error, spec, redactor))
     exchange.request = _recorded(spec, list(headers.items()), redactor)
     try:
-        exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url))
+        exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep)
     except requests.RequestException as error:
         finding = finding_for_error(error, spec.url, spec.timeout)
         extra = proxy_findings(spec.url) if finding.code.startswith("NETWORK") else []
         return _failed(exchange, finding, *extra)
+    except (UnicodeError, ValueError) as error:  # e.g. a header (or pasted token) HTTP cannot encode
+        return _failed(exchange, _unsendable(error, redactor))
     if broken is not None:  # the status and headers came, then the body broke off
         exchange.findings.append(_broken_body(broken, spec, exchange.response.size))
     elif exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
@@ -125,6 +135,32 @@ def send(
 def _broken_body(error: requests.RequestException, spec: RequestSpec, received: int) -> Finding:
     finding = finding_for_error(error, spec.url, spec.timeout)
     return finding if finding.code == "TIMEOUT" else body_cut(spec.url, received, error)
+
+
+def _unsendable(error: Exception, redactor: Redactor) -> Finding:
+    return Finding(
+        "REQUEST_INVALID",
+        "error",
+        f"The request cannot be sent as typed: {redactor.scrub(str(error))[:200]}",
+        "Header values (and a pasted token) must be plain Latin-1 text without line breaks; look for a "
+        "stray character pasted along, or percent-encode it in the URL.",
+    )
+
+
+def _timeout_problem(timeout: object) -> Finding | None:
+    """None for a usable timeout; socket calls reject 0, negative, NaN and astronomically large ones."""
+    try:
+        seconds = float(timeout)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        seconds = math.nan
+    if math.isfinite(seconds) and 0 < seconds <= MAX_TIMEOUT:
+        return None
+    return Finding(
+        "REQUEST_INVALID",
+        "error",
+        f"Timeout {str(timeout)[:40]!r} is not a number of seconds between 0 and {MAX_TIMEOUT:g}",
+        "Set the timeout to a number of seconds, e.g. 30.",
+    )
 
 
 def _headers(spec: RequestSpec, credentials: Credentials | None) -> dict[str, str]:
@@ -187,9 +223,9 @@ def _token_failure(error: Exception, spec: RequestSpec, redactor: Redactor) -> F
 
 
 def _transfer(
-    spec: RequestSpec, headers: dict[str, str], session: requests.Session
+    spec: RequestSpec, headers: dict[str, str], session: requests.Session, keep: int = DISPLAY_LIMIT
 ) -> tuple[Response, requests.RequestException | None]:
-    """The response (body cut to DISPLAY_LIMIT) and the error that broke its body off, if any."""
+    """The response (body cut to `keep` bytes) and the error that broke its body off, if any."""
     started = time.perf_counter()
     deadline = started + spec.timeout
     body = spec.body.encode("utf-8") if spec.body is not None else None
@@ -204,7 +240,7 @@ def _transfer(
     )
     ttfb = time.perf_counter() - started
     with raw:
-        kept, size, complete, broken = _read_body(raw, deadline)
+        kept, size, complete, broken = _read_body(raw, deadline, keep)
     elapsed = time.perf_counter() - started
     content_type = raw.headers.get("Content-Type", "")
     kind, parsed, text = decode_body(kept, size, content_type, truncated=size > len(kept) or not complete)
@@ -228,9 +264,9 @@ def _transfer(
 
 
 def _read_body(
-    raw: requests.Response, deadline: float
+    raw: requests.Response, deadline: float, keep: int = DISPLAY_LIMIT
 ) -> tuple[bytes, int, bool, requests.RequestException | None]:
-    """(first DISPLAY_LIMIT bytes, total size, complete?, what broke it off) — stops at the deadline.
+    """(first `keep` bytes, total size, complete?, what broke it off) — stops at the deadline.
 
     A connection that breaks mid-body keeps what arrived: the status and headers are real.
     """
@@ -239,7 +275,7 @@ def _read_body(
     try:
         for chunk in raw.iter_content(CHUNK_SIZE):
             size += len(chunk)
-            room = DISPLAY_LIMIT - len(kept)
+            room = keep - len(kept)
             if room > 0:
                 kept += chunk[:room]
             if time.perf_counter() > deadline:
