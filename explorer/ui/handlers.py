@@ -80,18 +80,20 @@ def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
         return (gr.skip(),) * RESPONSE_OUTPUTS
     table = view.table if view.table is not None else pd.DataFrame()
     diagnosis_label = f"Diagnosis ({view.finding_count})" if view.finding_count else "Diagnosis"
+    # gr.update, not gr.Code(...)/gr.Tab(...): building a component per event costs Gradio a
+    # filesystem walk each (its upload folder), which made concurrent sends queue on the GIL.
     return (
         view.status,
-        gr.Code(value=view.pretty, language=view.language),
+        gr.update(value=view.pretty, language=view.language),
         table,
-        gr.Tab(visible=view.table is not None),
+        gr.update(visible=view.table is not None),
         view.raw,
         view.headers,
         view.token,
         view.claims,
         view.diagnosis,
-        gr.Tab(label=diagnosis_label),
-        gr.Tabs(selected=view.tab),
+        gr.update(label=diagnosis_label),
+        gr.update(selected=view.tab),
         present.as_json(view.summary),
     )
 
@@ -101,7 +103,7 @@ def connection_outputs(connection: Any) -> tuple[Any, ...]:
     return (
         present.connection_html(connection, time.time()),
         present.as_json(present.connection_summary(connection)),
-        gr.Accordion(open=not connection.ok),
+        gr.update(open=not connection.ok),
     )
 
 
