@@ -14,17 +14,20 @@ import shutil
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import requests
-from databricks.sdk.config import Config
 
-from explorer import oauth
 from explorer.diagnose import auth_failed, finding_for_error, is_network_error, proxy_findings
 from explorer.model import AuthInfo, Finding
 from explorer.parse import InputError, normalize_host, parse_scopes
 from explorer.redact import Redactor
 from explorer.tokens import decode_token
+
+if TYPE_CHECKING:  # the SDK (~0.8 s to import) loads on first use, so the UI starts without it
+    from databricks.sdk.config import Config
+
+    from explorer import oauth
 
 DEFAULT_TIMEOUT = 10.0
 DEFAULT_CONFIG_FILE = "~/.databrickscfg"
@@ -134,6 +137,8 @@ class AuthMethod:
         Raises AuthFailed with findings; never hangs past about `timeout` seconds (the browser
         sign-in waits `prompt.wait_seconds` for the person instead).
         """
+        from explorer import oauth  # imports the SDK: on first use, not at start-up
+
         inputs = Inputs(self, values or {})
         redactor = Redactor(inputs.secret_values())
         try:
@@ -266,6 +271,8 @@ def probe_workspace(host: str, timeout: float) -> None:
 
 
 def _bounded_config(timeout: float, **kwargs: Any) -> Config:
+    from databricks.sdk.config import Config
+
     return run_bounded(
         lambda: Config(**kwargs, **sdk_bounds(timeout)), timeout + 2, "connecting to the workspace"
     )
@@ -439,6 +446,8 @@ def _bearer(
     headers = {"Authorization": f"Bearer {token}"}
 
     def config() -> Config:
+        from databricks.sdk.config import Config
+
         return Config(host=host, token=token, auth_type="pat", **sdk_bounds(timeout))
 
     return Credentials(
@@ -451,6 +460,8 @@ def _bearer(
 
 
 def _resolve_federated(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | None) -> Credentials:
+    from explorer import oauth
+
     host = inputs.host()
     assert host is not None
     subject, source = _subject_token(inputs)
@@ -532,6 +543,10 @@ def start_browser_login(values: Mapping[str, Any], timeout: float, *, listen: bo
 
     Raises AuthFailed (bad input, unreachable workspace) or oauth.SignInError (cannot listen).
     """
+    from databricks.sdk.config import Config
+
+    from explorer import oauth
+
     method = METHODS["browser"]
     inputs = Inputs(method, values)
     try:
@@ -568,6 +583,8 @@ def start_browser_login(values: Mapping[str, Any], timeout: float, *, listen: bo
 
 def browser_credentials(login: oauth.BrowserLogin, session: Any, timeout: float) -> Credentials:
     """Credentials from a completed sign-in; the SDK refreshes the token with the refresh token."""
+    from explorer import oauth
+
     strategy = oauth.session_strategy(session)
     try:
         cfg = _bounded_config(timeout, host=login.host, credentials_strategy=strategy, auth_type="oauth-u2m")
@@ -671,8 +688,9 @@ METHODS: dict[str, AuthMethod] = {
             (
                 Field(**{**HOST.__dict__, "required": True}),
                 SCOPES,
-                Field("client_id", "OAuth client id", help=f"default {oauth.DEFAULT_CLIENT_ID}"),
-                Field("port", "Callback port", help=f"local listener port, default {oauth.DEFAULT_PORT}"),
+                # The defaults of oauth.py, spelled out: importing it here would load the SDK at start-up.
+                Field("client_id", "OAuth client id", help="default databricks-cli"),
+                Field("port", "Callback port", help="local listener port, default 8020"),
                 Field("login_hint", "Account email", help="optional: preselects the account to sign in with"),
             ),
             _resolve_browser,

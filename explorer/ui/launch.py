@@ -91,8 +91,19 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
         footer_links=[],
         **page_options(),
     )
+    preload_engine()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return blocks, f"http://{shown_host}:{port}/"
+
+
+def preload_engine(delay: float = 1.0) -> None:
+    """Import the engine (and the SDK, ~1 s) in the background once the page is served, so start-up
+    does not wait for it and the first connect rarely does."""
+    import importlib
+
+    timer = threading.Timer(delay, importlib.import_module, args=("explorer.session",))
+    timer.daemon = True
+    timer.start()
 
 
 def normalize_host_env(env: MutableMapping[str, str]) -> None:
