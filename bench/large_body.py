@@ -12,16 +12,16 @@ import requests
 
 from bench.common import REPO, Row, demo_sp_fields, median, run_json_child, spread
 
-TARGET_BYTES = 50 * 1024 * 1024
+TARGET_BYTES = 50_000_000
 CHILD = str(REPO / "bench" / "large_body_child.py")
 
 
 def _rows_for(info: dict[str, Any], token: str) -> int:
     """How many of the sample app's records make a body of about TARGET_BYTES."""
-    url = info["apps"]["hello"]["url"] + "/api/large?rows=1000"
+    url = info["apps"]["hello"]["url"] + "/api/large?rows=10000"
     sample = requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
     sample.raise_for_status()
-    return round(TARGET_BYTES / (len(sample.content) / 1000))
+    return round(TARGET_BYTES / (len(sample.content) / 10000))
 
 
 def _token(info: dict[str, Any]) -> str:
@@ -56,7 +56,7 @@ def large_body(info: dict[str, Any], repeats: int) -> list[Row]:
     time_ratios = [o["seconds"] / t["seconds"] for o, t in zip(ours, theirs, strict=True)]
     peaks = [o["peak"] for o in ours]
     time_ratio, peak = median(time_ratios), median(peaks)
-    megabytes = size / 1024 / 1024
+    megabytes = size / 1e6
     base_peak = median([t["peak"] for t in theirs])
     return [
         Row(
@@ -70,8 +70,8 @@ def large_body(info: dict[str, Any], repeats: int) -> list[Row]:
         ),
         Row(
             f"{megabytes:.0f} MB JSON displayed (truncated): peak memory",
-            f"{peak / 1024 / 1024:.0f} MB ({peak / size:.2f}× body)",
-            f"{base_peak / 1024 / 1024:.0f} MB ({base_peak / size:.2f}× body)",
+            f"{peak / 1e6:.0f} MB ({peak / size:.2f}× body)",
+            f"{base_peak / 1e6:.0f} MB ({base_peak / size:.2f}× body)",
             f"{peak / max(base_peak, 1):.2f}",
             "≤ 4× body size",
             peak <= 4 * size,

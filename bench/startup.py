@@ -107,11 +107,11 @@ def _imports_gradio(args: list[str], env: dict[str, str] | None = None) -> bool:
     return any(m == "gradio" or m.startswith("gradio.") for m in modules)
 
 
-def cli_imports(info: dict[str, Any]) -> Row:
+def cli_imports(info: dict[str, Any], commands: tuple[str, ...] = CLI_COMMANDS) -> Row:
     """No CLI command imports Gradio: `--help` of each, and a real `call` to the sandbox."""
     sp = info["service_principals"]["demo-sp"]
     env = {"DATABRICKS_CLIENT_ID": sp["client_id"], "DATABRICKS_CLIENT_SECRET": sp["client_secret"]}
-    runs = {f"{c} --help": _imports_gradio(["-m", "explorer", c, "--help"]) for c in CLI_COMMANDS}
+    runs = {f"{c} --help": _imports_gradio(["-m", "explorer", c, "--help"]) for c in commands}
     call = ["-m", "explorer", "call", info["apps"]["hello"]["url"] + "/api/hello"]
     runs["call (m2m, real request)"] = _imports_gradio([*call, "--auth", "m2m", "--host", info["host"]], env)
     guilty = [name for name, imported in runs.items() if imported]
