@@ -439,7 +439,9 @@ def _print_auth(connection: Connection, output: Output, session: ExplorerSession
 
 
 def _print_auth_line(auth: Any, output: Output, session: ExplorerSession) -> None:
+    name = auth.details.get("display_name")
     identity = f" · identity {auth.identity}" if auth.identity else ""
+    identity += f" ({name})" if name else ""
     output.note(session.redactor.scrub(f"auth {auth.method}: {auth.source}{identity}"))
 
 

@@ -213,10 +213,12 @@ class ExplorerSession:
         for secret in credentials.secrets():
             self.redactor.add(secret)
         token = decode_token(credentials.token)
+        workspace = Workspace(credentials, self.timeout)
+        _learn_display_name(credentials.info, workspace)
         connection = Connection(credentials.info, token, token_findings(token, credentials.info), True)
         with self._lock:
             self._credentials = credentials
-            self._workspace = Workspace(credentials, self.timeout)
+            self._workspace = workspace
             self._connection = connection
             self._facts.clear()
         return connection
@@ -352,3 +354,15 @@ def _unreachable(facts: WorkspaceFacts) -> bool:
 def _origin(url: str) -> str:
     parts = urlsplit(url)
     return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _learn_display_name(info: AuthInfo, workspace: Workspace) -> None:
+    """Like `databricks auth describe`: name the caller (a service principal's id says little)."""
+    if not info.host:
+        return
+    try:
+        name = workspace.display_name()
+    except WorkspaceError:
+        return  # optional: a token without workspace scopes still calls apps
+    if name and name != info.identity:
+        info.details["display_name"] = name

@@ -90,6 +90,7 @@ class Workspace:
         self._apps: list[AppSummary] | None = None
         self._apps_at = 0.0
         self._caller: str | None = None
+        self._caller_name: str | None = None
         self._down: tuple[float, WorkspaceError] | None = None  # (when, why) of the last network failure
 
     def _workspace(self) -> WorkspaceClient:
@@ -153,7 +154,13 @@ class Workspace:
         if self._caller is None:
             me = self._call("reading the current user", lambda w: w.current_user.me().as_dict())
             self._caller = me.get("userName") or me.get("applicationId")
+            self._caller_name = me.get("displayName")
         return self._caller
+
+    def display_name(self) -> str | None:
+        """SCIM Me displayName of the caller (e.g. a service principal's name, not its id)."""
+        self.current_user()
+        return self._caller_name
 
     def facts_for(self, url: str, refresh: bool = False) -> WorkspaceFacts:
         """Everything known about the app serving `url` and its caller. Never raises."""

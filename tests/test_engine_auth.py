@@ -51,6 +51,7 @@ def test_m2m_service_principal_calls_the_sample_app(sandbox_info, clean_databric
 
     assert connection.ok, connection.findings
     assert connection.auth.identity == sandbox_info["service_principals"][DEMO_SP]["client_id"]
+    assert connection.auth.details["display_name"] == DEMO_SP  # named from SCIM Me, not just its id
     assert connection.token.kind == "oauth" and connection.token.scopes == ["all-apis"]
     assert exchange.response.status == 200
     assert exchange.response.json["message"] == "Hello, World!"

@@ -18,11 +18,14 @@ def connection_html(connection: Any, now: float) -> str:
         return '<div class="conn idle"><span class="dot"></span>Not connected</div>'
     auth, token = connection.auth, connection.token
     head_cls = "ok" if connection.ok else "bad"
-    who = escape(auth.identity or ("connected" if connection.ok else "not connected"))
+    name = auth.details.get("display_name")
+    who = escape(name or auth.identity or ("connected" if connection.ok else "not connected"))
     lines = [
         f'<div class="conn-head"><span class="dot {head_cls}"></span><b>{who}</b>'
         f'<span class="chip">{escape(auth.method)}</span></div>'
     ]
+    if name and auth.identity:
+        lines.append(f'<div class="muted">{escape(auth.identity)}</div>')
     if auth.source:
         lines.append(f'<div class="muted">{escape(auth.source)}</div>')
     if auth.host:
@@ -44,6 +47,7 @@ def connection_summary(connection: Any) -> dict[str, Any]:
         "method": auth.method,
         "source": auth.source,
         "identity": auth.identity,
+        "display_name": auth.details.get("display_name"),
         "host": auth.host,
         "token": token_summary(connection.token),
         "findings": [f.as_dict() for f in sorted_findings(connection.findings)],
