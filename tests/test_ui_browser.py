@@ -139,6 +139,8 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:
     endpoints = page.locator("#endpoints")
     expect(endpoints).to_contain_text("/api/hello", timeout=WAIT_MS)  # demo: connected, app picked
     expect(page.locator("#connection .conn.ok")).to_be_visible()
+    expect(page.locator("#connection")).to_contain_text("demo-sp")  # named, not just an id
+    expect(page.locator("#url textarea, #url input").first).to_have_value("/api/hello")  # Send works at once
     shot(page, "1-demo-loaded")
 
     # Connect (again, deliberately) with the preselected service principal.

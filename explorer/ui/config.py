@@ -23,6 +23,7 @@ class UIConfig:
     fields: dict[str, str] = field(default_factory=dict)  # preset field values by field name
     app_url: str = ""  # default target app URL
     app_name: str | None = None  # app to pick once the apps are listed
+    request_path: str = ""  # the request bar's first URL or /api/ path (the demo's first Send works)
     autoconnect: bool = False  # demo: connect, list apps, pick the app and list endpoints on page load
     deployed: bool = False  # running as a Databricks App (DATABRICKS_APP_PORT set)
     allowlist: Any = None  # guard.Allowlist | None, handed to every ExplorerSession

@@ -58,6 +58,7 @@ def demo_config(info: Mapping[str, Any]) -> Any:
         fields={"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]},
         app_url=app["url"],
         app_name=DEMO_APP,
+        request_path="/api/hello",
         autoconnect=True,
     )
 

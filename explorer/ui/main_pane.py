@@ -48,7 +48,7 @@ def target(p: Any, config: UIConfig) -> None:
     p.apps_data = json_twin("apps")
 
 
-def request(p: Any) -> None:
+def request(p: Any, config: UIConfig) -> None:
     with gr.Row(equal_height=True, elem_id="reqbar"):
         p.http_method = gr.Dropdown(
             choices=list(HTTP_METHODS),
@@ -61,6 +61,7 @@ def request(p: Any) -> None:
             elem_id="http-method",
         )
         p.url = gr.Textbox(
+            value=config.request_path,
             label="url",
             show_label=False,
             container=False,
@@ -159,6 +160,6 @@ def history(p: Any) -> None:
 def main_pane(p: Any, config: UIConfig) -> None:
     with gr.Column(elem_id="main"):
         target(p, config)
-        request(p)
+        request(p, config)
         response(p)
         history(p)
