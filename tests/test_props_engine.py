@@ -101,9 +101,15 @@ def b64(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def fake_token(issuer: str, **claims: Any) -> str:
+def fake_token(issuer: str, claims: dict[str, Any] | None = None) -> str:
     """An unsigned JWT-shaped token: decoding is informational, so this is enough to connect."""
-    body = {"iss": issuer, "sub": "props@example.com", "scope": "all-apis", "exp": 4102444800, **claims}
+    body = {
+        "iss": issuer,
+        "sub": "props@example.com",
+        "scope": "all-apis",
+        "exp": 4102444800,
+        **(claims or {}),
+    }
     header = b64(json.dumps({"alg": "RS256", "typ": "at+jwt"}).encode())
     return f"{header}.{b64(json.dumps(body).encode())}.{b64(b'sig' * 20)}"
 
@@ -209,7 +215,7 @@ issuers = st.one_of(
 tokens = st.one_of(
     hostile_text,
     st.builds(
-        lambda iss, claims: fake_token(iss, **claims),
+        fake_token,
         issuers,
         st.dictionaries(st.text(max_size=6), json_values, max_size=4),
     ),
