@@ -14,16 +14,17 @@ import json
 import threading
 from collections import OrderedDict
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import parse_qsl, urlsplit
-
-import pandas as pd
 
 from explorer import __version__
 from explorer.model import Exchange, Response, TokenInfo
 from explorer.parse import url_with_params
 from explorer.redact import Redactor
 from explorer.tokens import describe_expiry
+
+if TYPE_CHECKING:  # pandas (~0.25 s to import) loads when a table is wanted: the CLI never needs one
+    import pandas as pd
 
 COLUMNS = ["id", "time", "method", "url", "status", "elapsed_ms", "size", "auth", "identity"]
 ExportFormat = Literal["csv", "json", "har"]
@@ -71,6 +72,8 @@ class History:
     def rows(self) -> pd.DataFrame:
         """One row per exchange: id, time, method, url, status, elapsed_ms, size, auth, identity."""
         records = [_row(ex, self.redactor) for ex in self.exchanges()]
+        import pandas as pd
+
         frame = pd.DataFrame(records, columns=COLUMNS)
         frame["status"] = frame["status"].astype("Int64")  # no response → <NA>, not a float
         frame["size"] = frame["size"].astype("Int64")
