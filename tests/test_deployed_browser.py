@@ -5,42 +5,20 @@ Screenshots land in test-artifacts/."""
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
+from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
 from support.deployed import EXPLORER_SCOPES, USERS, Deployed, deployed_explorer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts"
 VIEWPORT = {"width": 1366, "height": 820}
 WAIT_MS = 30_000
 ALICE, BOB = USERS
 NAMES = {ALICE: "Alice Analyst", BOB: "Bob Builder"}
-
-
-def chromium_or_skip() -> str:
-    found = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-    if found:
-        return found
-    if os.environ.get("CI") == "true":
-        pytest.fail("Debian's chromium is required under CI (apt-get install -y chromium)")
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import shutil
 import signal
 import socket
 import subprocess
@@ -22,24 +21,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
 
 from explorer.ui.config import PRESET_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
 REPO = Path(__file__).resolve().parents[1]
-ARTIFACTS = REPO / "test-artifacts"
 VIEWPORT = {"width": 1366, "height": 768}
 WAIT_MS = 30_000
 
@@ -48,14 +36,6 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def chromium_or_skip() -> str:
-    if Path(CHROMIUM).exists() or shutil.which("chromium"):
-        return CHROMIUM if Path(CHROMIUM).exists() else str(shutil.which("chromium"))
-    if os.environ.get("CI") == "true":
-        pytest.fail("Debian's chromium is required under CI (apt-get install -y chromium)")
-    pytest.skip("Debian's chromium is not installed (apt-get install -y chromium)")
 
 
 @pytest.fixture(scope="module")
@@ -223,6 +203,7 @@ def test_dark_theme_is_readable(demo_url: str, browser_context: object) -> None:
     page.locator("#endpoint-filter input, #endpoint-filter textarea").first.fill("table")
     expect(page.locator("#endpoints")).not_to_contain_text("/api/hello")  # the list is filtered
     endpoint(page, "/api/table").click()
+    expect(page.locator("#url textarea, #url input").first).to_have_value(re.compile(r"/api/table$"))
     page.locator("#send").click()
     expect(page.locator("#status .badge")).to_have_text("200", timeout=WAIT_MS)
     page.get_by_role("tab", name="Table").click()
