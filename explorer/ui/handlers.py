@@ -9,11 +9,9 @@ from __future__ import annotations
 import functools
 import inspect
 import logging
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -382,11 +380,11 @@ class Handlers:
         return ui, *view_outputs(present.exchange_view(exchange, time.time(), ui.explorer.redactor))
 
     def export_file(self, ui: UISession, fmt: str) -> str | None:
-        """Write the redacted export to a fresh temp dir; Gradio serves a copy from its cache."""
+        """Write the redacted export to the session's folder; Gradio serves a copy from its cache."""
         if not len(ui.explorer.history):
             return None
         filename, text = ui.explorer.history.export((fmt or "har").lower())
-        path = Path(tempfile.mkdtemp(prefix="explorer-export-")) / Path(filename).name
+        path = ui.export_path(filename)
         path.write_text(text, encoding="utf-8")
         return str(path)
 

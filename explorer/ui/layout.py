@@ -37,7 +37,12 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
     """The explorer's Blocks: per-session state (one ExplorerSession each), named events, a wide queue."""
     config = config or UIConfig()
     p = Panes()
-    with gr.Blocks(title=config.title, fill_width=True, analytics_enabled=False) as blocks:
+    with gr.Blocks(
+        title=config.title,
+        fill_width=True,
+        analytics_enabled=False,
+        delete_cache=(3600, 3600),  # exports are copied into Gradio's cache on every send: prune hourly
+    ) as blocks:
         p.state = gr.State(None, delete_callback=events.close_session)
         sidebar(p, config)
         main_pane(p, config)

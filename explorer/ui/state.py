@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from explorer.model import AppSummary, EndpointListing, Exchange
@@ -22,6 +25,13 @@ class UISession:
     # Deployed: the signed-in user's token as the platform forwarded it on this session's last
     # event. Kept only here, so it lives and dies with the browser session (SPEC §5).
     forwarded_token: str | None = field(default=None, repr=False)
+    _export_dir: Path | None = field(default=None, repr=False)
+
+    def export_path(self, filename: str) -> Path:
+        """Where this session's export file goes: one folder per session, overwritten, removed on close."""
+        if self._export_dir is None:
+            self._export_dir = Path(tempfile.mkdtemp(prefix="explorer-export-"))
+        return self._export_dir / Path(filename).name
 
     def app_named(self, name: str | None) -> AppSummary | None:
         return next((a for a in self.apps if a.name == name), None)
@@ -35,3 +45,5 @@ class UISession:
         close = getattr(self.explorer, "close", None)
         if callable(close):
             close()
+        if self._export_dir is not None:
+            shutil.rmtree(self._export_dir, ignore_errors=True)
