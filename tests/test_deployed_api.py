@@ -14,6 +14,7 @@ import pytest
 import requests
 from support.deployed import EXPLORER_SCOPES, USERS, Deployed, deployed_explorer, session_cookie
 from support.sandbox_helpers import m2m_token
+from support.ui_server import ui_send
 
 pytestmark = pytest.mark.slow
 ALICE, BOB = USERS
@@ -36,18 +37,7 @@ def connect(client: Any, method: str) -> dict[str, Any]:
 
 def send(client: Any, url: str, method: str = "GET") -> dict[str, Any]:
     """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
-    outputs = client.predict(
-        method=method,
-        url=url,
-        params="",
-        header_lines="",
-        body="",
-        timeout=60,
-        app_url="",
-        snippet_language="curl",
-        export_format="HAR",
-        api_name="/send",
-    )
+    outputs = ui_send(client, url, method=method, timeout=60)
     *_, summary_text, _snippet, _history, _export = outputs
     return json.loads(summary_text)
 

@@ -4,7 +4,6 @@ next normal send from the same browser session succeeds — the UI stays usable.
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from typing import Any
@@ -21,9 +20,9 @@ from support.fault_servers import (
     tls_server,
     trickle_body,
 )
+from support.ui_server import running_ui, ui_send
 
 from explorer.ui.config import UIConfig
-from explorer.ui.launch import serve
 
 pytestmark = [
     pytest.mark.timeout(120),
@@ -33,19 +32,10 @@ pytestmark = [
 TIMEOUT = 1
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def ui_url(sandbox: Any) -> Iterator[str]:
-    blocks, url = serve(UIConfig(), "127.0.0.1", free_port())
-    try:
+    with running_ui(UIConfig()) as url:
         yield url
-    finally:
-        blocks.close()
 
 
 def sp_fields(info: dict[str, Any], host: str | None = None) -> dict[str, str]:
@@ -63,19 +53,7 @@ def connect(ui_url: str, fields: dict[str, str]) -> Client:
 
 def send(client: Client, url: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """The response digest (JSON twin of the response pane) of one send through the UI."""
-    outputs = client.predict(
-        method="GET",
-        url=url,
-        params="",
-        header_lines="",
-        body="",
-        timeout=timeout,
-        app_url="",
-        snippet_language="curl",
-        export_format="JSON",
-        api_name="/send",
-    )
-    return json.loads(outputs[-4])
+    return json.loads(ui_send(client, url, timeout=timeout, export_format="JSON")[-4])
 
 
 def codes(summary: dict[str, Any], severity: str = "error") -> list[str]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import html
 import json
 import re
-import socket
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,28 +15,20 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from support.sandbox_helpers import user_token
+from support.ui_server import running_ui, ui_send
 
+from explorer.sandbox.runner import free_port
 from explorer.ui.config import UIConfig
-from explorer.ui.launch import serve
 
 # Gradio's own queue code trips pandas 3 deprecations; nothing the explorer can change.
 pytestmark = pytest.mark.filterwarnings("ignore:.*(no_silent_downcasting|copy keyword):DeprecationWarning")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture(scope="module")
 def ui_url(sandbox: Any) -> Iterator[str]:
     """The explorer UI (not the demo: nothing preselected), served in-process on a free port."""
-    blocks, url = serve(UIConfig(), "127.0.0.1", free_port())
-    try:
+    with running_ui(UIConfig()) as url:
         yield url
-    finally:
-        blocks.close()
 
 
 @pytest.fixture
@@ -54,19 +45,7 @@ def send(
     client: Client, url: str, method: str = "GET", body: str = "", headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
-    outputs = client.predict(
-        method=method,
-        url=url,
-        params="",
-        header_lines="",  # not `headers`: gradio_client keeps that name for HTTP headers
-        body=body,
-        timeout=30,
-        app_url="",
-        snippet_language="curl",
-        export_format="HAR",
-        api_name="/send",
-        headers=headers,  # HTTP headers of this call (what the Apps gateway would forward)
-    )
+    outputs = ui_send(client, url, method=method, body=body, headers=headers)
     status, *_, summary_text, snippet, history, export = outputs
     summary = json.loads(summary_text)
     assert summary["response"] is None or f">{summary['response']['status']}<" in status
@@ -141,11 +120,8 @@ def test_history_export_is_per_session_and_redacted(client: Client, sandbox_info
 @pytest.fixture(scope="module")
 def deployed_url(sandbox: Any) -> Iterator[str]:
     """The UI as deployed (no demo presets): `user` is offered per request, from the forwarded header."""
-    blocks, url = serve(UIConfig(deployed=True), "127.0.0.1", free_port())
-    try:
+    with running_ui(UIConfig(deployed=True)) as url:
         yield url
-    finally:
-        blocks.close()
 
 
 def test_deployed_the_signed_in_user_is_offered_only_with_a_forwarded_token(
@@ -181,11 +157,8 @@ def test_deployed_the_signed_in_user_is_offered_only_with_a_forwarded_token(
 @pytest.fixture(scope="module")
 def quick_wait_url(sandbox: Any) -> Iterator[str]:
     """A UI whose browser sign-in waits only 3 s for the listener, so a test can outlast the wait."""
-    blocks, url = serve(UIConfig(browser_wait_seconds=3), "127.0.0.1", free_port())
-    try:
+    with running_ui(UIConfig(browser_wait_seconds=3)) as url:
         yield url
-    finally:
-        blocks.close()
 
 
 def test_paste_back_sign_in_survives_the_listener_wait_timing_out(

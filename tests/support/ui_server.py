@@ -1,0 +1,48 @@
+"""The explorer UI for gradio_client tests: `running_ui` serves it in-process on a free port, and
+`ui_send` drives its `send` event once (every output, as the page would show them)."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import Any
+
+from explorer.sandbox.runner import free_port
+from explorer.ui.config import UIConfig
+from explorer.ui.launch import serve
+
+
+@contextlib.contextmanager
+def running_ui(config: UIConfig) -> Iterator[str]:
+    """Serve the UI with `config` on a free loopback port; yields its URL and closes it afterwards."""
+    blocks, url = serve(config, "127.0.0.1", free_port())
+    try:
+        yield url
+    finally:
+        blocks.close()
+
+
+def ui_send(
+    client: Any,
+    url: str,
+    *,
+    method: str = "GET",
+    body: str = "",
+    timeout: float = 30,
+    export_format: str = "HAR",
+    headers: dict[str, str] | None = None,
+) -> Any:
+    """All outputs of one send through the UI's `send` event (the summary JSON is `outputs[-4]`)."""
+    return client.predict(
+        method=method,
+        url=url,
+        params="",
+        header_lines="",  # not `headers`: gradio_client keeps that name for HTTP headers
+        body=body,
+        timeout=timeout,
+        app_url="",
+        snippet_language="curl",
+        export_format=export_format,
+        api_name="/send",
+        headers=headers,  # HTTP headers of this call (what the Apps gateway would forward)
+    )
