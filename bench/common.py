@@ -11,7 +11,6 @@ import json
 import os
 import platform
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -24,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 import requests
+
+from explorer.sandbox.runner import free_port
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -53,12 +54,6 @@ def median(values: Sequence[float]) -> float:
 def spread(values: Sequence[float]) -> str:
     """min–max of the repeats, so a reader sees how noisy the machine was."""
     return f"{min(values):.3f}–{max(values):.3f}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def child_env(**extra: str) -> dict[str, str]:

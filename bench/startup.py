@@ -18,12 +18,12 @@ from bench.common import (
     Row,
     answers,
     child_env,
-    free_port,
     median,
     spread,
     stop_process,
     wait_until,
 )
+from explorer.sandbox.runner import free_port
 
 CLI_COMMANDS = ("call", "token", "apps", "endpoints", "snippet")
 

@@ -15,6 +15,7 @@ from support.sandbox_helpers import default_config, idp_token, m2m_token, user_t
 
 from explorer.guard import Allowlist
 from explorer.model import Exchange, Finding, RequestSpec
+from explorer.sandbox.runner import free_port
 from explorer.session import ExplorerSession
 
 DEMO_SP = "demo-sp"
@@ -314,9 +315,7 @@ def test_host_not_allowed_sends_nothing(sandbox_info, listening_socket):
 
 @pytest.fixture
 def closed_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return free_port()  # free: its probe socket is closed again, so nothing listens there
 
 
 @pytest.fixture

@@ -11,7 +11,6 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -23,6 +22,7 @@ from pathlib import Path
 import pytest
 from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
 
+from explorer.sandbox.runner import free_port
 from explorer.ui.config import PRESET_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -30,12 +30,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 REPO = Path(__file__).resolve().parents[1]
 VIEWPORT = {"width": 1366, "height": 768}
 WAIT_MS = 30_000
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
