@@ -19,7 +19,7 @@ import pandas as pd
 
 from explorer import redact
 from explorer.auth import AuthFailed
-from explorer.model import Exchange
+from explorer.model import Exchange, RequestSpec
 from explorer.ui import authform, present
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FormError, RequestForm, build_spec, endpoint_form
@@ -331,9 +331,8 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """Send the request; outputs: state, the response pane, the snippet, the history, the export."""
         ui = self.session(ui, request)
-        form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
         try:
-            spec = build_spec(form)
+            spec = _form_spec(method, url, params, header_lines, body, timeout, app_url)
         except FormError as e:
             return ui, *view_outputs(present.not_sent_view(str(e))), *SKIP3
         exchange = ui.explorer.send(spec)
@@ -357,9 +356,8 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """curl / Python / SDK code for the request as the form has it now (sent or not)."""
         ui = self.session(ui)
-        form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
         try:
-            spec = build_spec(form)
+            spec = _form_spec(method, url, params, header_lines, body, timeout, app_url)
         except FormError as e:
             return ui, f"# Not ready: {e}"
         return ui, ui.explorer.snippet(spec, snippet_language or "curl")
@@ -391,6 +389,14 @@ class Handlers:
     def export_history(self, ui: UISession | None, fmt: str) -> tuple[UISession, str | None]:
         ui = self.session(ui)
         return ui, self.export_file(ui, fmt)
+
+
+def _form_spec(
+    method: str, url: str, params: str, header_lines: str, body: str, timeout: float, app_url: str
+) -> RequestSpec:
+    """The request the form describes, as send and snippet both read it (FormError says what is wrong)."""
+    form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
+    return build_spec(form)
 
 
 def _endpoint_outputs(endpoints: list[Any]) -> tuple[pd.DataFrame, str]:
