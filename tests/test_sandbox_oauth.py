@@ -181,19 +181,15 @@ def test_untrusted_subject_or_audience_is_access_denied(sandbox_info, subject, a
     assert response.json()["error"] == "access_denied"
 
 
-def test_token_from_an_untrusted_issuer_is_invalid_grant(sandbox_info):
+def signed_by_a_foreign_key(issuer: str) -> str:
+    """An otherwise valid IdP token for the federation policy, signed by a key nobody published."""
     foreign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode(
-        {
-            "iss": "https://evil.example.com",
-            "sub": "ci-pipeline@idp",
-            "aud": "databricks",
-            "iat": 1,
-            "exp": 4102444800,
-        },
-        foreign_key,
-        algorithm="RS256",
-    )
+    claims = {"iss": issuer, "sub": "ci-pipeline@idp", "aud": "databricks", "iat": 1, "exp": 4102444800}
+    return jwt.encode(claims, foreign_key, algorithm="RS256")
+
+
+def test_token_from_an_untrusted_issuer_is_invalid_grant(sandbox_info):
+    forged = signed_by_a_foreign_key("https://evil.example.com")
 
     response = exchange(sandbox_info, forged)
 
@@ -201,18 +197,7 @@ def test_token_from_an_untrusted_issuer_is_invalid_grant(sandbox_info):
 
 
 def test_idp_token_signed_by_another_key_is_invalid_grant(sandbox_info):
-    foreign_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    forged = jwt.encode(
-        {
-            "iss": sandbox_info["idp"]["issuer"],
-            "sub": "ci-pipeline@idp",
-            "aud": "databricks",
-            "iat": 1,
-            "exp": 4102444800,
-        },
-        foreign_key,
-        algorithm="RS256",
-    )
+    forged = signed_by_a_foreign_key(sandbox_info["idp"]["issuer"])
 
     response = exchange(sandbox_info, forged)
 
