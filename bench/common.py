@@ -97,19 +97,24 @@ def answers(url: str) -> bool:
         return False
 
 
+def start_child(args: list[str]) -> subprocess.Popen[bytes]:
+    """`python *args` from the repo, quiet, in its own session (so stop_process can end its group)."""
+    return subprocess.Popen(
+        [PYTHON, *args],
+        cwd=REPO,
+        env=child_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+
+
 @contextmanager
 def sandbox_process() -> Iterator[dict[str, Any]]:
     """`python -m explorer sandbox` on free ports; yields its info document (SPEC §3.5)."""
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
         info_path = Path(tmp) / "info.json"
-        process = subprocess.Popen(
-            [PYTHON, "-m", "explorer", "sandbox", "--port", "0", "--info", str(info_path)],
-            cwd=REPO,
-            env=child_env(),
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            start_new_session=True,
-        )
+        process = start_child(["-m", "explorer", "sandbox", "--port", "0", "--info", str(info_path)])
         try:
             wait_until(info_path.exists, START_TIMEOUT, "the sandbox", process)
             wait_until(lambda: info_path.stat().st_size > 0, 5, "the sandbox info file", process)
@@ -125,14 +130,7 @@ def ui_process() -> Iterator[str]:
     """The explorer UI (`python -m explorer`, not the demo) on a free port; yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
-    process = subprocess.Popen(
-        [PYTHON, "-m", "explorer", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=REPO,
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start_child(["-m", "explorer", "--host", "127.0.0.1", "--port", str(port)])
     try:
         wait_until(lambda: answers(url), START_TIMEOUT, "the explorer UI", process)
         yield url

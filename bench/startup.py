@@ -20,6 +20,7 @@ from bench.common import (
     child_env,
     median,
     spread,
+    start_child,
     stop_process,
     wait_until,
 )
@@ -31,14 +32,7 @@ CLI_COMMANDS = ("call", "token", "apps", "endpoints", "snippet")
 def _first_page_seconds(args: list[str], port: int) -> float:
     url = f"http://127.0.0.1:{port}/"
     started = time.perf_counter()
-    process = subprocess.Popen(
-        [PYTHON, *args],
-        cwd=REPO,
-        env=child_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
+    process = start_child(args)
     try:
         wait_until(lambda: answers(url), START_TIMEOUT, " ".join(args[:3]), process)
         return time.perf_counter() - started
