@@ -102,12 +102,9 @@ class OidcRoutes:
     # --- authorize -----------------------------------------------------------------------
     def authorize_page(self, request: Request) -> Response:
         params = dict(request.query_params)
-        problem = self._check_client(params)
-        if problem:
-            return HTMLResponse(error_page("Cannot sign in", problem), status_code=400)
-        error = _check_request(params)
-        if error:
-            return _redirect(params, {"error": error.error, "error_description": error.description})
+        refusal = self._refusal(params)
+        if refusal is not None:
+            return refusal
         hint = params.get("login_hint", "")
         user = self._authority.directory.principal(hint) if hint else None
         if user is not None and user.kind == "user" and self._authority.config.auto_approve:
@@ -121,12 +118,9 @@ class OidcRoutes:
             params = await read_form(request)
         except OAuthError as exc:
             return HTMLResponse(error_page("Cannot sign in", exc.description), status_code=400)
-        problem = self._check_client(params)
-        if problem:
-            return HTMLResponse(error_page("Cannot sign in", problem), status_code=400)
-        error = _check_request(params)
-        if error:
-            return _redirect(params, {"error": error.error, "error_description": error.description})
+        refusal = self._refusal(params)
+        if refusal is not None:
+            return refusal
         if not params.get("user"):
             denied = {"error": "access_denied", "error_description": "the user cancelled the sign-in"}
             return _redirect(params, denied, 303)
@@ -147,6 +141,17 @@ class OidcRoutes:
         code = self._authority.new_code(grant)
         log.info("sign-in approved for %s (client %s)", principal.username, grant.client_id)
         return _redirect(params, {"code": code}, status)
+
+    def _refusal(self, params: dict[str, str]) -> Response | None:
+        """The answer to an authorization request that cannot go on, else None: an error page for a
+        bad client or redirect_uri (never redirect there), an error redirect for the rest."""
+        problem = self._check_client(params)
+        if problem:
+            return HTMLResponse(error_page("Cannot sign in", problem), status_code=400)
+        error = _check_request(params)
+        if error:
+            return _redirect(params, {"error": error.error, "error_description": error.description})
+        return None
 
     def _check_client(self, params: dict[str, str]) -> str | None:
         """Why the client or redirect_uri is unacceptable (then we must not redirect), else None."""
