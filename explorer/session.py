@@ -84,7 +84,7 @@ class ExplorerSession:
 
     def __repr__(self) -> str:
         method = self._connection.auth.method if self._connection else None
-        return f"ExplorerSession(method={method!r}, exchanges={len(self.history.rows())})"
+        return f"ExplorerSession(method={method!r}, exchanges={len(self.history)})"
 
     # --- connecting -------------------------------------------------------------------------
 
