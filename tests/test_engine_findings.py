@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import socket
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 
 import pytest
 import requests
 from support.fault_servers import tls_server
+from support.recording_server import serving
 from support.sandbox_helpers import default_config, idp_token, m2m_token, user_token
 
 from explorer.guard import Allowlist
@@ -338,18 +338,10 @@ class _NotFound(BaseHTTPRequestHandler):
         pass
 
 
-def _serve(server: ThreadingHTTPServer) -> Iterator[ThreadingHTTPServer]:
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
 @pytest.fixture
 def not_found_server() -> Iterator[str]:
-    for server in _serve(ThreadingHTTPServer(("127.0.0.1", 0), _NotFound)):
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+    with serving(_NotFound) as url:
+        yield url
 
 
 @pytest.fixture

@@ -13,10 +13,9 @@ test can prove that nothing reaches it.
 from __future__ import annotations
 
 import contextlib
-import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -26,7 +25,7 @@ import requests
 from explorer.sandbox.config import load_config
 from explorer.sandbox.runner import free_port
 from explorer.sandbox.server import Sandbox
-from support.recording_server import RecordingServer, recording_server
+from support.recording_server import Recorded, RecordingServer, recording_server, serving
 from support.sandbox_helpers import default_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -171,7 +170,6 @@ def redirect_server(target: str) -> Iterator[RecordingServer]:
 
     class Handler(BaseHTTPRequestHandler):
         def _handle(self) -> None:
-            from support.recording_server import Recorded
 
             state.requests.append(Recorded(self.command, self.path, list(self.headers.items()), b""))
             self.send_response(302)
@@ -184,16 +182,9 @@ def redirect_server(target: str) -> Iterator[RecordingServer]:
         def log_message(self, *_: object) -> None:
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        state.url = url
         yield state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
 
 
 def _host_port(url: str) -> str:

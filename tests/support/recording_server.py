@@ -28,6 +28,20 @@ class RecordingServer:
 
 
 @contextmanager
+def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
+    """Serve `handler` on a free loopback port in a thread; yields the base URL, stops it after."""
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+        thread.join(5)
+
+
+@contextmanager
 def recording_server() -> Iterator[RecordingServer]:
     """Answers every request with 200 `{"ok": true}` (or a redirect for /redirect) and records it."""
     server_state = RecordingServer(url="")
@@ -57,13 +71,6 @@ def recording_server() -> Iterator[RecordingServer]:
         def log_message(self, *_: object) -> None:  # keep test output quiet
             pass
 
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server_state.url = f"http://127.0.0.1:{httpd.server_address[1]}"
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
+    with serving(Handler) as url:
+        server_state.url = url
         yield server_state
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-        thread.join(5)
