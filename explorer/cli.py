@@ -21,7 +21,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TextIO
 
-from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, secret_env_vars
+from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, cli_fields, secret_env_vars
+from explorer.auth import choose_method as detect_method
 from explorer.history import exchange_to_dict, token_to_dict
 from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
 from explorer.parse import InputError, normalize_url, parse_header_line
@@ -30,19 +31,8 @@ from explorer.snippets import LANGS
 from explorer.tokens import describe_expiry
 
 EXIT_OK, EXIT_STATUS, EXIT_FAILURE = 0, 1, 2
-CLI_METHODS = ("profile", "m2m", "app", "browser", "token", "federated", "none")
-# CLI flag (argparse dest) -> auth field name.
-FLAG_FIELDS = {
-    "host": "host",
-    "profile": "profile",
-    "client_id": "client_id",
-    "client_secret": "client_secret",
-    "scopes": "scopes",
-    "token_env": "token_env",
-    "subject_token_file": "subject_token_file",
-    "browser_port": "port",
-    "login_hint": "login_hint",
-}
+# The methods a command line can use (a forwarded token exists only deployed), plus "none".
+CLI_METHODS = (*(name for name, m in METHODS.items() if not m.forwarded), "none")
 _SEVERITY_MARK = {"error": "✗", "warning": "!", "info": "·"}
 _NETWORK_CODES = ("NETWORK_", "TIMEOUT", "AUTH_FAILED", "HOST_NOT_ALLOWED")
 
@@ -123,62 +113,53 @@ def _add_request_options(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_auth_options(parser: argparse.ArgumentParser) -> None:
+    """--auth plus one flag per auth field that may come from a command line (from the registry)."""
     group = parser.add_argument_group("auth options")
     group.add_argument("--auth", choices=CLI_METHODS, help="auth method (default: from the options and env)")
-    group.add_argument("--profile", help="~/.databrickscfg profile (auth profile)")
-    group.add_argument("--host", help="workspace URL")
-    group.add_argument("--client-id", help="service principal / OAuth client id")
-    group.add_argument("--client-secret", help="discouraged: prefer DATABRICKS_CLIENT_SECRET")
-    group.add_argument("--scopes", help='OAuth scopes, e.g. "all-apis sql"')
-    group.add_argument("--token-env", metavar="VAR", help="env var holding the token (auth token/federated)")
-    group.add_argument("--subject-token-file", metavar="FILE", help="IdP token to exchange (auth federated)")
-    group.add_argument("--browser-port", type=int, help="local sign-in callback port (default 8020; 0 = any)")
-    group.add_argument("--login-hint", metavar="EMAIL", help="account to preselect at sign-in")
+    for name, spec in cli_fields().items():
+        metavar = {"token_env": "VAR", "subject_token_file": "FILE", "login_hint": "EMAIL"}.get(name)
+        kind = int if name == "port" else str
+        group.add_argument(
+            spec.flag, dest=_dest(name), type=kind, metavar=metavar, help=spec.cli_help or spec.help
+        )
     group.add_argument("--no-open", action="store_true", help="print the sign-in URL instead of opening it")
     group.add_argument("--paste", action="store_true", help="sign in by pasting the redirected URL back")
     group.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
     group.add_argument("--debug", action="store_true", help="debug logging (secrets redacted)")
 
 
+def _dest(field_name: str) -> str:
+    return "auth_" + field_name
+
+
+def _given_fields(args: argparse.Namespace) -> dict[str, str]:
+    return {
+        name: str(getattr(args, _dest(name)))
+        for name in cli_fields()
+        if getattr(args, _dest(name), None) is not None
+    }
+
+
 def choose_method(args: argparse.Namespace, *, default: str) -> str:
     """The auth method: --auth, else what the options imply, else what the environment offers."""
-    if args.auth:
-        return args.auth
-    implied = [
-        (args.token_env, "token"),
-        (args.subject_token_file, "federated"),
-        (args.client_id or args.client_secret, "m2m"),
-        (args.profile, "profile"),
-    ]
-    for given, method in implied:
-        if given:
-            return method
-    env = os.environ
-    if env.get("DATABRICKS_APP_NAME") and env.get("DATABRICKS_CLIENT_ID"):
-        return "app"
-    if env.get("DATABRICKS_CLIENT_ID") and env.get("DATABRICKS_CLIENT_SECRET"):
-        return "m2m"
-    return default
+    return args.auth or detect_method(_given_fields(args), os.environ) or default
 
 
 def auth_fields(args: argparse.Namespace, method: str) -> dict[str, str]:
     """The flags that belong to `method`, as its field values."""
     if method not in METHODS:
         return {}
-    declared = {f.name for f in METHODS[method].fields}
-    values = {
-        field: getattr(args, dest) for dest, field in FLAG_FIELDS.items() if getattr(args, dest) is not None
-    }
-    return {k: str(v) for k, v in values.items() if k in declared}
+    declared = {f.name for f in METHODS[method].form_fields()}
+    return {k: v for k, v in _given_fields(args).items() if k in declared}
 
 
 def _remember_env_secrets(session: ExplorerSession, args: argparse.Namespace) -> None:
     """Secrets the process can see are scrubbed from every output and log line from the start."""
-    for var in [*secret_env_vars(), "DATABRICKS_TOKEN", args.token_env or ""]:
+    for var in [*secret_env_vars(), args.auth_token_env or ""]:
         if var and os.environ.get(var):
             session.redactor.add(os.environ[var])
-    if args.client_secret:
-        session.redactor.add(args.client_secret)
+    if args.auth_client_secret:
+        session.redactor.add(args.auth_client_secret)
 
 
 def _configure_logging(debug: bool) -> None:
@@ -200,12 +181,12 @@ def connect(
     method = choose_method(args, default=default)
     if method == "none":
         return None
-    if args.client_secret:
+    if args.auth_client_secret:
         output.note(
             "warning: --client-secret is visible in shell history and `ps`; prefer DATABRICKS_CLIENT_SECRET"
         )
     fields = auth_fields(args, method)
-    if method == "browser":
+    if METHODS[method].interactive:
         return _browser_sign_in(session, args, fields, output)
     return session.connect(method, fields)
 
@@ -356,21 +337,27 @@ def cmd_snippet(args: argparse.Namespace, session: ExplorerSession, output: Outp
     spec = build_spec(args)
     method = choose_method(args, default="token")
     method = "token" if method == "none" else method
-    scopes = (args.scopes or "").replace(",", " ").split()
-    host = args.host or os.environ.get("DATABRICKS_HOST")
+    scopes = (args.auth_scopes or "").replace(",", " ").split()
+    host = args.auth_host or os.environ.get("DATABRICKS_HOST")
     from explorer.snippets import render_snippet
 
     for secret in _snippet_secrets(args):
         session.redactor.add(secret)
     text = render_snippet(
-        spec, method, args.lang, host=host, profile=args.profile, scopes=scopes, redactor=session.redactor
+        spec,
+        method,
+        args.lang,
+        host=host,
+        profile=args.auth_profile,
+        scopes=scopes,
+        redactor=session.redactor,
     )
     output.result(text)
     return EXIT_OK
 
 
 def _snippet_secrets(args: argparse.Namespace) -> list[str]:
-    values = [args.client_secret, os.environ.get(args.token_env) if args.token_env else None]
+    values = [args.auth_client_secret, os.environ.get(args.auth_token_env) if args.auth_token_env else None]
     return [v for v in values if v]
 
 

@@ -1,9 +1,8 @@
 """Diagnosis: what went wrong with an exchange, and the one concrete thing to do about it.
 
-Three sources of findings, all returning `Finding`s with a stable code (SPEC §2.1 item 6):
+The rules, over the domain model only: every `Finding` has a stable code from `explorer.codes`
+(ranked there); exceptions that stopped a request are classified in `explorer.failures`.
 
-- `finding_for_error(error, url)`: an exception that stopped a request (DNS, connect, TLS,
-  proxy, timeout, token endpoint) becomes one finding; `proxy_findings()` adds the proxy hint.
 - `presend_findings(spec, token, has_credentials, facts)`: warnings worth showing before a byte
   is sent (PAT, foreign or expired token, a path outside /api/, missing scopes, stopped app).
 - `diagnose(exchange, facts)`: the full, sorted list for an exchange, combining the above with
@@ -12,55 +11,21 @@ Three sources of findings, all returning `Finding`s with a stable code (SPEC §2
 
 from __future__ import annotations
 
-import os
 import re
-import socket
-import ssl
 import time
 from email.utils import parsedate_to_datetime
-from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
-import requests
-from urllib3.exceptions import ReadTimeoutError
-
-from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo
+from explorer.codes import rank
+from explorer.failures import origin
+from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo, WorkspaceFacts
 from explorer.redact import scrub
 
-if TYPE_CHECKING:
-    from explorer.workspace import WorkspaceFacts
-
-SEVERITY_RANK = {"error": 0, "warning": 1, "info": 2}
-# Within one severity, causes come before symptoms: a missing token explains the redirect.
-CODE_RANK = [
-    "HOST_NOT_ALLOWED",
-    "AUTH_FAILED",
-    "NETWORK_DNS",
-    "NETWORK_CONNECT",
-    "NETWORK_TLS",
-    "NETWORK_PROXY",
-    "TIMEOUT",
-    "TOKEN_MISSING",
-    "TOKEN_NOT_OAUTH",
-    "TOKEN_NEEDS_EXCHANGE",
-    "TOKEN_EXPIRED",
-    "TOKEN_INVALID",
-    "APP_NOT_FOUND",
-    "APP_NOT_RUNNING",
-    "NO_CAN_USE",
-    "SCOPE_MISSING",
-    "PATH_NOT_API",
-    "PATH_NOT_FOUND",
-    "REDIRECTED_TO_LOGIN",
-    "SERVER_ERROR",
-]
-PROXY_ENV_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
 _LOGIN_HINTS = ("/oidc/", "/login", "signin", "sign-in", "/authorize")
 _INSUFFICIENT_SCOPE = re.compile(r'error="?insufficient_scope', re.IGNORECASE)
 _SCOPE_PARAM = re.compile(r'scope="([^"]*)"', re.IGNORECASE)
 # Scopes the platform adds to every app's effective scopes; the gateway does not ask callers for them.
 PLATFORM_SCOPES = ("iam.access-control:read", "iam.current-user:read")
-_DNS_HINTS = ("NameResolutionError", "Name or service not known", "nodename nor servname", "getaddrinfo")
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
@@ -76,163 +41,7 @@ def sort_findings(findings: list[Finding]) -> list[Finding]:
 
 
 def _rank(finding: Finding) -> tuple[int, int]:
-    code_rank = CODE_RANK.index(finding.code) if finding.code in CODE_RANK else len(CODE_RANK)
-    return SEVERITY_RANK.get(finding.severity, 3), code_rank
-
-
-# --- exceptions -------------------------------------------------------------------------------
-
-
-def finding_for_error(error: BaseException, url: str, timeout: float | None = None) -> Finding:
-    """The finding for an exception that stopped a request to `url` before any response."""
-    host = urlsplit(url).hostname or url
-    chain = _exception_chain(error)
-    text = " | ".join(f"{type(e).__name__}: {e}" for e in chain)
-    if any(isinstance(e, requests.exceptions.ProxyError) for e in chain):
-        return _proxy_failure(host, text)
-    if any(isinstance(e, (requests.exceptions.SSLError, ssl.SSLError)) for e in chain):
-        return _tls_failure(host, text)
-    if any(isinstance(e, socket.gaierror) for e in chain) or any(h in text for h in _DNS_HINTS):
-        return _dns_failure(host)
-    if any(isinstance(e, requests.exceptions.ConnectTimeout) for e in chain):
-        return _connect_failure(host, url, f"no answer within {_seconds(timeout)}")
-    if any(isinstance(e, ConnectionError) for e in chain):
-        # Refused or reset by the peer, even when the SDK then gave up retrying with a TimeoutError.
-        return _connect_failure(host, url, _short_reason(chain))
-    # urllib3's ReadTimeoutError: a body that stalls arrives wrapped in a requests ConnectionError.
-    if any(isinstance(e, (requests.exceptions.ReadTimeout, TimeoutError, ReadTimeoutError)) for e in chain):
-        return timeout_finding(url, timeout)
-    if any(isinstance(e, (requests.exceptions.ConnectionError, ConnectionError)) for e in chain):
-        return _connect_failure(host, url, _short_reason(chain))
-    return Finding(
-        "AUTH_FAILED" if _looks_like_oauth_error(text) else "NETWORK_CONNECT",
-        "error",
-        f"Request to {host} failed: {scrub(_short_reason(chain))}",
-        "Check the URL and the auth settings, then retry; run with --debug for the full trace.",
-    )
-
-
-_NETWORK_ERRORS = (
-    requests.exceptions.ConnectionError,
-    requests.exceptions.Timeout,
-    socket.gaierror,
-    ssl.SSLError,
-    ConnectionError,
-    TimeoutError,
-)
-
-
-def is_network_error(error: BaseException) -> bool:
-    """True when `error` (or what caused it) is a DNS, connect, TLS, proxy or timeout failure."""
-    return any(isinstance(e, _NETWORK_ERRORS) for e in _exception_chain(error))
-
-
-def timeout_finding(url: str, timeout: float | None) -> Finding:
-    return Finding(
-        "TIMEOUT",
-        "error",
-        f"No complete response from {_origin(url)} within {_seconds(timeout)}",
-        "Raise the timeout (--timeout / the Timeout field) if the endpoint is slow; if every call "
-        "times out, check that the app is RUNNING and not stuck (its logs: <app-url>/logz).",
-    )
-
-
-def proxy_findings(url: str) -> list[Finding]:
-    """A hint when proxy variables are set: a failed connection may be the proxy's doing."""
-    names = [name for name in PROXY_ENV_VARS if os.environ.get(name)]
-    if not names:
-        return []
-    no_proxy = os.environ.get("NO_PROXY") or os.environ.get("no_proxy") or ""
-    return [
-        Finding(
-            "NETWORK_PROXY",
-            "warning",
-            f"Proxy settings are active ({', '.join(names)}); the connection to "
-            f"{_origin(url)} went through the proxy or failed at it",
-            f"Check the proxy allows {urlsplit(url).hostname} (outbound HTTPS to *.databricksapps.com "
-            f"and the workspace), or add the host to NO_PROXY (now: {no_proxy or 'unset'}).",
-        )
-    ]
-
-
-def _exception_chain(error: BaseException) -> list[BaseException]:
-    """The error, its causes, and the reasons urllib3 hides inside requests' exceptions."""
-    chain: list[BaseException] = []
-    pending: list[object] = [error]
-    while pending and len(chain) < 20:
-        current = pending.pop(0)
-        if not isinstance(current, BaseException) or any(current is seen for seen in chain):
-            continue
-        chain.append(current)
-        pending.extend([current.__cause__, current.__context__, getattr(current, "reason", None)])
-        pending.extend(arg for arg in getattr(current, "args", ()) if isinstance(arg, BaseException))
-    return chain
-
-
-def _short_reason(chain: list[BaseException]) -> str:
-    deepest = chain[-1]
-    text = str(deepest) or type(deepest).__name__
-    errno_text = re.search(r"\[Errno -?\d+\] [^'\")]+", " ".join(str(e) for e in chain))
-    if errno_text:
-        return errno_text.group(0)
-    text = text.split(". Config:")[0]
-    return text if len(text) <= 300 else text[:299] + "…"
-
-
-def _looks_like_oauth_error(text: str) -> bool:
-    return any(
-        word in text
-        for word in (
-            "invalid_client",
-            "invalid_grant",
-            "unauthorized_client",
-            "invalid_scope",
-            "access_denied",
-        )
-    )
-
-
-def _dns_failure(host: str) -> Finding:
-    return Finding(
-        "NETWORK_DNS",
-        "error",
-        f"The name {host} does not resolve (DNS)",
-        f"Check the spelling of {host}; app URLs look like https://<app>-<workspace-id>.<region>."
-        "databricksapps.com. On a corporate network, make sure *.databricksapps.com resolves "
-        "(VPN / private DNS).",
-    )
-
-
-def _connect_failure(host: str, url: str, reason: str) -> Finding:
-    port = urlsplit(url).port or (443 if url.startswith("https") else 80)
-    return Finding(
-        "NETWORK_CONNECT",
-        "error",
-        f"Could not connect to {host}:{port}: {reason}",
-        f"Check that {host} is reachable from this machine on port {port} (firewall, VPN, "
-        "outbound HTTPS allowed) and that the URL's scheme and port are right.",
-    )
-
-
-def _tls_failure(host: str, text: str) -> Finding:
-    detail = "certificate not trusted" if "CERTIFICATE_VERIFY_FAILED" in text else "TLS handshake failed"
-    return Finding(
-        "NETWORK_TLS",
-        "error",
-        f"TLS to {host} failed: {detail}",
-        "A proxy or self-signed certificate is intercepting HTTPS: point REQUESTS_CA_BUNDLE at your "
-        "corporate CA bundle (export REQUESTS_CA_BUNDLE=/path/to/ca.pem), or use http:// only for "
-        "a local test server.",
-    )
-
-
-def _proxy_failure(host: str, text: str) -> Finding:
-    return Finding(
-        "NETWORK_PROXY",
-        "error",
-        f"The proxy refused or failed the connection to {host}",
-        "Check HTTPS_PROXY / HTTP_PROXY (host, port, credentials) or add the host to NO_PROXY.",
-    )
+    return rank(finding.code, finding.severity)
 
 
 # --- before sending ---------------------------------------------------------------------------
@@ -530,7 +339,7 @@ def app_not_found(url: str, facts: WorkspaceFacts) -> Finding:
     return Finding(
         "APP_NOT_FOUND",
         "error",
-        f"No app in workspace {facts.host} has the URL {_origin(url)}",
+        f"No app in workspace {facts.host} has the URL {origin(url)}",
         "Check the app URL and the workspace: `python -m explorer apps` (or `databricks apps list`) "
         "lists each app with its URL; the id in the URL must be this workspace's.",
     )
@@ -570,13 +379,13 @@ def path_not_found(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
             "error",
             f"App {app} is running but has no route {spec.method} {path}",
             f"Check the path against the app's OpenAPI document: `python -m explorer endpoints "
-            f"{_origin(spec.url)}`.",
+            f"{origin(spec.url)}`.",
         )
     return Finding(
         "PATH_NOT_FOUND",
         "error",
         f"404 for {spec.method} {path}: the path, or the app itself, was not found",
-        f"Check the path with `python -m explorer endpoints {_origin(spec.url)}`, and that the app is "
+        f"Check the path with `python -m explorer endpoints {origin(spec.url)}`, and that the app is "
         "deployed and RUNNING (`databricks apps get <app>`).",
     )
 
@@ -584,7 +393,7 @@ def path_not_found(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
 def server_error(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
     response = exchange.response
     assert response is not None
-    origin = _origin(exchange.request.url)
+    app_origin = origin(exchange.request.url)
     if response.status in (502, 503, 504):
         message = f"{response.status} {response.reason}: the app's process is down, starting or not answering"
     else:
@@ -597,22 +406,8 @@ def server_error(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
         "SERVER_ERROR",
         "error",
         message,
-        f"Read the app's logs ({origin}/logz, or Databricks UI → Compute → Apps → {app} → Logs) "
+        f"Read the app's logs ({app_origin}/logz, or Databricks UI → Compute → Apps → {app} → Logs) "
         f"and restart it if needed: `databricks apps stop {app} && databricks apps start {app}`.",
-    )
-
-
-def body_cut(url: str, received: int, error: BaseException) -> Finding:
-    """The response started but its body broke off (connection reset, peer gone)."""
-    host, port = urlsplit(url).hostname or url, urlsplit(url).port or (443 if url.startswith("https") else 80)
-    reason = scrub(_short_reason(_exception_chain(error)))
-    return Finding(
-        "NETWORK_CONNECT",
-        "error",
-        f"The connection to {host}:{port} broke after {received} bytes of the body ({reason}); "
-        "what is shown is incomplete",
-        "Send again; if it keeps breaking, the app may be crashing mid-response (read its logs: "
-        "<app-url>/logz) or a proxy may be cutting long responses.",
     )
 
 
@@ -636,12 +431,8 @@ def _client_error(exchange: Exchange) -> Finding:
         "warning",
         f"The app answered {response.status} {response.reason}",
         "Check the method, query parameters and body against the endpoint's schema: `python -m "
-        f"explorer endpoints {_origin(exchange.request.url)}`.",
+        f"explorer endpoints {origin(exchange.request.url)}`.",
     )
-
-
-def auth_failed(message: str, fix: str) -> Finding:
-    return Finding("AUTH_FAILED", "error", scrub(message), fix)
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -684,11 +475,6 @@ def _app_name_guess(url: str) -> str:
     host = urlsplit(url).hostname or ""
     match = re.match(r"^(.+)-\d{6,}\.", host)
     return match.group(1) if match else "<app>"
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
 
 
 def _seconds(timeout: float | None) -> str:

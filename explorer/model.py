@@ -6,11 +6,15 @@ Pipeline: resolve credentials -> build a RequestSpec -> send -> inspect (TokenIn
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from explorer.codes import is_code
+
 Severity = Literal["error", "warning", "info"]
 BodyKind = Literal["json", "text", "binary", "empty"]
+USE_LEVELS = ("CAN_USE", "CAN_MANAGE")  # permission levels that let a caller use an app
 
 
 @dataclass
@@ -58,6 +62,8 @@ class Finding:
     fix: str
 
     def __post_init__(self) -> None:
+        if not is_code(self.code):
+            raise ValueError(f"unknown finding code {self.code!r}: add it to explorer.codes")
         # Messages quote what servers, tokens and users said: a line break or control character
         # there must not forge extra lines in the CLI, the page or a log.
         self.message, self.fix = _one_line(self.message), _one_line(self.fix)
@@ -164,3 +170,54 @@ class EndpointListing:
     endpoints: list[Endpoint]
     source_url: str | None  # where the document was found
     findings: list[Finding] = field(default_factory=list)
+
+
+@dataclass
+class Grant:
+    """One entry of an app's access control list."""
+
+    principal: str  # user email, group name, or service principal application id
+    kind: str  # "user" | "group" | "service_principal"
+    levels: list[str] = field(default_factory=list)
+
+
+@dataclass
+class WorkspaceFacts:
+    """What diagnosis may rely on; None / False mean "not known", never "no"."""
+
+    host: str | None = None
+    apps_listed: bool = False  # the apps API answered, so a missing app really is missing
+    app: AppSummary | None = None  # the app whose URL is the target's origin
+    permissions: list[Grant] | None = None  # None: not readable by this caller (needs CAN_MANAGE)
+    caller: str | None = None  # SCIM Me userName (an email, or an SP's application id)
+    notes: list[Finding] = field(default_factory=list)
+
+    @property
+    def app_running(self) -> bool:
+        app = self.app
+        if app is None:
+            return True
+        return (app.state in (None, "RUNNING")) and (app.compute_state in (None, "ACTIVE"))
+
+    def can_use(self, identities: Iterable[str]) -> bool | None:
+        """True/False when the ACL settles whether one of `identities` may use the app; else None."""
+        if self.permissions is None:
+            return None
+        names = {i.lower() for i in identities if i}
+        usable = [g for g in self.permissions if any(level in USE_LEVELS for level in g.levels)]
+        if any(g.principal.lower() in names for g in usable if g.kind != "group"):
+            return True
+        if any(g.kind == "group" and g.principal == "users" for g in usable):
+            return True
+        # A grant to another group may include the caller; membership is not checked here.
+        return None if any(g.kind == "group" for g in usable) else False
+
+
+@dataclass
+class Connection:
+    """The outcome of connecting: where the credentials came from and what the token says."""
+
+    auth: AuthInfo
+    token: TokenInfo | None
+    findings: list[Finding] = field(default_factory=list)
+    ok: bool = True

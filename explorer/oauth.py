@@ -1,7 +1,8 @@
 """Browser sign-in (authorization code + PKCE, custom scopes) and token federation, via the SDK.
 
 The SDK's own `external-browser` auth blocks inside `Config()` on port 8020 with no timeout, so
-the flow is driven here with its building blocks instead (PLATFORM.md): `OAuthClient` builds the
+the flow is driven here with its building blocks instead
+(docs/PLATFORM.md#external-browser-sign-in): `OAuthClient` builds the
 authorize URL, `Consent` exchanges the code, and `SessionCredentials` refreshes the access token
 with the refresh token when it expires. The redirect lands either on a local listener with a
 bounded wait, or in the user's hands (paste-back mode, for a remote explorer).
@@ -141,10 +142,12 @@ class BrowserLogin:
         port: int = DEFAULT_PORT,
         login_hint: str | None = None,
         listen: bool = True,
+        trust: Any = None,
     ) -> None:
         self.host = oidc_config.host
         self.scopes = browser_scopes(scopes)
         self.client_id = client_id
+        self.trust = trust  # explorer.trust.Trust the sign-in was started under
         self._oidc = oidc_config.databricks_oidc_endpoints
         if self._oidc is None:
             raise SignInError(f"{self.host} does not offer OAuth (no OIDC endpoints)")
@@ -152,6 +155,11 @@ class BrowserLogin:
         self.redirect_url = f"http://localhost:{self._listener.port if self._listener else port}"
         self._login_hint = login_hint
         self._consent: Consent | None = None
+
+    @property
+    def endpoints(self) -> Any:
+        """The (checked) OIDC endpoints this sign-in uses."""
+        return self._oidc
 
     @property
     def listening(self) -> bool:

@@ -70,7 +70,11 @@ SCRUB_MIN_LENGTH = 6
 # A JWT header is compact JSON, so it starts "eyJ" ('{"'); the claims segment may not ('{}' is
 # "e30"). Also matches a JWT cut short by display truncation (header and part of the claims).
 JWT_PATTERN = re.compile(r"eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]*)?")
-PAT_PATTERN = re.compile(r"dapi[0-9a-f]{32}(?:-\d+)?")
+# A Databricks personal access token: "dapi" + hex digits (Azure appends "-2" and the like). The one
+# definition: what explorer.tokens classifies as a PAT is what is scrubbed here.
+PAT_PATTERN = re.compile(r"dapi[0-9a-zA-Z]{8,}(?:-\d+)?")
+# An HTTP Basic credential is base64 of "id:secret": scrubbed whole wherever it appears.
+_BASIC_CREDENTIAL = re.compile(r"(?i)(\bBasic\s+)([A-Za-z0-9+/]{8,}={0,2})")
 _MASKED = re.compile(r"[^…•\s]{0,4}…[^…•\s]{0,3}|•••")
 _AUTH_SCHEME = re.compile(r"^(Bearer|Basic|Token|Negotiate|Digest)(\s+)(.*)$", re.IGNORECASE | re.DOTALL)
 
@@ -158,6 +162,23 @@ def redact_json(value: Any) -> Any:
     return value
 
 
+def secret_variants(secret: str) -> set[str]:
+    """The forms a secret can take in text that quotes it."""
+    compact = re.sub(r"\s+", "", secret)
+    variants = {secret, compact}
+    for value in (secret, compact):
+        variants |= {
+            quote(value, safe=""),
+            quote_plus(value, safe=""),
+            json.dumps(value)[1:-1],
+            value.encode("unicode_escape").decode("ascii"),
+            repr(value)[1:-1],
+            base64.b64encode(value.encode()).decode("ascii").rstrip("="),
+        }
+    variants |= {piece for piece in re.split(r"\s+", secret) if piece}
+    return variants
+
+
 def _mask_cookie_pair(pair: str) -> str:
     name, sep, value = pair.partition("=")
     return f"{name}={mask(value)}" if sep else mask(pair)
@@ -181,11 +202,11 @@ class Redactor:
         return f"Redactor({len(self._secrets)} secrets)"
 
     def add(self, secret: str | None) -> None:
-        """Remember `secret` (and its URL-encoded forms, as they appear in form bodies)."""
+        """Remember `secret` and every form it takes in text: URL-encoded (form bodies), JSON- and
+        repr-escaped (error messages quoting a header), base64, and the lines of a wrapped paste."""
         if not secret or len(str(secret)) < SCRUB_MIN_LENGTH:
             return
-        secret = str(secret)
-        variants = {secret, quote(secret, safe=""), quote_plus(secret, safe="")}
+        variants = {v for v in secret_variants(str(secret)) if len(v) >= SCRUB_MIN_LENGTH}
         with self._lock:
             if variants <= self._secrets:
                 return
@@ -193,13 +214,6 @@ class Redactor:
             # Longest first, so a secret that contains another is replaced whole.
             alternatives = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
-
-    def add_basic_auth(self, username: str, password: str | None) -> None:
-        """Remember `password` and the base64 `user:password` of an HTTP Basic header."""
-        if not password:
-            return
-        self.add(password)
-        self.add(base64.b64encode(f"{username}:{password}".encode()).decode("ascii"))
 
     def scrub(self, text: str) -> str:
         """`text` with every known secret, JWT and PAT replaced by its masked form."""
@@ -210,6 +224,7 @@ class Redactor:
         if pattern is not None:
             text = pattern.sub(lambda m: mask(m.group(0)), text)
         text = JWT_PATTERN.sub(lambda m: mask(m.group(0)), text)
+        text = _BASIC_CREDENTIAL.sub(lambda m: m.group(1) + mask(m.group(2)), text)
         return PAT_PATTERN.sub(lambda m: mask(m.group(0)), text)
 
     def scrub_headers(self, headers: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:

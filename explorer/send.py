@@ -27,7 +27,15 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from explorer.auth import Credentials
-from explorer.diagnose import body_cut, finding_for_error, proxy_findings, timeout_finding
+from explorer.failures import (
+    auth_failed,
+    body_cut,
+    finding_for_error,
+    is_network_error,
+    proxy_findings,
+    sdk_message,
+    timeout_finding,
+)
 from explorer.guard import Allowlist
 from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
 from explorer.parse import url_with_params
@@ -220,12 +228,10 @@ def _host_not_allowed(url: str, allowlist: Allowlist) -> Finding:
 
 
 def _token_failure(error: Exception, spec: RequestSpec, redactor: Redactor) -> Finding:
-    from explorer.diagnose import auth_failed, is_network_error
-
     if is_network_error(error):
         return finding_for_error(error, spec.url, spec.timeout)
     return auth_failed(
-        f"Could not get a fresh token: {redactor.scrub(str(error).split('. Config:')[0])}",
+        f"Could not get a fresh token: {redactor.scrub(sdk_message(error))}",
         "Reconnect (sign in again, or check the client secret); a refresh token may have expired.",
     )
 

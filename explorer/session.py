@@ -1,6 +1,7 @@
 """One user's explorer session: the engine facade the UI and the CLI share.
 
-    s = ExplorerSession(allowlist=None)            # allowlist: guard.Allowlist | None (None = off)
+    s = ExplorerSession(trust=Trust.local())        # what it may read and reach (explorer.trust)
+    s = ExplorerSession(allowlist=a)                 # shorthand: local, with an outbound allowlist
     s.connect(method, fields) -> Connection         # method in auth.METHODS; fields: {field_name: value}
     s.connection                                     # the current Connection or None
     s.list_apps() -> tuple[list[AppSummary], list[Finding]]
@@ -25,7 +26,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -35,42 +35,50 @@ from explorer.auth import (
     METHODS,
     AuthFailed,
     Credentials,
-    Inputs,
     browser_credentials,
     start_browser_login,
 )
-from explorer.diagnose import auth_failed, diagnose, token_findings
+from explorer.diagnose import diagnose, token_findings
 from explorer.discovery_fetch import fetch_endpoints
+from explorer.failures import auth_failed
 from explorer.guard import Allowlist
 from explorer.history import History
-from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
-from explorer.parse import InputError, normalize_host
+from explorer.model import (
+    AppSummary,
+    AuthInfo,
+    Connection,
+    EndpointListing,
+    Exchange,
+    Finding,
+    RequestSpec,
+    TokenInfo,
+    WorkspaceFacts,
+)
 from explorer.redact import Redactor, install_log_filter, uninstall_log_filter
 from explorer.send import SessionPool, send
 from explorer.snippets import render_snippet
 from explorer.tokens import decode_token
-from explorer.workspace import Workspace, WorkspaceError, WorkspaceFacts
+from explorer.trust import Trust
+from explorer.workspace import Workspace, WorkspaceError
 
 FACTS_CACHE_SECONDS = 30.0
-
-
-@dataclass
-class Connection:
-    """The outcome of connecting: where the credentials came from and what the token says."""
-
-    auth: AuthInfo
-    token: TokenInfo | None
-    findings: list[Finding] = field(default_factory=list)
-    ok: bool = True
+__all__ = ["Connection", "ExplorerSession"]
 
 
 class ExplorerSession:
     """One user's credentials, workspace view, connections and history."""
 
-    def __init__(self, allowlist: Allowlist | None = None, *, timeout: float = DEFAULT_TIMEOUT) -> None:
-        self.allowlist = allowlist
+    def __init__(
+        self,
+        allowlist: Allowlist | None = None,
+        *,
+        trust: Trust | None = None,
+        timeout: float = DEFAULT_TIMEOUT,
+    ) -> None:
+        self.trust = trust or Trust.local(allowlist)
+        self.allowlist = self.trust.allowlist
         self.timeout = timeout
-        self.redactor = Redactor()
+        self.redactor = Redactor(self.trust.platform_secrets())
         self.history = History(redactor=self.redactor)
         self._log_filter = install_log_filter(self.redactor)
         self._pool = SessionPool()
@@ -97,51 +105,23 @@ class ExplorerSession:
         return self._credentials
 
     def connect(self, method: str, fields: Mapping[str, Any] | None = None) -> Connection:
-        """Resolve `method` with `fields`; on failure the previous credentials are dropped."""
+        """Resolve `method` with `fields`; on failure the previous credentials are dropped.
+
+        Every host the resolution contacts is checked against the trust's allowlist first (the
+        workspace, a profile's host, a token's issuer, the discovered OAuth endpoints).
+        """
         auth_method = METHODS.get(method)
-        if auth_method is None or method == "browser":
-            hint = "use begin_browser()" if method == "browser" else f"choose one of {', '.join(METHODS)}"
+        if auth_method is None or auth_method.interactive:
+            hint = "use begin_browser()" if auth_method else f"choose one of {', '.join(METHODS)}"
             return self._failed(
                 method, [auth_failed(f"Cannot connect with {method!r}", hint.capitalize() + ".")]
             )
         self._remember_secrets(auth_method.name, fields or {})
-        refused = self._host_refused(Inputs(auth_method, fields or {}).get("host"))
-        if refused is not None:  # before resolving: resolving sends the secret to the host
-            return self._failed(method, [refused])
         try:
-            credentials = auth_method.resolve(fields or {}, timeout=self.timeout)
+            credentials = auth_method.resolve(fields or {}, timeout=self.timeout, trust=self.trust)
         except AuthFailed as error:
             return self._failed(method, error.findings)
-        refused = self._host_refused(credentials.info.host)  # e.g. a pasted token's issuer
-        if refused is not None:
-            return self._failed(method, [refused])
         return self._adopt(credentials)
-
-    def _host_refused(self, host: str | None) -> Finding | None:
-        """HOST_NOT_ALLOWED when the allowlist is on and the workspace `host` is not on it.
-
-        Deployed, workspace calls carry the same credentials as sends, so they obey the same list.
-        """
-        if self.allowlist is None or not host:
-            return None
-        try:
-            origin = normalize_host(host)
-        except InputError:
-            return None  # not a host at all: resolving reports that more clearly
-        if self.allowlist.allows(origin):
-            return None
-        return Finding(
-            "HOST_NOT_ALLOWED",
-            "error",
-            f"Refused to send credentials to the workspace {origin}: {self.allowlist.explain(origin)}",
-            "Deployed, the explorer talks only to its own workspace and allowed hosts; an operator can "
-            "allow more with the EXPLORER_ALLOWED_HOSTS setting in app.yaml.",
-        )
-
-    def disconnect(self) -> None:
-        with self._lock:
-            self._credentials, self._workspace, self._connection = None, None, None
-            self._facts.clear()
 
     def begin_browser(self, fields: Mapping[str, Any] | None = None, *, listen: bool = True) -> str:
         """Start a PKCE sign-in; returns the authorize URL. Raises AuthFailed when it cannot start.
@@ -151,15 +131,12 @@ class ExplorerSession:
         """
         values = dict(fields or {})
         self._remember_secrets("browser", values)
-        refused = self._host_refused(Inputs(METHODS["browser"], values).get("host"))
-        if refused is not None:
-            raise AuthFailed([refused])
         with self._lock:
             self._close_browser()
             try:
-                login = start_browser_login(values, self.timeout, listen=listen)
+                login = start_browser_login(values, self.timeout, listen=listen, trust=self.trust)
             except oauth.SignInError:  # cannot listen here: the user pastes the redirected URL instead
-                login = start_browser_login(values, self.timeout, listen=False)
+                login = start_browser_login(values, self.timeout, listen=False, trust=self.trust)
             self._browser = login
             return login.begin()
 
@@ -185,7 +162,7 @@ class ExplorerSession:
             )
         try:
             session = finish(login)
-            credentials = browser_credentials(login, session, self.timeout)
+            credentials = browser_credentials(login, session, self.timeout, trust=self.trust)
         except oauth.SignInError as error:
             findings = [auth_failed(self.redactor.scrub(str(error)), "Start the sign-in again.")]
             return self._failed_unless_superseded(login, findings)
@@ -231,10 +208,11 @@ class ExplorerSession:
         return connection
 
     def _remember_secrets(self, method: str, fields: Mapping[str, Any]) -> None:
+        """Secret field values as typed (a wrapped paste included) are scrubbed from every output."""
         auth_method = METHODS[method]
         for spec in auth_method.fields:
             if spec.secret and fields.get(spec.name):
-                self.redactor.add(str(fields[spec.name]))
+                self.redactor.add(str(fields[spec.name]).strip())
 
     # --- the workspace ----------------------------------------------------------------------
 

@@ -17,10 +17,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from explorer.model import TokenInfo
-from explorer.redact import mask
+from explorer.redact import PAT_PATTERN, mask
 
-# A Databricks personal access token: "dapi" + 32 hex digits (Azure appends "-2" and the like).
-_PAT = re.compile(r"dapi[0-9a-zA-Z]{8,}(?:-\d+)?")
+_WHITESPACE = re.compile(r"\s+")
 _BEARER_PREFIX = re.compile(r"^bearer\s+", re.IGNORECASE)
 _ENTRA_ISSUERS = ("login.microsoftonline.com", "sts.windows.net")
 # Decoding a megabyte of base64 is cheap, but nothing real is that large; refuse to try.
@@ -38,7 +37,7 @@ def decode_token(token: str | bytes | None, required_scopes: list[str] | None = 
     if not text:
         return TokenInfo(masked="", kind="none", required_scopes=required, missing_scopes=list(required))
     info = TokenInfo(masked=mask(text), kind="opaque", required_scopes=required)
-    if _PAT.fullmatch(text):
+    if PAT_PATTERN.fullmatch(text):
         info.kind = "pat"
     else:
         decoded = _decode_jwt(text)
@@ -46,6 +45,15 @@ def decode_token(token: str | bytes | None, required_scopes: list[str] | None = 
             _fill_from_jwt(info, *decoded)
     info.missing_scopes = missing_scopes(info.scopes, required)
     return info
+
+
+def normalize_token(text: str) -> str:
+    """A pasted token without the whitespace a wrapped terminal or an editor put into it.
+
+    No bearer token (JWT, PAT, opaque OAuth token) contains whitespace, so a line break inside one
+    is always an artefact of copying; left in, it breaks the header and its pieces escape redaction.
+    """
+    return _WHITESPACE.sub("", _BEARER_PREFIX.sub("", text.strip()))
 
 
 def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> list[str]:

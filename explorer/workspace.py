@@ -9,64 +9,22 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
 
-from explorer.auth import Credentials, run_bounded
-from explorer.diagnose import finding_for_error, is_network_error, proxy_findings
-from explorer.model import AppSummary, Finding
+from explorer.auth import Credentials
+from explorer.failures import finding_for_error, is_network_error, proxy_findings, sdk_message
+from explorer.model import AppSummary, Finding, Grant, WorkspaceFacts
 from explorer.redact import scrub
+from explorer.waits import run_bounded
 
 APPS_CACHE_SECONDS = 30.0
 UNREACHABLE_SECONDS = 10.0  # after a network failure, calls fail at once for this long
-USE_LEVELS = ("CAN_USE", "CAN_MANAGE")
 T = TypeVar("T")
-
-
-@dataclass
-class Grant:
-    """One entry of an app's access control list."""
-
-    principal: str  # user email, group name, or service principal application id
-    kind: str  # "user" | "group" | "service_principal"
-    levels: list[str] = field(default_factory=list)
-
-
-@dataclass
-class WorkspaceFacts:
-    """What diagnosis may rely on; None / False mean "not known", never "no"."""
-
-    host: str | None = None
-    apps_listed: bool = False  # the apps API answered, so a missing app really is missing
-    app: AppSummary | None = None  # the app whose URL is the target's origin
-    permissions: list[Grant] | None = None  # None: not readable by this caller (needs CAN_MANAGE)
-    caller: str | None = None  # SCIM Me userName (an email, or an SP's application id)
-    notes: list[Finding] = field(default_factory=list)
-
-    @property
-    def app_running(self) -> bool:
-        app = self.app
-        if app is None:
-            return True
-        return (app.state in (None, "RUNNING")) and (app.compute_state in (None, "ACTIVE"))
-
-    def can_use(self, identities: Iterable[str]) -> bool | None:
-        """True/False when the ACL settles whether one of `identities` may use the app; else None."""
-        if self.permissions is None:
-            return None
-        names = {i.lower() for i in identities if i}
-        usable = [g for g in self.permissions if any(level in USE_LEVELS for level in g.levels)]
-        if any(g.principal.lower() in names for g in usable if g.kind != "group"):
-            return True
-        if any(g.kind == "group" and g.principal == "users" for g in usable):
-            return True
-        # A grant to another group may include the caller; membership is not checked here.
-        return None if any(g.kind == "group" for g in usable) else False
 
 
 class WorkspaceError(Exception):
@@ -227,7 +185,7 @@ def _status_of(error: DatabricksError) -> int | None:
 
 
 def _api_finding(what: str, error: BaseException, host: str | None) -> Finding:
-    message = scrub(str(error).split(". Config:")[0]) or type(error).__name__
+    message = scrub(sdk_message(error))
     status = _status_of(error) if isinstance(error, DatabricksError) else None
     if status == 403:
         fix = "The caller may lack the workspace entitlement for this API; ask a workspace admin."

@@ -11,7 +11,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from explorer.diagnose import diagnose, finding_for_error, presend_findings, sort_findings
+from explorer.diagnose import diagnose, presend_findings, sort_findings
+from explorer.failures import finding_for_error
 from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, Response, TokenInfo
 from explorer.send import decode_body, reindent_json_prefix
 

@@ -8,7 +8,7 @@ import json
 import logging
 import secrets
 import threading
-from urllib.parse import quote_plus
+from urllib.parse import quote, quote_plus
 
 import pytest
 
@@ -154,11 +154,31 @@ def test_a_secret_containing_another_is_replaced_whole():
 
 def test_basic_auth_credentials_are_scrubbed_in_their_base64_form():
     client_id, secret = "1b2c3d4e-app", "dose" + secrets.token_hex(16)
-    redactor = Redactor()
-    redactor.add_basic_auth(client_id, secret)
+    redactor = Redactor([secret])
     basic = base64.b64encode(f"{client_id}:{secret}".encode()).decode()
     scrubbed = redactor.scrub(f"Authorization: Basic {basic} ({secret})")
     assert basic not in scrubbed and secret not in scrubbed
+    # a Basic credential is scrubbed even when the session never learnt its secret
+    assert basic not in Redactor().scrub(f"headers={{'Authorization': 'Basic {basic}'}}")
+
+
+def test_a_secret_is_scrubbed_in_every_escaped_and_encoded_form():
+    secret = "eyJhbGciOiJSUzI1NiJ9." + secrets.token_urlsafe(24) + "\n" + secrets.token_urlsafe(24) + "/+="
+    redactor = Redactor([secret])
+    forms = {
+        "raw": secret,
+        "json": json.dumps(secret),
+        "repr": repr(secret),
+        "url": quote(secret, safe=""),
+        "url-plus": quote_plus(secret),
+        "base64": base64.b64encode(secret.encode()).decode(),
+        "second line": secret.split("\n")[1],
+        "joined": secret.replace("\n", ""),
+    }
+    for name, text in forms.items():
+        scrubbed = redactor.scrub(f"header {text!s} quoted")
+        tail = secret.split("\n")[1][:12]
+        assert tail not in scrubbed, name
 
 
 def test_redactor_repr_reveals_nothing():

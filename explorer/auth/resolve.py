@@ -1,0 +1,58 @@
+"""One resolution: run a method's resolver, bounded, and turn every failure into findings."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
+from explorer.failures import auth_failed, finding_for_error, is_network_error, proxy_findings, sdk_message
+from explorer.model import Finding
+from explorer.parse import InputError
+from explorer.redact import Redactor
+from explorer.tokens import decode_token
+from explorer.waits import run_bounded
+
+if TYPE_CHECKING:
+    from explorer.auth.base import AuthMethod
+
+log = logging.getLogger("explorer.auth")
+
+
+def resolve_with(
+    method: AuthMethod, inputs: Inputs, timeout: float, prompt: BrowserPrompt | None
+) -> Credentials:
+    from explorer import oauth  # imports the SDK: on first use, not at start-up
+
+    redactor = Redactor(inputs.secret_values())
+    try:
+        credentials = method.resolver(inputs, timeout, prompt)
+        token = run_bounded(lambda: credentials.token, timeout, "getting a token")
+    except AuthFailed:
+        raise
+    except InputError as error:
+        fix = "Correct the value; a workspace URL looks like https://<workspace>.cloud.databricks.com."
+        raise AuthFailed([auth_failed(redactor.scrub(str(error)), fix)]) from None
+    except oauth.SignInError as error:
+        raise AuthFailed([auth_failed(redactor.scrub(str(error)), method.failure_fix)]) from None
+    except Exception as error:
+        log.debug("%s: resolving failed: %s", method.name, redactor.scrub(repr(error)))
+        raise AuthFailed(failure_findings(method, error, inputs.get("host"), timeout, redactor)) from None
+    if credentials.info.identity is None and token:
+        credentials.info.identity = decode_token(token).subject
+    return credentials
+
+
+def failure_findings(
+    method: AuthMethod,
+    error: BaseException,
+    host: str | None,
+    timeout: float,
+    redactor: Redactor | None = None,
+) -> list[Finding]:
+    """Findings for an unexpected error while resolving: NETWORK_* / TIMEOUT, else AUTH_FAILED."""
+    target = host or "the workspace"
+    if is_network_error(error):
+        return [finding_for_error(error, target, timeout), *proxy_findings(target)]
+    message = (redactor or Redactor()).scrub(sdk_message(error))
+    return [auth_failed(f"{method.label}: could not get a token: {message}", method.failure_fix)]
