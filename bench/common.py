@@ -11,6 +11,7 @@ import json
 import os
 import platform
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -24,11 +25,16 @@ from typing import Any
 
 import requests
 
-from explorer.sandbox.runner import free_port
-
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 START_TIMEOUT = 60.0
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A port nothing listens on right now (the probe socket is closed again)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
 
 
 @dataclass

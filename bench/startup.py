@@ -18,13 +18,13 @@ from bench.common import (
     Row,
     answers,
     child_env,
+    free_port,
     median,
     spread,
     start_child,
     stop_process,
     wait_until,
 )
-from explorer.sandbox.runner import free_port
 
 CLI_COMMANDS = ("call", "token", "apps", "endpoints", "snippet")
 

@@ -14,7 +14,7 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     command = args[0] if args else ""
     if command == "sandbox":
-        from explorer.sandbox.serve import main as sandbox_main
+        from explorer.sandbox.command import main as sandbox_main
 
         return sandbox_main(args[1:])
     if command in CLI_COMMANDS:

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from support.sandbox_helpers import STAND_IN_CLI, headless_consent, write_cli_profile
 
-from explorer.sandbox.server import Sandbox
+from explorer.sandbox import Sandbox
 
 
 @pytest.fixture(scope="session")

@@ -15,11 +15,11 @@ import gradio as gr
 import pytest
 from starlette.datastructures import Headers
 from starlette.requests import Request
+from support.ports import free_port
 from support.sandbox_helpers import m2m_token, user_token
 
 from explorer.guard import Allowlist
 from explorer.redact import mask
-from explorer.sandbox.runner import free_port
 from explorer.server import health, identity
 from explorer.ui import authform
 from explorer.ui.config import UIConfig

@@ -10,12 +10,12 @@ from http.server import BaseHTTPRequestHandler
 import pytest
 import requests
 from support.fault_servers import tls_server
+from support.ports import free_port
 from support.recording_server import serving
 from support.sandbox_helpers import default_config, idp_token, m2m_token, user_token
 
 from explorer.guard import Allowlist
 from explorer.model import Exchange, Finding, RequestSpec
-from explorer.sandbox.runner import free_port
 from explorer.session import ExplorerSession
 
 DEMO_SP = "demo-sp"

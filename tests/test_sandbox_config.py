@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from support.sandbox_helpers import default_config
 
-from explorer.sandbox.app_yaml import AppYamlError, build_command, build_env, read_app_yaml
-from explorer.sandbox.config import load_config
-from explorer.sandbox.config_model import ConfigError
+from explorer.sandbox.apps.app_yaml import AppYamlError, read_app_yaml
+from explorer.sandbox.apps.source import build_command, build_env
+from explorer.sandbox.config import ConfigError, load_config
 
 
 def test_default_config_has_the_documented_workspace():

@@ -9,12 +9,11 @@ import jwt
 import pytest
 import requests
 from cryptography.hazmat.primitives.asymmetric import rsa
+from support.ports import free_port
 from support.recording_server import recording_server
 from support.sandbox_helpers import default_config, m2m_token, user_token
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
-
-from explorer.sandbox.runner import free_port
 
 
 def get(url: str, token: str | None = None, **kwargs) -> requests.Response:

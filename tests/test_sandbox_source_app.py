@@ -13,7 +13,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.apps import ApplicationStatus
 from support.sandbox_helpers import default_config, m2m_token
 
-from explorer.sandbox.server import Sandbox
+from explorer.sandbox import Sandbox
 
 APP_PY = """
 import os, subprocess, sys

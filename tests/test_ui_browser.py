@@ -21,8 +21,8 @@ from pathlib import Path
 
 import pytest
 from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
+from support.ports import free_port
 
-from explorer.sandbox.runner import free_port
 from explorer.ui.config import PRESET_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

@@ -14,10 +14,10 @@ import pytest
 import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
+from support.ports import free_port
 from support.sandbox_helpers import user_token
 from support.ui_server import running_ui, ui_send
 
-from explorer.sandbox.runner import free_port
 from explorer.ui.config import UIConfig
 
 # Gradio's own queue code trips pandas 3 deprecations; nothing the explorer can change.

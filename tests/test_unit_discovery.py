@@ -16,7 +16,7 @@ from explorer.discovery import (
     parse_openapi,
     resolve_refs,
 )
-from explorer.sandbox.sample_app import create_sample_app
+from explorer.sandbox.apps.sample import create_sample_app
 
 APP = "https://hello-1234567890.aws.databricksapps.com"
 

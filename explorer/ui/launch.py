@@ -146,7 +146,7 @@ def main(argv: list[str] | None = None) -> int:
     sandbox = blocks = None
     try:
         if args.demo:
-            from explorer.sandbox.server import Sandbox
+            from explorer.sandbox import Sandbox
 
             sandbox = Sandbox(config=None, port=0).start()
             config = demo_config(sandbox.info)

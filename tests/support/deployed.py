@@ -22,9 +22,9 @@ from urllib.parse import urlsplit
 
 import requests
 
+from explorer.sandbox import Sandbox
 from explorer.sandbox.config import load_config
-from explorer.sandbox.runner import free_port
-from explorer.sandbox.server import Sandbox
+from support.ports import free_port
 from support.recording_server import Recorded, RecordingServer, recording_server, serving
 from support.sandbox_helpers import default_config
 

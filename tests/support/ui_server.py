@@ -7,9 +7,9 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from explorer.sandbox.runner import free_port
 from explorer.ui.config import UIConfig
 from explorer.ui.launch import serve
+from support.ports import free_port
 
 
 @contextlib.contextmanager

@@ -1,53 +1,23 @@
-"""The workspace REST API the explorer uses: apps (paginated), app permissions, SCIM `Me`.
-
-Callers authenticate with an OAuth access token this workspace issued or a PAT (`dapi…`).
-Errors are `{"error_code", "message"}` with Databricks' statuses.
-"""
+"""The apps API: `/api/2.0/apps` (paginated), `/api/2.0/apps/{name}`, `/api/2.0/permissions/apps/{name}`."""
 
 from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
 from fastapi import APIRouter, Request
 
-from explorer.sandbox.authority import Authority, Principal, split_scopes
-from explorer.sandbox.runtime import AppRuntime
-from explorer.sandbox.signing import TokenRejected
+from explorer.sandbox.apps.runtime import AppRuntime
+from explorer.sandbox.identity.authority import Authority
+from explorer.sandbox.rest.callers import ApiError, authenticate
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
-FORCED_USER_SCOPES = ["iam.access-control:read", "iam.current-user:read"]
 
 
-class ApiError(Exception):
-    def __init__(self, status: int, error_code: str, message: str):
-        super().__init__(message)
-        self.status, self.error_code, self.message = status, error_code, message
-
-
-@dataclass(frozen=True)
-class Caller:
-    principal: Principal
-    scopes: list[str] | None  # None for a PAT: it carries the user's full rights
-
-    def require_scope(self, *accepted: str) -> None:
-        if self.scopes is not None and not set(self.scopes) & {"all-apis", *accepted}:
-            raise ApiError(
-                403,
-                "PERMISSION_DENIED",
-                f"Provided OAuth token does not have required scopes: {' or '.join(accepted)}",
-            )
-
-
-def effective_scopes(requested: list[str]) -> list[str]:
-    return list(dict.fromkeys([*requested, *FORCED_USER_SCOPES])) if requested else []
-
-
-class WorkspaceApi:
+class AppsApi:
     def __init__(self, authority: Authority, apps: dict[str, AppRuntime]):
         self._authority = authority
         self._apps = apps
@@ -57,27 +27,7 @@ class WorkspaceApi:
         router.add_api_route("/api/2.0/apps", self.list_apps, methods=["GET"])
         router.add_api_route("/api/2.0/apps/{name}", self.get_app, methods=["GET"])
         router.add_api_route("/api/2.0/permissions/apps/{name}", self.get_permissions, methods=["GET"])
-        router.add_api_route("/api/2.0/preview/scim/v2/Me", self.me, methods=["GET"])
         return router
-
-    def authenticate(self, request: Request) -> Caller:
-        header = request.headers.get("authorization", "")
-        scheme, _, token = header.partition(" ")
-        token = token.strip()
-        if scheme.lower() != "bearer" or not token:
-            raise ApiError(
-                401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."
-            )
-        if token.startswith("dapi"):
-            principal = self._authority.directory.by_pat(token)
-            if principal is None:
-                raise ApiError(401, "UNAUTHENTICATED", "Invalid access token.")
-            return Caller(principal, None)
-        try:
-            claims, principal = self._authority.verify(token)
-        except TokenRejected as exc:
-            raise ApiError(401, "UNAUTHENTICATED", f"Invalid access token: {exc}.") from None
-        return Caller(principal, split_scopes(claims.get("scope")))
 
     def _app(self, name: str) -> AppRuntime:
         runtime = self._apps.get(name)
@@ -90,7 +40,7 @@ class WorkspaceApi:
     def list_apps(
         self, request: Request, page_size: str | None = None, page_token: str | None = None
     ) -> dict:
-        self.authenticate(request).require_scope("apps")
+        authenticate(self._authority, request).require_scope("apps")
         size = _page_size(page_size)
         start = _decode_page_token(page_token)
         names = sorted(self._apps)
@@ -101,11 +51,11 @@ class WorkspaceApi:
         return body
 
     def get_app(self, request: Request, name: str) -> dict:
-        self.authenticate(request).require_scope("apps")
+        authenticate(self._authority, request).require_scope("apps")
         return self.app_view(self._app(name))
 
     def get_permissions(self, request: Request, name: str) -> dict:
-        caller = self.authenticate(request)
+        caller = authenticate(self._authority, request)
         caller.require_scope("iam.access-control:read", "apps")
         runtime = self._app(name)
         if not self._authority.directory.can_manage(runtime.spec, caller.principal):
@@ -116,11 +66,6 @@ class WorkspaceApi:
                 "Please contact the owner or an administrator for access.",
             )
         return self.permissions_view(runtime)
-
-    def me(self, request: Request) -> dict:
-        caller = self.authenticate(request)
-        caller.require_scope("iam.current-user:read")
-        return scim_user(caller.principal)
 
     def app_view(self, runtime: AppRuntime) -> dict[str, Any]:
         spec = runtime.spec
@@ -152,7 +97,7 @@ class WorkspaceApi:
             )
         if spec.user_api_scopes:
             view["user_api_scopes"] = list(spec.user_api_scopes)
-            view["effective_user_api_scopes"] = effective_scopes(spec.user_api_scopes)
+            view["effective_user_api_scopes"] = spec.effective_user_api_scopes
         if runtime.state != "STOPPED":
             view["active_deployment"] = {
                 "deployment_id": spec.id.replace("-", "")[:32],
@@ -188,23 +133,6 @@ class WorkspaceApi:
             "object_type": "apps",
             "access_control_list": [*entries.values(), admins],
         }
-
-
-def scim_user(principal: Principal) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "schemas": ["urn:ietf:params:scim:schemas:core:2.0:User"],
-        "id": principal.id,
-        "userName": principal.username,
-        "displayName": principal.display_name,
-        "active": True,
-        "emails": [],
-        "groups": [{"display": "users", "type": "direct", "value": "users"}],
-    }
-    if principal.kind == "user":
-        given, _, family = principal.display_name.partition(" ")
-        body["emails"] = [{"value": principal.username, "type": "work", "primary": True}]
-        body["name"] = {"givenName": given, "familyName": family}
-    return body
 
 
 def _iso(epoch: float) -> str:

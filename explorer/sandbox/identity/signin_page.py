@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from html import escape
 
-from explorer.sandbox.authority import Principal
+from explorer.sandbox.identity.authority import Principal
 
 _STYLE = """
 body{font-family:system-ui,sans-serif;background:#f5f6f8;margin:0;display:flex;justify-content:center}

@@ -8,10 +8,10 @@ from typing import Any
 import jwt
 import requests
 
-from explorer.sandbox.authority import Directory, OAuthError, Principal
-from explorer.sandbox.config_model import SANDBOX_IDP, FederationPolicy
-from explorer.sandbox.idp import StandInIdP
-from explorer.sandbox.signing import TokenRejected, unverified_claims, verify_with_key
+from explorer.sandbox.config.schema import SANDBOX_IDP, FederationPolicy
+from explorer.sandbox.identity.authority import Directory, OAuthError, Principal
+from explorer.sandbox.identity.idp import StandInIdP
+from explorer.sandbox.identity.signing import TokenRejected, unverified_claims, verify_with_key
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,7 @@ from urllib.parse import parse_qsl
 from fastapi import Request
 from fastapi.responses import JSONResponse
 
-from explorer.sandbox.authority import OAuthError
+from explorer.sandbox.identity.authority import OAuthError
 
 MAX_FORM_BYTES = 64 * 1024
 

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
 
-from explorer.sandbox.gateway_auth import SESSION_COOKIE_PREFIX
+from explorer.sandbox.gateway.access import SESSION_COOKIE_PREFIX
 
 log = logging.getLogger(__name__)
 

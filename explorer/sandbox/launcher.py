@@ -3,13 +3,15 @@
     with Sandbox() as sb:                       # embedded default config, free ports
         print(sb.host, sb.info["apps"]["hello"]["url"])
 
-All servers run in background threads (uvicorn on pre-bound sockets); `source` apps are child
-processes in their own process groups. `stop()` ends all of it and is idempotent.
+Every server runs with uvicorn in a background thread, on a socket bound before it starts (so
+every URL is known up front); `source` apps are child processes in their own process groups.
+`stop()` ends all of it and is idempotent.
 """
 
 from __future__ import annotations
 
 import atexit
+import importlib.util
 import json
 import logging
 import os
@@ -17,21 +19,23 @@ import shutil
 import socket
 import tempfile
 import threading
+import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from explorer.sandbox.app_yaml import build_command, build_env, read_app_yaml
-from explorer.sandbox.authority import Authority
+import uvicorn
+
+from explorer.sandbox.apps.runtime import AppRuntime
+from explorer.sandbox.apps.sample import create_sample_app
+from explorer.sandbox.apps.source import start_source_app
+from explorer.sandbox.apps.upstream import upstream_reachable
 from explorer.sandbox.config import load_config
-from explorer.sandbox.gateway import Gateway
-from explorer.sandbox.idp import StandInIdP
-from explorer.sandbox.oidc import AppClient
-from explorer.sandbox.runner import SourceProcess, free_port, port_accepts
-from explorer.sandbox.runtime import AppRuntime
-from explorer.sandbox.sample_app import create_sample_app
-from explorer.sandbox.servers import ServerThread, bind_socket, url_host
-from explorer.sandbox.workspace import build_workspace_app
+from explorer.sandbox.gateway.app_gateway import Gateway
+from explorer.sandbox.host_app import build_workspace_app
+from explorer.sandbox.identity.authority import Authority
+from explorer.sandbox.identity.idp import StandInIdP
+from explorer.sandbox.identity.oidc import AppClient
+from explorer.sandbox.net import LOOPBACK, bind_socket, url_host
 
 log = logging.getLogger(__name__)
 
@@ -119,52 +123,21 @@ class Sandbox:
     def _start_app(self, runtime: AppRuntime) -> None:
         spec = runtime.spec
         if spec.kind == "sample":
-            sock = bind_socket("127.0.0.1", 0)
-            runtime.upstream_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+            sock = bind_socket(LOOPBACK, 0)
+            runtime.upstream_url = f"http://{LOOPBACK}:{sock.getsockname()[1]}"
             self._serve(create_sample_app(spec.name), sock, f"{spec.name}-app")
         elif spec.kind == "upstream":
             runtime.upstream_url = spec.upstream
         else:
-            runtime.process = self._spawn(runtime)
-            runtime.upstream_url = f"http://127.0.0.1:{runtime.process.port}"
-
-    def _spawn(self, runtime: AppRuntime) -> SourceProcess:
-        spec = runtime.spec
-        assert spec.source is not None
-        app_yaml = read_app_yaml(spec.source)
-        for warning in app_yaml.warnings:
-            log.warning("app %s: %s", spec.name, warning)
-        port = free_port()
-        env = build_env(
-            base=dict(os.environ),
-            app_name=spec.name,
-            port=port,
-            host=self.host,
-            workspace_id=self.config.workspace_id,
-            client_id=spec.service_principal.application_id,
-            client_secret=spec.service_principal.secret,
-            app_url=runtime.gateway_url,
-            extra={**app_yaml.env, **spec.env},
-        )
-        if self._log_dir is None:
-            self._log_dir = Path(tempfile.mkdtemp(prefix="sandbox-apps-"))
-        process = SourceProcess(
-            spec.name,
-            build_command(app_yaml.command, port),
-            spec.source,
-            env,
-            port,
-            self._log_dir / f"{spec.name}.log",
-        )
-        process.start()
-        return process
+            if self._log_dir is None:
+                self._log_dir = Path(tempfile.mkdtemp(prefix="sandbox-apps-"))
+            runtime.process = start_source_app(runtime, self.host, self.config.workspace_id, self._log_dir)
+            runtime.upstream_url = f"http://{LOOPBACK}:{runtime.process.port}"
 
     def _await_app(self, runtime: AppRuntime) -> None:
         spec = runtime.spec
         if spec.kind == "upstream":
-            parts = urlsplit(spec.upstream or "")
-            port = parts.port or (443 if parts.scheme == "https" else 80)
-            if not port_accepts(port, parts.hostname or "127.0.0.1", timeout=1.0):
+            if not upstream_reachable(spec):
                 log.warning(
                     "app %s: upstream %s is not reachable (the gateway answers 502)", spec.name, spec.upstream
                 )
@@ -237,3 +210,53 @@ def _quietly(action: Any) -> None:
         action()
     except Exception as exc:  # stopping must carry on with the rest
         log.warning("while stopping the sandbox: %s", exc)
+
+
+def _ws_implementation() -> str:
+    return "websockets-sansio" if importlib.util.find_spec("websockets") else "none"
+
+
+class ServerThread:
+    """One ASGI app served by uvicorn in a daemon thread, on an already-bound socket."""
+
+    def __init__(self, app: Any, sock: socket.socket, name: str):
+        self.name = name
+        self.sock = sock
+        self.port: int = sock.getsockname()[1]
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,  # access logs would record query strings (authorization codes)
+            lifespan="on",
+            ws=_ws_implementation(),
+            timeout_graceful_shutdown=2,
+            server_header=False,
+        )
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._run, name=f"sandbox-{name}", daemon=True)
+        self._error: BaseException | None = None
+
+    def _run(self) -> None:
+        try:
+            self._server.run(sockets=[self.sock])
+        except BaseException as exc:  # reported by start()
+            self._error = exc
+
+    def start(self, timeout: float = 15.0) -> None:
+        self._thread.start()
+        deadline = time.monotonic() + timeout
+        while not self._server.started:
+            if not self._thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError(f"the {self.name} server did not start: {self._error or 'timeout'}")
+            time.sleep(0.01)
+
+    def stop(self, timeout: float = 5.0) -> None:
+        if not self._thread.is_alive():
+            self.sock.close()
+            return
+        self._server.should_exit = True
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            self._server.force_exit = True
+            self._thread.join(timeout)
+        self.sock.close()

@@ -24,8 +24,8 @@ from fastapi import (
 )
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
-from explorer.sandbox.sample_data import CITIES, large_rows_json
-from explorer.sandbox.sample_models import Echo, Greeting, Identity, Item, ItemIn, SlowResult
+from explorer.sandbox.apps.sample.data import CITIES, large_rows_json
+from explorer.sandbox.apps.sample.models import Echo, Greeting, Identity, Item, ItemIn, SlowResult
 
 MASKED_HEADERS = ("x-forwarded-access-token", "authorization", "cookie")
 

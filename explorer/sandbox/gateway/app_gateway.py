@@ -16,10 +16,10 @@ from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
-from explorer.sandbox.authority import Authority, OAuthError, Principal, pkce_challenge
-from explorer.sandbox.gateway_auth import BoundedStore, GatewayAuth, Verdict
-from explorer.sandbox.proxy import bad_gateway, forward_http, forward_websocket
-from explorer.sandbox.runtime import AppRuntime
+from explorer.sandbox.apps.runtime import AppRuntime
+from explorer.sandbox.gateway.access import BoundedStore, GatewayAuth, Verdict
+from explorer.sandbox.gateway.proxy import bad_gateway, forward_http, forward_websocket
+from explorer.sandbox.identity.authority import Authority, OAuthError, Principal, pkce_challenge
 
 log = logging.getLogger(__name__)
 CALLBACK_PATH = "/.auth/callback"

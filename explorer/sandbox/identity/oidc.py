@@ -10,10 +10,10 @@ from urllib.parse import urlencode, urlsplit
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 
-from explorer.sandbox.authority import PUBLIC_CLIENT_ID, Authority, Grant, OAuthError, split_scopes
-from explorer.sandbox.forms import oauth_error_response, read_form
-from explorer.sandbox.grants import GRANT_TYPES, TokenEndpoint
-from explorer.sandbox.signin_page import error_page, signin_page
+from explorer.sandbox.identity.authority import PUBLIC_CLIENT_ID, Authority, Grant, OAuthError, split_scopes
+from explorer.sandbox.identity.oauth_forms import oauth_error_response, read_form
+from explorer.sandbox.identity.signin_page import error_page, signin_page
+from explorer.sandbox.identity.token_endpoint import GRANT_TYPES, TokenEndpoint
 
 log = logging.getLogger(__name__)
 

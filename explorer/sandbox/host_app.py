@@ -9,13 +9,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from explorer.sandbox.authority import Authority
-from explorer.sandbox.federation import Federation
-from explorer.sandbox.grants import TokenEndpoint
-from explorer.sandbox.idp import StandInIdP
-from explorer.sandbox.oidc import AppClients, OidcRoutes
-from explorer.sandbox.rest import ApiError, WorkspaceApi
-from explorer.sandbox.runtime import AppRuntime
+from explorer.sandbox.apps.runtime import AppRuntime
+from explorer.sandbox.identity.authority import Authority
+from explorer.sandbox.identity.federation import Federation
+from explorer.sandbox.identity.idp import StandInIdP
+from explorer.sandbox.identity.oidc import AppClients, OidcRoutes
+from explorer.sandbox.identity.token_endpoint import TokenEndpoint
+from explorer.sandbox.rest.apps_api import AppsApi
+from explorer.sandbox.rest.callers import ApiError
+from explorer.sandbox.rest.scim import ScimApi
 
 
 def build_workspace_app(
@@ -25,7 +27,8 @@ def build_workspace_app(
     federation = Federation(authority.config.federation_policies, idp, authority.directory)
     app.include_router(OidcRoutes(authority, TokenEndpoint(authority, federation), app_clients).router())
     app.include_router(idp.router())
-    app.include_router(WorkspaceApi(authority, apps).router())
+    app.include_router(AppsApi(authority, apps).router())
+    app.include_router(ScimApi(authority).router())
     workspace_id = authority.config.workspace_id
 
     @app.middleware("http")

@@ -16,10 +16,9 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Literal
 
-from explorer.sandbox.authority import Authority, Principal, split_scopes
-from explorer.sandbox.rest import effective_scopes
-from explorer.sandbox.runtime import AppRuntime
-from explorer.sandbox.signing import TokenRejected
+from explorer.sandbox.apps.runtime import AppRuntime
+from explorer.sandbox.identity.authority import Authority, Principal, split_scopes
+from explorer.sandbox.identity.signing import TokenRejected
 
 SESSION_COOKIE_PREFIX = "databricks-app-session-"
 
@@ -133,7 +132,7 @@ class GatewayAuth:
         if isinstance(cached, str):
             return cached
         token, ttl = self._authority.mint(
-            principal, spec.oauth2_app_client_id, effective_scopes(spec.user_api_scopes)
+            principal, spec.oauth2_app_client_id, spec.effective_user_api_scopes
         )
         # Reuse it for half its life so the app never receives an almost-expired token.
         self._forwarded_tokens.put(principal.username, token, ttl / 2)

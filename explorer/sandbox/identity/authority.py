@@ -17,8 +17,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from explorer.sandbox.config_model import AppSpec, PrincipalKind, SandboxConfig
-from explorer.sandbox.signing import SigningKey, TokenRejected
+from explorer.sandbox.config.schema import AppSpec, PrincipalKind, SandboxConfig
+from explorer.sandbox.identity.signing import SigningKey, TokenRejected
 
 CODE_TTL_SECONDS = 300
 PUBLIC_CLIENT_ID = "databricks-cli"

@@ -15,7 +15,7 @@ from types import FrameType
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from explorer.sandbox.server import Sandbox
+    from explorer.sandbox.launcher import Sandbox
 
 DEFAULT_PORT = 8765
 
@@ -63,8 +63,8 @@ def main(argv: list[str]) -> int:
         level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
     )
 
-    from explorer.sandbox.config_model import ConfigError
-    from explorer.sandbox.server import Sandbox, SandboxError
+    from explorer.sandbox.config import ConfigError
+    from explorer.sandbox.launcher import Sandbox, SandboxError
 
     try:
         sandbox = Sandbox(config=args.config, port=args.port, host=args.host)

@@ -9,8 +9,15 @@ import re
 from typing import Any
 from urllib.parse import unquote_plus
 
-from explorer.sandbox.authority import PUBLIC_CLIENT_ID, Authority, Grant, OAuthError, Principal, split_scopes
-from explorer.sandbox.federation import Federation
+from explorer.sandbox.identity.authority import (
+    PUBLIC_CLIENT_ID,
+    Authority,
+    Grant,
+    OAuthError,
+    Principal,
+    split_scopes,
+)
+from explorer.sandbox.identity.federation import Federation
 
 TOKEN_EXCHANGE = "urn:ietf:params:oauth:grant-type:token-exchange"
 JWT_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:jwt"

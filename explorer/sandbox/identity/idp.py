@@ -12,9 +12,9 @@ import uuid
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
-from explorer.sandbox.authority import OAuthError
-from explorer.sandbox.forms import oauth_error_response, read_form
-from explorer.sandbox.signing import SigningKey
+from explorer.sandbox.identity.authority import OAuthError
+from explorer.sandbox.identity.oauth_forms import oauth_error_response, read_form
+from explorer.sandbox.identity.signing import SigningKey
 
 
 class StandInIdP:

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from explorer.sandbox.config_model import AppSpec
-from explorer.sandbox.runner import SourceProcess
+from explorer.sandbox.config.schema import AppSpec
+
+if TYPE_CHECKING:
+    from explorer.sandbox.apps.source import SourceProcess
 
 
 @dataclass
