@@ -1,0 +1,255 @@
+"""OpenAPI (3.x, Swagger 2) -> a collection: one request per operation, a folder per tag.
+
+Parameters and bodies are prefilled from the schemas and examples (`explorer.discovery`), path
+parameters become collection variables, and each request asserts a documented success status
+and that its body conforms to the documented schema. The document comes from an app (through the
+engine: `session.send`, the token of the connection), a URL, or a file.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import yaml
+
+from explorer.collection.files import CollectionError
+from explorer.collection.importers import ImportResult
+from explorer.collection.model import Body, Collection, Folder, Notice, Pair, Request
+from explorer.collection.storage import Storage
+from explorer.discovery import (
+    HTTP_METHODS,
+    DiscoveryError,
+    _as_document,
+    _resolve_node,
+    body_skeleton,
+    candidate_openapi_urls,
+    parse_openapi,
+)
+from explorer.model import RequestSpec
+from explorer.session import ExplorerSession
+
+DOCUMENT_TIMEOUT = 30.0
+
+
+def _parse(text: str, where: str) -> dict[str, Any]:
+    try:
+        data = json.loads(text)
+    except ValueError:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError:
+            raise CollectionError(f"{where}: neither JSON nor YAML") from None
+    try:
+        return _as_document(data)
+    except DiscoveryError as error:
+        raise CollectionError(f"{where}: {error}") from None
+
+
+def load_document(
+    location: str, session: ExplorerSession, storage: Storage | None = None
+) -> tuple[dict[str, Any], str]:
+    """(document, where it came from) from an app URL, a document URL or a file."""
+    if re.match(r"https?://", location, re.IGNORECASE):
+        try:
+            candidates = candidate_openapi_urls(location)
+        except DiscoveryError as error:
+            raise CollectionError(str(error)) from None
+        if urlsplit(location).path.lower().endswith((".json", ".yaml", ".yml")):
+            candidates = [location]
+        outcomes = []
+        for url in candidates:
+            exchange = session.send(
+                RequestSpec("GET", url, headers=[("Accept", "application/json")], timeout=DOCUMENT_TIMEOUT)
+            )
+            response = exchange.response
+            if response is None:
+                codes = ", ".join(f.code for f in exchange.findings)
+                raise CollectionError(f"{url}: no response ({exchange.error}; {codes})")
+            if 200 <= response.status < 300:
+                if response.truncated:
+                    raise CollectionError(f"{url}: the document is too large ({response.size} bytes)")
+                return _parse(response.body.decode("utf-8", errors="replace"), url), url
+            codes = " ".join(f.code for f in exchange.findings)
+            outcomes.append(f"{urlsplit(url).path} → {response.status}{' ' + codes if codes else ''}")
+        raise CollectionError(f"no OpenAPI document at {location} ({'; '.join(outcomes)})")
+    if storage is not None and not Path(location).is_absolute() and storage.exists(location):
+        return _parse(storage.read_text(location), storage.describe(location)), storage.describe(location)
+    path = Path(location)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise CollectionError(
+            f"{location}: cannot read it: {getattr(error, 'strerror', None) or error}"
+        ) from None
+    return _parse(text, location), location
+
+
+def _base_url(doc: dict[str, Any], source: str) -> str:
+    if re.match(r"https?://", source, re.IGNORECASE):
+        parts = urlsplit(source)
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    servers = doc.get("servers")
+    first = (
+        servers[0].get("url")
+        if isinstance(servers, list) and servers and isinstance(servers[0], dict)
+        else None
+    )
+    if isinstance(first, str) and re.match(r"https?://", first):
+        parts = urlsplit(first)
+        return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+    host = doc.get("host")
+    if isinstance(host, str) and host:
+        scheme = (doc.get("schemes") or ["https"])[0]
+        return f"{scheme}://{host}"
+    return "http://localhost:8000"
+
+
+def _sample(param: dict[str, Any]) -> str:
+    schema = param.get("schema") or {}
+    for key in ("example", "default"):
+        if key in param:
+            return _text(param[key])
+    value = body_skeleton(schema)
+    kind = schema.get("type")
+    if kind == "integer" and not any(k in schema for k in ("example", "default", "enum", "const")):
+        name = str(param.get("name", "")).lower()
+        # e.g. /status/{code} wants a status code; ids start at 1
+        value = 200 if name.endswith(("code", "status")) else max(1, int(schema.get("minimum", 1) or 1))
+    return _text(value)
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, ensure_ascii=False)
+    return str(value)
+
+
+def from_openapi(doc: dict[str, Any], source: str, *, api_only: bool = True) -> ImportResult:
+    """The collection for an OpenAPI document; `source` is where it came from."""
+    endpoints = parse_openapi(doc, "/api/" if api_only else None)
+    if api_only and not endpoints:
+        endpoints = parse_openapi(doc)
+    info = doc.get("info") if isinstance(doc.get("info"), dict) else {}
+    title = str(info.get("title") or "OpenAPI import")[:200]
+    base = _base_url(doc, source)
+    collection = Collection(name=title, description=str(info.get("description") or ""))
+    collection.variables["base_url"] = base
+    if re.match(r"https?://", source, re.IGNORECASE):
+        collection.openapi = "{{base_url}}" + (urlsplit(source).path or "/api/openapi.json")
+    notices: list[Notice] = []
+    folders: dict[str, Folder] = {}
+    paths = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
+    raw_paths = {p: _resolve_node(item, doc) for p, item in paths.items() if isinstance(p, str)}
+    summaries: dict[str, int] = {}
+    for endpoint in endpoints:
+        summaries[endpoint.summary] = summaries.get(endpoint.summary, 0) + 1
+    for endpoint in endpoints:
+        operation = _operation(raw_paths, endpoint.path, endpoint.method)
+        request = _request(endpoint, operation, doc, collection.variables)
+        if endpoint.summary and summaries[endpoint.summary] > 1:
+            request.name = f"{request.name} ({endpoint.method})"
+        tags = operation.get("tags") if isinstance(operation.get("tags"), list) else []
+        tag = next((str(t) for t in tags if isinstance(t, str)), None)
+        if tag is None:
+            collection.root.items.append(request)
+            continue
+        if tag not in folders:
+            folders[tag] = Folder(tag, description=_tag_description(doc, tag))
+            collection.root.items.append(folders[tag])
+        folders[tag].items.append(request)
+    if not endpoints:
+        notices.append(Notice(source, "the document lists no operations"))
+    return ImportResult(collection, [], notices)
+
+
+def _operation(raw_paths: dict[str, dict[str, Any]], path: str, method: str) -> dict[str, Any]:
+    for raw, item in raw_paths.items():
+        if path == raw or path.endswith(raw):
+            operation = item.get(method.lower())
+            if isinstance(operation, dict):
+                return operation
+    return {}
+
+
+def _tag_description(doc: dict[str, Any], tag: str) -> str:
+    for entry in doc.get("tags") or []:
+        if isinstance(entry, dict) and entry.get("name") == tag and isinstance(entry.get("description"), str):
+            return entry["description"]
+    return ""
+
+
+def _request(
+    endpoint: Any, operation: dict[str, Any], doc: dict[str, Any], variables: dict[str, str]
+) -> Request:
+    name = endpoint.summary or operation.get("operationId") or f"{endpoint.method} {endpoint.path}"
+    path = endpoint.path
+    params, headers = [], []
+    for param in endpoint.parameters:
+        where, pname = param.get("in"), str(param.get("name"))
+        if where == "path":
+            variable = re.sub(r"[^A-Za-z0-9_]", "_", pname)
+            variables.setdefault(variable, _sample(param))
+            path = path.replace("{" + pname + "}", "{{" + variable + "}}")
+        elif where == "query":
+            params.append(Pair(pname, _sample(param), bool(param.get("required"))))
+        elif where == "header":
+            headers.append(Pair(pname, _sample(param), bool(param.get("required"))))
+    body = None
+    if endpoint.body_example is not None:
+        body = Body(content=endpoint.body_example, content_type="application/json")
+    description = str(operation.get("description") or "").strip()
+    if endpoint.summary and description and description != endpoint.summary:
+        description = f"{endpoint.summary}\n\n{description}"
+    assertions: list[dict[str, Any]] = []
+    success = _success_codes(operation)
+    if success:
+        assertions.append({"status": success[0] if len(success) == 1 else success})
+        if _has_json_schema(operation, doc, success):
+            assertions.append({"openapi_schema": True})
+    return Request(
+        name=str(name)[:200],
+        method=endpoint.method,
+        url="{{base_url}}" + path,
+        params=params,
+        headers=headers,
+        body=body,
+        description=description,
+        assertions=assertions,
+    )
+
+
+def _success_codes(operation: dict[str, Any]) -> list[int | str]:
+    responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
+    codes: list[int | str] = []
+    for key in responses:
+        text = str(key)
+        if text.isdigit() and text.startswith("2"):
+            codes.append(int(text))
+        elif text.upper() == "2XX":
+            codes.append("2xx")
+    return codes or (["2xx"] if "default" in responses else [])
+
+
+def _has_json_schema(operation: dict[str, Any], doc: dict[str, Any], codes: list[int | str]) -> bool:
+    responses = operation.get("responses") or {}
+    for code in codes:
+        response = _resolve_node(responses.get(str(code)) or responses.get(code), doc)  # type: ignore[call-overload]
+        content = response.get("content") if isinstance(response.get("content"), dict) else {}
+        if any(
+            "json" in str(k).lower() and isinstance(v, dict) and v.get("schema") for k, v in content.items()
+        ):
+            return True
+        if isinstance(response.get("schema"), dict):
+            return True
+    return False
+
+
+__all__ = ["HTTP_METHODS", "from_openapi", "load_document"]
