@@ -95,6 +95,9 @@ def build_parser() -> argparse.ArgumentParser:
         _add_auth_options(sub)
         if sub is not snippet:
             sub.add_argument("--json", action="store_true", help="print one JSON object")
+    from explorer.collection.cli import add_commands  # run, import, export (collections)
+
+    COMMANDS.update(add_commands(commands))
     return parser
 
 
