@@ -200,6 +200,12 @@ def preflight(plan: RunPlan, chosen: list[tuple[tuple[str, ...], Request]]) -> l
                 )
                 problems.append(f"{request.name}: {UndefinedVariable(name, where)}{hint}")
                 known.add(name)  # once per variable is enough
+        for assertion in request.assertions:
+            for text in _strings(assertion):
+                for name in references(text):
+                    if name not in known and not (name.startswith("$") and plan.scope.defines(name)):
+                        problems.append(f"{request.name}: {UndefinedVariable(name, 'an assertion')}")
+                        known.add(name)
         known |= {str(e["var"]) for e in request.extractions}
     for field_name, value in (plan.default_auth().fields if plan.default_auth() else {}).items():
         for name in references(value):
@@ -337,7 +343,7 @@ def run_one(
     if exchange.response is None:
         result.error = exchange.error or "no response"
     document = openapi.get() if openapi is not None and _wants_openapi(request) else None
-    result.outcomes = [evaluate(a, exchange, document) for a in request.assertions]
+    result.outcomes = [_evaluate(a, exchange, document, scope, request.name) for a in request.assertions]
     if openapi is not None and openapi.problem and _wants_openapi(request):
         result.outcomes = [
             Outcome(o.text, o.passed, f"{o.detail} ({openapi.problem})" if not o.passed else o.detail)
@@ -352,6 +358,39 @@ def run_one(
         scope.set(name, value)
         result.extracted.append(name)
     return result
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [t for v in value for t in _strings(v)]
+    if isinstance(value, dict):
+        return [t for v in value.values() for t in _strings(v)]
+    return []
+
+
+def _evaluate(
+    assertion: dict, exchange: Exchange, document: OpenAPIDocument | None, scope: Scope, name: str
+) -> Outcome:
+    """An assertion with `{{variables}}` in its expected values resolved (e.g. an extracted id)."""
+    try:
+        resolved = {k: _resolve_value(v, scope, name) for k, v in assertion.items()}
+    except UndefinedVariable as error:
+        from explorer.collection.assertions import describe
+
+        return Outcome(describe(assertion), False, str(error))
+    return evaluate(resolved, exchange, document)
+
+
+def _resolve_value(value: object, scope: Scope, name: str) -> object:
+    if isinstance(value, str):
+        return scope.resolve(value, f"{name} (assertion)")
+    if isinstance(value, list):
+        return [_resolve_value(v, scope, name) for v in value]
+    if isinstance(value, dict):
+        return {k: _resolve_value(v, scope, name) for k, v in value.items()}
+    return value
 
 
 def _wants_openapi(request: Request) -> bool:
