@@ -10,7 +10,6 @@ env vars (or `--client-secret`, discouraged); tokens never from argv. No Gradio 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
@@ -28,6 +27,7 @@ from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Find
 from explorer.parse import InputError, normalize_url, parse_header_line
 from explorer.session import Connection, ExplorerSession
 from explorer.snippets import LANGS
+from explorer.textview import escape_controls, json_text
 from explorer.tokens import describe_expiry
 
 EXIT_OK, EXIT_STATUS, EXIT_FAILURE = 0, 1, 2
@@ -45,10 +45,13 @@ class Output:
         self.err = err or sys.stderr
 
     def result(self, text: str) -> None:
-        print(text, file=self.out)
+        print(escape_controls(text), file=self.out)
 
     def note(self, text: str) -> None:
-        print(text, file=self.err)
+        print(escape_controls(text), file=self.err)
+
+    def json(self, document: Any) -> None:
+        print(json_text(document), file=self.out)
 
 
 def main(argv: list[str] | None = None, output: Output | None = None) -> int:
@@ -221,7 +224,7 @@ def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output)
         return _auth_failure(args, session, output, connection, spec)
     exchange = session.send(spec)
     if args.json:
-        output.result(json.dumps(exchange_to_dict(exchange, session.redactor), indent=2, ensure_ascii=False))
+        output.json(exchange_to_dict(exchange, session.redactor))
     else:
         _print_exchange(exchange, output, session)
     if exchange.response is None:
@@ -266,7 +269,7 @@ def _auth_failure(
     if args.json:
         failed = Exchange(uuid.uuid4().hex[:12], time.time(), spec, None, None, None, connection.findings)
         failed.error = connection.findings[0].message if connection.findings else "authentication failed"
-        output.result(json.dumps(exchange_to_dict(failed, session.redactor), indent=2, ensure_ascii=False))
+        output.json(exchange_to_dict(failed, session.redactor))
     else:
         output.note(f"Could not authenticate with {connection.auth.method}")
         _print_findings(connection.findings, output, session)
@@ -285,7 +288,7 @@ def cmd_token(args: argparse.Namespace, session: ExplorerSession, output: Output
             "findings": _findings_list(connection.findings, session),
             "ok": connection.ok,
         }
-        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+        output.json(document)
     elif connection.ok:
         _print_auth(connection, output, session)
         if connection.token:
@@ -308,7 +311,7 @@ def cmd_apps(args: argparse.Namespace, session: ExplorerSession, output: Output)
             "findings": _findings_list(findings, session),
             "ok": not findings,
         }
-        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+        output.json(document)
     else:
         _print_apps(apps, output)
         _print_findings(findings, output, session)
@@ -328,7 +331,7 @@ def cmd_endpoints(args: argparse.Namespace, session: ExplorerSession, output: Ou
             "findings": _findings_list(listing.findings, session),
             "ok": bool(listing.endpoints),
         }
-        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+        output.json(document)
     else:
         _print_endpoints(listing, output)
         _print_findings(listing.findings, output, session)
@@ -378,7 +381,7 @@ def _report_failure(
 ) -> int:
     if args.json:
         document = {**empty, "findings": _findings_list(findings, session), "ok": False}
-        output.result(json.dumps(document, indent=2, ensure_ascii=False))
+        output.json(document)
     else:
         _print_findings(findings, output, session)
     return EXIT_FAILURE

@@ -25,6 +25,7 @@ MAX_REF_DEPTH = 32  # JSON nesting levels kept when resolving a schema
 MAX_NODES = 20_000  # schema nodes produced per resolve_refs call (fan-out of refs can explode)
 MAX_DOC_NODES = 200_000  # schema nodes produced for a whole document
 SKELETON_DEPTH = 10  # object/array levels in a body skeleton
+MAX_ENDPOINTS = 2_000  # operations turned into endpoints per document; the rest are only counted
 _FORMAT_SAMPLES = {
     "date-time": "2024-01-01T00:00:00Z",
     "date": "2024-01-01",
@@ -56,28 +57,50 @@ def candidate_openapi_urls(app_url: str) -> list[str]:
     return candidates
 
 
-def parse_openapi(doc: Any, base_path_filter: str | None = None) -> list[Endpoint]:
+def parse_openapi(
+    doc: Any, base_path_filter: str | None = None, limit: int | None = MAX_ENDPOINTS
+) -> list[Endpoint]:
     """Endpoints of an OpenAPI 3.x or Swagger 2 document, sorted by path then method.
 
     All paths are returned by default (use `api_only` for the token-callable `/api/` ones);
     `base_path_filter="/api/"` keeps only paths starting with it. `doc` may be the parsed
-    JSON or its text.
+    JSON or its text. At most `limit` endpoints are built (the first by path): a document with
+    hundreds of thousands of operations must not take minutes (`count_operations` counts them all).
     """
     doc = _as_document(doc)
+    prefix = _server_prefix(doc)
+    resolver = _Resolver(doc, MAX_REF_DEPTH, MAX_DOC_NODES)
+    endpoints: list[Endpoint] = []
+    for path, item in _paths(doc, prefix, base_path_filter):
+        if limit is not None and len(endpoints) >= limit:
+            break
+        endpoints.extend(_path_endpoints(resolver, path, _resolve_node(item, doc)))
+    endpoints = endpoints[:limit] if limit is not None else endpoints
+    return sorted(endpoints, key=lambda e: (e.path, HTTP_METHODS.index(e.method.lower())))
+
+
+def count_operations(doc: Any, base_path_filter: str | None = None) -> int:
+    """How many operations the document declares (cheap: nothing is resolved or built)."""
+    doc = _as_document(doc)
+    return sum(
+        sum(1 for m in HTTP_METHODS if isinstance(item.get(m), dict))
+        for _path, item in _paths(doc, _server_prefix(doc), base_path_filter)
+        if isinstance(item, dict)
+    )
+
+
+def _paths(doc: dict[str, Any], prefix: str, base_path_filter: str | None) -> list[tuple[str, Any]]:
     paths = doc.get("paths")
     if not isinstance(paths, dict):
         return []
-    prefix = _server_prefix(doc)
-    resolver = _Resolver(doc, MAX_REF_DEPTH, MAX_DOC_NODES)
-    endpoints = []
+    selected = []
     for raw_path, item in paths.items():
         if not isinstance(raw_path, str) or not raw_path.startswith("/"):
             continue
         path = _join_prefix(prefix, raw_path)
-        if base_path_filter and not path.startswith(base_path_filter):
-            continue
-        endpoints.extend(_path_endpoints(resolver, path, _resolve_node(item, doc)))
-    return sorted(endpoints, key=lambda e: (e.path, HTTP_METHODS.index(e.method.lower())))
+        if not base_path_filter or path.startswith(base_path_filter):
+            selected.append((path, item))
+    return sorted(selected, key=lambda pair: pair[0])
 
 
 def api_only(endpoints: list[Endpoint], prefix: str = API_PREFIX) -> list[Endpoint]:

@@ -11,7 +11,14 @@ from urllib.parse import urlsplit
 
 from explorer.auth import Credentials
 from explorer.diagnose import diagnose
-from explorer.discovery import DiscoveryError, api_only, candidate_openapi_urls, parse_openapi
+from explorer.discovery import (
+    MAX_ENDPOINTS,
+    DiscoveryError,
+    api_only,
+    candidate_openapi_urls,
+    count_operations,
+    parse_openapi,
+)
 from explorer.guard import Allowlist
 from explorer.model import Endpoint, EndpointListing, Exchange, Finding, RequestSpec
 from explorer.redact import Redactor
@@ -47,7 +54,11 @@ def fetch_endpoints(
             return EndpointListing([], None, diagnose(exchange))
         if exchange.ok and exchange.response.json is not None:
             try:
-                return _listing(parse_openapi(exchange.response.json), url)
+                document = exchange.response.json
+                listing = _listing(parse_openapi(document), url)
+                if len(listing.endpoints) >= MAX_ENDPOINTS:
+                    listing.declared = count_operations(document)
+                return listing
             except DiscoveryError as error:
                 return EndpointListing([], url, [_not_openapi(url, str(error))])
     return EndpointListing([], None, _explain(tried))

@@ -26,6 +26,8 @@ from explorer.tokens import describe_expiry
 if TYPE_CHECKING:  # pandas (~0.25 s to import) loads when a table is wanted: the CLI never needs one
     import pandas as pd
 
+MAX_BYTES = 64 * 1024 * 1024  # bodies a session's history keeps, in all
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["id", "time", "method", "url", "status", "elapsed_ms", "size", "auth", "identity"]
 ExportFormat = Literal["csv", "json", "har"]
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "har")
@@ -35,11 +37,15 @@ CREATOR = {"name": "Databricks Apps API Explorer", "version": __version__}
 class History:
     """Thread-safe, bounded list of the session's exchanges, oldest first."""
 
-    def __init__(self, redactor: Redactor | None = None, max_entries: int = 1000) -> None:
+    def __init__(
+        self, redactor: Redactor | None = None, max_entries: int = 1000, max_bytes: int = MAX_BYTES
+    ) -> None:
         self.redactor = redactor or Redactor()
         self.max_entries = max_entries
+        self.max_bytes = max_bytes
         self._lock = threading.Lock()
         self._items: OrderedDict[str, Exchange] = OrderedDict()
+        self._bytes = 0
 
     def __len__(self) -> int:
         with self._lock:
@@ -48,17 +54,25 @@ class History:
     def __repr__(self) -> str:
         return f"History({len(self)} exchanges)"
 
-    def add(self, exchange: Exchange) -> None:
-        """Record `exchange` (replacing one with the same id); the oldest go past `max_entries`."""
-        with self._lock:
-            self._items.pop(exchange.id, None)
-            self._items[exchange.id] = exchange
-            while len(self._items) > self.max_entries:
-                self._items.popitem(last=False)
+    @property
+    def size_bytes(self) -> int:
+        """The bodies this history holds, in bytes (bounded by `max_bytes`)."""
+        return self._bytes
 
-    def get(self, exchange_id: str) -> Exchange | None:
+    def add(self, exchange: Exchange) -> None:
+        """Record `exchange` (replacing one with the same id); the oldest go past `max_entries`
+        or past `max_bytes` of kept bodies (the newest exchange always stays)."""
         with self._lock:
-            return self._items.get(exchange_id)
+            replaced = self._items.pop(exchange.id, None)
+            if replaced is not None:
+                self._bytes -= _held_bytes(replaced)
+            self._items[exchange.id] = exchange
+            self._bytes += _held_bytes(exchange)
+            while len(self._items) > 1 and (
+                len(self._items) > self.max_entries or self._bytes > self.max_bytes
+            ):
+                _, oldest = self._items.popitem(last=False)
+                self._bytes -= _held_bytes(oldest)
 
     def exchanges(self) -> list[Exchange]:
         """A snapshot, oldest first."""
@@ -68,6 +82,7 @@ class History:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes = 0
 
     def rows(self) -> pd.DataFrame:
         """One row per exchange: id, time, method, url, status, elapsed_ms, size, auth, identity."""
@@ -92,6 +107,14 @@ class History:
         else:
             text = _dumps(to_har(exchanges, self.redactor))
         return f"explorer-history-{stamp}.{fmt}", text
+
+
+def _held_bytes(ex: Exchange) -> int:
+    response = ex.response
+    held = len(ex.request.body or "")
+    if response is not None:
+        held += len(response.body) + len(response.text)
+    return held
 
 
 def _row(ex: Exchange, redactor: Redactor) -> dict[str, Any]:
@@ -126,8 +149,18 @@ def _csv(exchanges: list[Exchange], redactor: Redactor) -> str:
     writer.writerow(COLUMNS)
     for ex in exchanges:
         row = _row(ex, redactor)
-        writer.writerow(["" if row[c] is None else row[c] for c in COLUMNS])
+        writer.writerow([_csv_cell(row[c]) for c in COLUMNS])
     return buffer.getvalue()
+
+
+def _csv_cell(value: Any) -> Any:
+    """A cell a spreadsheet shows as text: one starting with = + - @ (or a tab/CR) would run as a
+    formula (a token's `sub` or a URL can start with one), so it gets a leading apostrophe."""
+    if value is None:
+        return ""
+    if isinstance(value, str) and value[:1] in _FORMULA_STARTS:
+        return "'" + value
+    return value
 
 
 def _dumps(value: Any) -> str:

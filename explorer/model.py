@@ -149,6 +149,7 @@ class AppSummary:
     user_api_scopes: list[str] = field(default_factory=list)
     effective_user_api_scopes: list[str] = field(default_factory=list)
     description: str = ""
+    problem: str = ""  # set when the apps API's entry is unusable (e.g. a malformed URL)
 
 
 @dataclass
@@ -170,6 +171,7 @@ class EndpointListing:
     endpoints: list[Endpoint]
     source_url: str | None  # where the document was found
     findings: list[Finding] = field(default_factory=list)
+    declared: int | None = None  # operations the document declares, when more than were listed
 
 
 @dataclass

@@ -87,6 +87,19 @@ def normalize_host(text: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
+def is_web_link(url: object) -> bool:
+    """True for an http(s) URL with a host: the only links taken from the network and shown or
+    followed (an apps API entry or OIDC metadata may carry `javascript:` or worse)."""
+    if not isinstance(url, str) or any(ch.isspace() or not ch.isprintable() for ch in url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises for a malformed port
+    except ValueError:
+        return False
+    return parts.scheme.lower() in _SCHEMES and bool(parts.hostname)
+
+
 def origin_of(url: str) -> str:
     """scheme://host[:port] of an absolute URL (normalised)."""
     parts = _split_checked(normalize_url(url))

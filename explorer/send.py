@@ -24,7 +24,6 @@ from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 import requests
-from requests.adapters import HTTPAdapter
 
 from explorer.auth import Credentials
 from explorer.failures import (
@@ -40,10 +39,12 @@ from explorer.guard import Allowlist
 from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
 from explorer.parse import url_with_params
 from explorer.redact import Redactor, is_secret_field, mask, redact_headers, redact_url
+from explorer.transport import WatchedAdapter, watched
 
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
 CHUNK_SIZE = 64 * 1024
+RECORDED_BODY_LIMIT = 64 * 1024  # characters of a request body the history keeps
 MAX_TIMEOUT = 24 * 3600.0  # seconds; larger values overflow the socket layer
 POOL_SIZE = 32  # connections per target: deployed, many sessions call the same app at once
 USER_AGENT = "databricks-apps-explorer"
@@ -86,7 +87,7 @@ def _new_session(url: str) -> requests.Session:
     for it here, the way requests would (HTTPS_PROXY/HTTP_PROXY/NO_PROXY, REQUESTS_CA_BUNDLE).
     """
     session = requests.Session()
-    adapter = HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
+    adapter = WatchedAdapter(pool_connections=1, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     session.headers["User-Agent"] = USER_AGENT
@@ -136,15 +137,22 @@ def send(
     except Exception as error:  # the token could not be fetched or refreshed
         return _failed(exchange, _token_failure(error, spec, redactor))
     exchange.request = _recorded(spec, list(headers.items()), redactor)
-    try:
-        exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep)
-    except requests.RequestException as error:
-        finding = finding_for_error(error, spec.url, spec.timeout)
-        extra = proxy_findings(spec.url) if finding.code.startswith("NETWORK") else []
-        return _failed(exchange, finding, *extra)
-    except (UnicodeError, ValueError) as error:  # e.g. a header (or pasted token) HTTP cannot encode
-        return _failed(exchange, _unsendable(error, redactor))
-    if broken is not None:  # the status and headers came, then the body broke off
+    # One wall-clock budget from connect to the last byte: the watch closes the connection when it
+    # is spent, however slowly the server trickles headers or body.
+    with watched(spec.timeout) as watch:
+        try:
+            exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep)
+        except requests.RequestException as error:
+            if watch.expired:
+                return _failed(exchange, timeout_finding(spec.url, spec.timeout))
+            finding = finding_for_error(error, spec.url, spec.timeout)
+            extra = proxy_findings(spec.url) if finding.code.startswith("NETWORK") else []
+            return _failed(exchange, finding, *extra)
+        except (UnicodeError, ValueError) as error:  # e.g. a header (or pasted token) HTTP cannot encode
+            return _failed(exchange, _unsendable(error, redactor))
+    if watch.expired and exchange.response.truncated:
+        exchange.findings.append(timeout_finding(spec.url, spec.timeout))
+    elif broken is not None:  # the status and headers came, then the body broke off
         exchange.findings.append(_broken_body(broken, spec, exchange.response.size))
     elif exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))
@@ -201,13 +209,23 @@ def _guess_content_type(body: str) -> str:
 
 
 def _recorded(spec: RequestSpec, headers: list[tuple[str, str]], redactor: Redactor) -> RequestSpec:
-    """The request as it goes in the history: credential headers masked, secrets scrubbed."""
+    """The request as it goes in the history: credential headers masked, secrets scrubbed, and
+    at most RECORDED_BODY_LIMIT characters of the body kept (the whole body is still sent)."""
     return replace(
         spec,
         url=redactor.scrub(redact_url(spec.url)),
         params=[(k, mask(v) if is_secret_field(k) else redactor.scrub(v)) for k, v in spec.params],
         headers=[(k, redactor.scrub(v)) for k, v in redact_headers(headers or spec.headers)],
-        body=redactor.scrub(spec.body) if spec.body else spec.body,
+        body=redactor.scrub(_recorded_body(spec.body)) if spec.body else spec.body,
+    )
+
+
+def _recorded_body(body: str) -> str:
+    if len(body) <= RECORDED_BODY_LIMIT:
+        return body
+    return body[:RECORDED_BODY_LIMIT] + (
+        f"\n… [request body cut in the history: {_human_size(len(body.encode('utf-8')))} sent, "
+        f"the first {_human_size(RECORDED_BODY_LIMIT)} kept]"
     )
 
 

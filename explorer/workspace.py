@@ -19,6 +19,7 @@ from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, U
 from explorer.auth import Credentials
 from explorer.failures import finding_for_error, is_network_error, proxy_findings, sdk_message
 from explorer.model import AppSummary, Finding, Grant, WorkspaceFacts
+from explorer.parse import is_web_link
 from explorer.redact import scrub
 from explorer.waits import run_bounded
 
@@ -148,10 +149,16 @@ class Workspace:
 
 
 def app_summary(app: dict[str, Any]) -> AppSummary:
-    """An AppSummary from the apps API's JSON for one app."""
+    """An AppSummary from the apps API's JSON for one app; a URL that is not http(s) is dropped
+    and flagged (the apps API's text is untrusted: `javascript:` must not become a target)."""
+    url = app.get("url")
+    problem = ""
+    if url and not is_web_link(url):
+        url, problem = None, "the apps API gave this app a URL that is not http(s); it cannot be called"
     return AppSummary(
-        name=app.get("name", ""),
-        url=app.get("url"),
+        name=str(app.get("name", "")),
+        url=url,
+        problem=problem,
         state=(app.get("app_status") or {}).get("state"),
         compute_state=(app.get("compute_status") or {}).get("state"),
         service_principal=app.get("service_principal_client_id"),

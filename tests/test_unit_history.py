@@ -181,17 +181,41 @@ def test_an_empty_history_still_has_its_columns():
     assert rows.empty and "status" in rows.columns
 
 
-def test_get_add_replace_and_bound():
+def test_add_replace_and_bound():
     history = History(max_entries=3)
     base = failed_exchange(Secrets())
     for i in range(5):
         history.add(Exchange(**{**base.__dict__, "id": f"e{i}"}))
     assert [ex.id for ex in history.exchanges()] == ["e2", "e3", "e4"]
-    assert history.get("e0") is None and history.get("e4").id == "e4"
     history.add(Exchange(**{**base.__dict__, "id": "e2", "error": "again"}))
     assert [ex.id for ex in history.exchanges()] == ["e3", "e4", "e2"] and len(history) == 3
     history.clear()
     assert len(history) == 0
+
+
+def test_history_keeps_its_bodies_under_a_byte_budget_and_always_the_newest():
+    history = History(max_bytes=3 * 1024 * 1024)
+    base = failed_exchange(Secrets())
+    body = "x" * (1024 * 1024)
+    for i in range(8):
+        request = RequestSpec("POST", "http://127.0.0.1:9/api/x", body=body)
+        history.add(Exchange(**{**base.__dict__, "id": f"e{i}", "request": request}))
+    assert history.size_bytes <= 3 * 1024 * 1024
+    assert [ex.id for ex in history.exchanges()] == ["e5", "e6", "e7"]
+    huge = RequestSpec("POST", "http://127.0.0.1:9/api/x", body="y" * (5 * 1024 * 1024))
+    history.add(Exchange(**{**base.__dict__, "id": "big", "request": huge}))
+    assert [ex.id for ex in history.exchanges()] == ["big"]  # the newest stays, even alone over budget
+
+
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_neutralised():
+    base = failed_exchange(Secrets())
+    history = History()
+    for i, start in enumerate(('=HYPERLINK("http://x")', "+1", "-2", "@SUM(A1)")):
+        auth = AuthInfo("token", "pasted", identity=start)
+        history.add(Exchange(**{**base.__dict__, "id": f"f{i}", "auth": auth}))
+    _, text = history.export("csv")
+    cells = [row.split(",")[-1] for row in text.strip().splitlines()[1:]]
+    assert all(cell.lstrip('"').startswith("'") for cell in cells), cells
 
 
 def test_concurrent_adds_lose_nothing():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from explorer.auth import METHODS, Field
+from explorer.trust import Trust
 
 __all__ = ["METHODS", "BoxView", "box_names", "box_view", "fields_of", "is_secret", "method_choices"]
 
@@ -38,8 +39,8 @@ def is_secret(name: str) -> bool:
 
 
 def _from_form(method: str, f: Field) -> bool:
-    """env_only fields come from the environment; `user`'s token from the platform's header."""
-    return not f.env_only and not (method == "user" and f.name == "token")
+    """env_only fields come from the environment; a forwarded method's token from the platform's header."""
+    return f in METHODS[method].form_fields()
 
 
 def fields_of(method: str) -> set[str]:
@@ -48,17 +49,18 @@ def fields_of(method: str) -> set[str]:
     return {f.name for f in m.fields if _from_form(method, f)} if m else set()
 
 
-def box_view(method: str, name: str) -> BoxView:
+def box_view(method: str, name: str, deployed: bool = False) -> BoxView:
+    """How box `name` looks for `method`; deployed, fields naming server env vars or files are hidden."""
     m = METHODS.get(method)
     f = m.field(name) if m else None
-    if f is None or not _from_form(method, f):
+    if f is None or not _from_form(method, f) or (deployed and f.reaches):
         return BoxView(visible=False)
     optional = not f.required and "optional" not in f.label.lower()
     label = f.label + (" (optional)" if optional else "")
-    hints = [h for h in (f.help, f"or ${f.env_var}" if f.env_var else "") if h]
+    hints = [h for h in (f.help, f"or ${f.env_var}" if f.env_var and not deployed else "") if h]
     return BoxView(visible=True, label=label, placeholder=" · ".join(hints))
 
 
-def method_choices(deployed: bool, forwarded: bool = False) -> list[tuple[str, str]]:
-    """(label, name) of the methods this session may use: `user` only deployed, with a forwarded token."""
-    return [(m.label, name) for name, m in METHODS.items() if name != "user" or (deployed and forwarded)]
+def method_choices(trust: Trust, forwarded: bool = False) -> list[tuple[str, str]]:
+    """(label, name) of the methods a session under `trust` may use (registry: `AuthMethod.offered`)."""
+    return [(m.label, name) for name, m in METHODS.items() if m.offered(trust, forwarded)]

@@ -27,6 +27,7 @@ class UIConfig:
     autoconnect: bool = False  # demo: connect, list apps, pick the app and list endpoints on page load
     deployed: bool = False  # running as a Databricks App (DATABRICKS_APP_PORT set)
     allowlist: Any = None  # guard.Allowlist | None, handed to every ExplorerSession
+    trust: Any = None  # explorer.trust.Trust; None: derived from `deployed` and `allowlist`
     title: str = "Databricks Apps API Explorer"
     browser_wait_seconds: float = 300.0  # how long a browser sign-in waits for its callback
 
@@ -51,11 +52,37 @@ class UIConfig:
         value = self.fields.get(name, "")
         return PRESET_SECRET if value and is_secret(name) else value
 
-    def preset(self, name: str, value: str | None) -> str:
-        """The value to use for field `name`: the server-side preset when the page still shows its mask."""
-        if value == PRESET_SECRET:
-            return self.fields.get(name, "")
-        return value or ""
+    def session_trust(self) -> Any:
+        """The Trust every browser session of this UI runs under."""
+        if self.trust is not None:
+            return self.trust
+        from explorer.trust import Trust
+
+        return Trust(deployed=self.deployed, allowlist=self.allowlist)
+
+    def presets(self, method: str, values: Mapping[str, str]) -> dict[str, str]:
+        """The values to use: a field still showing the mask gets the server-side preset, but only
+        for the preset method and the preset's own host (the demo's secret goes to the sandbox alone)."""
+        same_target = method == self.default_method and _same_host(
+            values.get("host"), self.fields.get("host")
+        )
+        resolved = {}
+        for name, value in values.items():
+            if value == PRESET_SECRET:
+                value = self.fields.get(name, "") if same_target else ""
+            resolved[name] = value or ""
+        return resolved
+
+
+def _same_host(given: str | None, preset: str | None) -> bool:
+    if not preset:
+        return not given
+    from explorer.parse import InputError, normalize_host
+
+    try:
+        return normalize_host(given or preset) == normalize_host(preset)
+    except InputError:
+        return False
 
 
 def is_deployed(env: Mapping[str, str] | None = None) -> bool:

@@ -12,6 +12,7 @@ from typing import Any
 
 import gradio as gr
 
+from explorer.auth import METHODS
 from explorer.ui.authform import box_view
 from explorer.ui.config import UIConfig
 from explorer.ui.handlers import Handlers, friendly
@@ -48,7 +49,7 @@ def with_field_params(fn: Callable[..., Any], names: list[str], request: bool) -
 
 
 def _box_update(method: str, name: str, value: Any, config: UIConfig) -> Any:
-    view = box_view(method, name)
+    view = box_view(method, name, config.deployed)
     if not view.visible:
         return gr.update(visible=False)
     kept = value if (name in _SAME_MEANING and value) else config.box_value(name, method)
@@ -67,7 +68,7 @@ def _connection_events(p: Any, h: Handlers, config: UIConfig) -> None:
     def select_method(_ui: Any, method: str, *values: Any) -> tuple[Any, ...]:
         """Relabel the field boxes for `method`; values stay only where they mean the same."""
         updates = [_box_update(method, n, v, config) for n, v in zip(names, values, strict=True)]
-        browser = method == "browser"
+        browser = bool(METHODS.get(method) and METHODS[method].interactive)
         return *updates, gr.Group(visible=browser), gr.Button(visible=not browser)
 
     p.method.change(

@@ -7,6 +7,7 @@ so Gradio keeps it in that browser session's gr.State. No protocol logic lives h
 from __future__ import annotations
 
 import functools
+import html
 import inspect
 import logging
 import threading
@@ -20,6 +21,8 @@ import pandas as pd
 from explorer import redact
 from explorer.auth import AuthFailed
 from explorer.model import Exchange, RequestSpec
+from explorer.parse import InputError
+from explorer.textview import escape_controls
 from explorer.ui import authform, present
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FormError, RequestForm, build_spec, endpoint_form
@@ -28,6 +31,7 @@ from explorer.ui.state import UISession
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
+FORWARDED_EMAIL = "x-forwarded-email"
 RESPONSE_OUTPUTS = 12  # how many components view_outputs() fills, in layout.response_outputs() order
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 
@@ -66,10 +70,16 @@ def _user_error(fn: Callable[..., Any], error: Exception, args: tuple[Any, ...])
     # The session's redactor knows its secrets; without a session, mask what looks like a token.
     ui = next((a for a in args if isinstance(a, UISession)), None)
     scrub = ui.explorer.redactor.scrub if ui is not None else redact.scrub
-    if isinstance(error, ValueError):  # FormError, parse.InputError: bad input, already one clear line
-        return gr.Error(scrub(str(error)), print_exception=False)
+    # Gradio renders a toast's text as HTML: everything in it is escaped (it may quote the network).
+    if isinstance(error, (FormError, InputError)):  # bad input, already one clear line
+        return gr.Error(html.escape(escape_controls(scrub(str(error)))), print_exception=False)
+    # Anything else is a bug, not the user's input: logged (the log filter redacts it), said so.
     log.exception("UI handler %s failed", fn.__name__)
-    return gr.Error(f"Unexpected {type(error).__name__}: {scrub(str(error))}", print_exception=False)
+    return gr.Error(
+        f"The explorer hit a bug ({html.escape(type(error).__name__)}) in {html.escape(fn.__name__)}; "
+        "it is in the server's log. Your input is kept: try again or reload.",
+        print_exception=False,
+    )
 
 
 def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
@@ -116,10 +126,22 @@ class Handlers:
         if ui is None:
             from explorer.session import ExplorerSession
 
-            ui = UISession(ExplorerSession(allowlist=self.config.allowlist))
+            ui = UISession(ExplorerSession(trust=self.config.session_trust()))
         if request is not None:
+            self.check_owner(ui, request)
             self.follow_forwarded(ui, request)
         return ui
+
+    def check_owner(self, ui: UISession, request: gr.Request) -> None:
+        """Deployed: a browser session belongs to the user who opened it (X-Forwarded-Email); a
+        session hash replayed by anyone else is refused, so no one reaches another's connection."""
+        if not self.config.deployed:
+            return
+        email = (request.headers.get(FORWARDED_EMAIL) or "").strip().lower() or None
+        if ui.owner is None:
+            ui.owner = email or ""
+        elif ui.owner != (email or ""):
+            raise gr.Error("This page belongs to another signed-in user's session: reload it.")
 
     def follow_forwarded(self, ui: UISession, request: gr.Request) -> None:
         """Deployed: keep this event's forwarded user token; a `user` connection moves to a fresh one.
@@ -148,8 +170,9 @@ class Handlers:
         if method not in authform.METHODS:
             raise FormError(f"Unknown auth method {method!r}: use one of {', '.join(authform.METHODS)}.")
         wanted = authform.fields_of(method)
-        fields = {n: self.config.preset(n, v) for n, v in zip(names, values, strict=True) if n in wanted}
-        if method == "user":
+        typed = {n: str(v or "") for n, v in zip(names, values, strict=True) if n in wanted}
+        fields = self.config.presets(method, typed)
+        if authform.METHODS[method].forwarded:
             fields["token"] = ui.forwarded_token or ""  # from the platform's header, never via the page
         return {k: str(v).strip() for k, v in fields.items() if v and str(v).strip()}
 
@@ -163,7 +186,7 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """Page load: offer the methods this request allows; the demo connects straight away."""
         ui = self.session(ui, request)
-        choices = gr.Dropdown(choices=authform.method_choices(self.config.deployed, bool(ui.forwarded_token)))
+        choices = gr.Dropdown(choices=authform.method_choices(ui.explorer.trust, bool(ui.forwarded_token)))
         if not self.config.autoconnect:
             return ui, choices, *SKIP3
         connection = ui.explorer.connect(method, self.connect_fields(ui, method, names, values))

@@ -48,7 +48,7 @@ def listen_address(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[st
 
 
 def demo_config(info: Mapping[str, Any]) -> Any:
-    """The demo's UI defaults from the sandbox info (§3.5): demo-sp over m2m, app `hello` picked."""
+    """The demo's UI defaults from the sandbox's info: demo-sp over m2m, app `hello` picked."""
     from explorer.ui.config import UIConfig
 
     sp = info["service_principals"][DEMO_SP]
@@ -67,6 +67,7 @@ def local_config(env: Mapping[str, str]) -> Any:
     """Locally: no allowlist unless EXPLORER_ALLOWED_HOSTS is set. Deployed: the allowlist is on
     and each page connects as the app's own service principal (`app`) when it loads."""
     from explorer.guard import ENV_VAR, Allowlist
+    from explorer.trust import Trust
     from explorer.ui.config import UIConfig, is_deployed
 
     deployed = is_deployed(env)
@@ -75,7 +76,8 @@ def local_config(env: Mapping[str, str]) -> Any:
         allowlist = Allowlist.from_env(env)
     elif (env.get(ENV_VAR) or "").strip():
         allowlist = Allowlist.for_deployment(env.get("DATABRICKS_HOST"), env.get(ENV_VAR))
-    return UIConfig(deployed=deployed, allowlist=allowlist, autoconnect=deployed)
+    trust = Trust.for_deployment(allowlist, env) if deployed and allowlist else Trust.local(allowlist)
+    return UIConfig(deployed=deployed, allowlist=allowlist, trust=trust, autoconnect=deployed)
 
 
 def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
@@ -123,12 +125,16 @@ def normalize_host_env(env: MutableMapping[str, str]) -> None:
 
 def serve_deployed(host: str, port: int) -> int:
     """Deployed: one FastAPI server (UI at /, the explorer's API under /api/), until SIGTERM."""
+    from explorer.trust import seal_environment
+
     normalize_host_env(os.environ)
     try:
         config = local_config(os.environ)
     except ValueError as e:  # a bad EXPLORER_ALLOWED_HOSTS entry: say which, never start unguarded
         print(f"error: {e}", file=sys.stderr)
         return 2
+    # The app's own secret now lives in the config's Trust, for the `app` method alone.
+    seal_environment(os.environ)
     from explorer.server import create_app, run  # imports Gradio: only once the config is sound
 
     print(f"Apps API Explorer: listening on {host}:{port} (deployed)", flush=True)

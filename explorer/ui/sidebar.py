@@ -36,7 +36,7 @@ def profile_choices() -> list[tuple[str, str]]:
 
 def field_box(name: str, config: UIConfig) -> gr.components.Component:
     """One auth field's box, as the preselected method wants it (secrets in password boxes)."""
-    view = box_view(config.default_method, name)
+    view = box_view(config.default_method, name, config.deployed)
     common: dict[str, Any] = {
         "label": view.label or name,
         "visible": view.visible,
@@ -70,7 +70,10 @@ def connection(p: Any, config: UIConfig) -> None:
     method = config.default_method
     with gr.Accordion("Credentials", open=not config.autoconnect, elem_id="credentials") as p.credentials:
         p.method = gr.Dropdown(
-            choices=method_choices(config.deployed), value=method, label="Auth method", elem_id="auth-method"
+            choices=method_choices(config.session_trust()),
+            value=method,
+            label="Auth method",
+            elem_id="auth-method",
         )
         p.fields = {name: field_box(name, config) for name in box_names()}
         _browser_signin(p, method)

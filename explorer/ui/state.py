@@ -23,8 +23,10 @@ class UISession:
     listing: EndpointListing | None = None
     last: Exchange | None = None
     # Deployed: the signed-in user's token as the platform forwarded it on this session's last
-    # event. Kept only here, so it lives and dies with the browser session (SPEC §5).
+    # event. Kept only here, so it lives and dies with the browser session.
     forwarded_token: str | None = field(default=None, repr=False)
+    # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
+    owner: str | None = None
     _export_dir: Path | None = field(default=None, repr=False)
 
     def export_path(self, filename: str) -> Path:
@@ -35,10 +37,6 @@ class UISession:
 
     def app_named(self, name: str | None) -> AppSummary | None:
         return next((a for a in self.apps if a.name == name), None)
-
-    def app_for_url(self, url: str) -> AppSummary | None:
-        url = (url or "").rstrip("/")
-        return next((a for a in self.apps if a.url and a.url.rstrip("/") == url), None)
 
     def close(self) -> None:
         """Release what the engine session holds (listeners, connections) when Gradio drops the state."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from explorer.parse import is_web_link
 from explorer.ui.present.basics import chips, code_html, countdown_html, findings_html, sorted_findings
 from explorer.ui.present.token import token_summary
 
@@ -55,6 +56,8 @@ def connection_summary(connection: Any) -> dict[str, Any]:
 
 
 def authorize_html(url: str) -> str:
+    if not is_web_link(url):  # links from the network are http(s) only (never javascript: or data:)
+        return '<div class="authorize muted small">The workspace gave a sign-in link that is not an http(s) URL.</div>'
     return (
         f'<div class="authorize"><a href="{escape(url, quote=True)}" target="_blank" rel="noopener">'
         "Open the sign-in page ↗</a>"

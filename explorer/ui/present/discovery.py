@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -10,6 +11,8 @@ import pandas as pd
 
 from explorer.model import AppSummary, Endpoint, EndpointListing
 from explorer.ui.present.basics import chips, findings_html
+
+PAGE_ROWS = 300  # endpoint rows sent to the page at once
 
 
 def apps_summary(apps: Iterable[AppSummary]) -> list[dict[str, Any]]:
@@ -20,7 +23,7 @@ def apps_summary(apps: Iterable[AppSummary]) -> list[dict[str, Any]]:
 
 def app_label(app: AppSummary) -> str:
     state = (app.state or app.compute_state or "?").upper()
-    return f"{app.name} · {state}"
+    return f"{app.name} · {state}" + (" · no usable URL" if app.problem else "")
 
 
 def app_html(app: AppSummary | None) -> str:
@@ -33,8 +36,10 @@ def app_html(app: AppSummary | None) -> str:
         chips(app.user_api_scopes) if app.user_api_scopes else '<span class="muted">no user scopes</span>'
     )
     title = escape(app.description, quote=True)
+    problem = f' <span class="chip bad">{escape(app.problem)}</span>' if app.problem else ""
     return (
-        f'<div class="appcard" title="{title}"><span class="chip {cls}">{escape(state)}</span> {scopes}</div>'
+        f'<div class="appcard" title="{title}"><span class="chip {cls}">{escape(state)}</span> {scopes}'
+        f"{problem}</div>"
     )
 
 
@@ -51,8 +56,10 @@ def _endpoint_row(e: Endpoint) -> tuple[str, str]:
 
 
 def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
-    """The sidebar list: method, and the path with its summary under it (HTML cells)."""
-    return pd.DataFrame([_endpoint_row(e) for e in endpoints], columns=["Method", "Endpoint"])
+    """The sidebar list: method, and the path with its summary under it (HTML cells), at most
+    PAGE_ROWS rows: a huge document must not send megabytes to the page (the filter narrows it)."""
+    rows = [_endpoint_row(e) for e in itertools.islice(endpoints, PAGE_ROWS)]
+    return pd.DataFrame(rows, columns=["Method", "Endpoint"])
 
 
 def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None:
@@ -63,11 +70,11 @@ def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None
 
 
 def endpoints_summary(endpoints: Iterable[Endpoint]) -> list[dict[str, Any]]:
-    """The endpoints as plain data, for API clients."""
+    """The endpoints as plain data, for API clients (the same PAGE_ROWS the list shows)."""
     return [
         {"method": e.method.upper(), "path": e.path, "summary": e.summary, "parameters": e.parameters,
          "body_example": e.body_example}
-        for e in endpoints
+        for e in itertools.islice(endpoints, PAGE_ROWS)
     ]  # fmt: skip
 
 
@@ -83,8 +90,17 @@ def listing_html(listing: EndpointListing) -> str:
     if listing.source_url:
         n = len(listing.endpoints)
         parts.append(
-            f'<div class="muted small">{n} endpoint{"s" if n != 1 else ""} from '
+            f'<div class="muted small">{n:,} endpoint{"s" if n != 1 else ""} from '
             f"<code>{escape(listing.source_url)}</code></div>"
+        )
+    if listing.declared and listing.declared > len(listing.endpoints):
+        parts.append(
+            f'<div class="muted small">The document declares {listing.declared:,} operations; only the '
+            f"first {len(listing.endpoints):,} by path are listed.</div>"
+        )
+    if len(listing.endpoints) > PAGE_ROWS:
+        parts.append(
+            f'<div class="muted small">Showing {PAGE_ROWS} at a time: type in the filter to narrow.</div>'
         )
     if listing.findings:
         parts.append(findings_html(listing.findings))

@@ -1,0 +1,37 @@
+"""Network text made safe to show: control characters become visible escapes.
+
+A server's reason phrase, header or body can carry terminal escape sequences (ESC]0;… sets a
+window title, ESC[2J clears the screen, OSC 52 writes the clipboard) or invisible characters;
+every presenter shows them as `\\x1b`-style escapes instead of passing them through. Line breaks
+and tabs stay where text is multi-line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+# C0 controls but \t and \n, DEL, C1 controls, and the Unicode line/paragraph separators and
+# bidirectional overrides (which reorder what a reader sees).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_JSON_UNSAFE = re.compile("[\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def escape_controls(text: str) -> str:
+    """`text` with every control character shown as an escape (`\\x1b`, `\\u202e`); \\n and \\t kept."""
+    if not text:
+        return text
+    return _CONTROLS.sub(_escape, text)
+
+
+def _escape(match: re.Match[str]) -> str:
+    code = ord(match.group(0))
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def json_text(document: Any) -> str:
+    """JSON for a terminal: indented, non-ASCII kept readable, but controls json.dumps leaves raw
+    (DEL, C1, separators, bidi overrides) written as \\u escapes, so the text stays valid JSON."""
+    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)
