@@ -523,7 +523,11 @@ def save_collection(
         data["openapi"] = collection.openapi
     defaults: dict[str, Any] = {}
     if collection.defaults.headers:
-        defaults["headers"] = [_pair_dict(p) for p in collection.defaults.headers]
+        headers, notices = sanitize_request(
+            Request("collection defaults", headers=collection.defaults.headers), redactor
+        )
+        result.notices += notices
+        defaults["headers"] = [_pair_dict(p) for p in headers.headers]
     if collection.defaults.auth is not None:
         auth = sanitize_auth_ref(
             collection.defaults.auth, lambda m: result.notices.append(Notice(COLLECTION_FILE, m))
