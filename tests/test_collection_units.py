@@ -298,7 +298,7 @@ def test_schema_errors_name_the_field_and_the_problem():
     error = validate(
         {"name": "x", "assertions": [{"status": 200}, {"status": 99}]}, "request", "r.posting.yaml"
     )
-    assert error.path == "r.posting.yaml" and error.field == "assertions[1]"
+    assert error.path == "r.posting.yaml" and error.field == "assertions[1].status"
     unknown = validate({"name": "x", "asertions": []}, "request", "r.posting.yaml")
     assert "unknown key 'asertions'" in unknown.message
     missing = validate({"method": "GET"}, "request", "r.posting.yaml")

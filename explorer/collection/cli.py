@@ -26,7 +26,7 @@ from explorer.collection.files import CollectionError, load_collection, save_col
 from explorer.collection.identities import Identities, connect_ref
 from explorer.collection.importers import ImportError_, ImportResult
 from explorer.collection.model import AuthRef
-from explorer.collection.runner import RunPlan, run
+from explorer.collection.runner import RunPlan, preflight, run
 from explorer.collection.secret_guard import SecretRefused
 from explorer.collection.storage import FolderStorage, Storage, StorageError
 from explorer.collection.variables import Scope, parse_assignment, parse_dotenv
@@ -110,6 +110,11 @@ def cmd_run(args: argparse.Namespace, session: ExplorerSession, output: base_cli
             cli_connector(args, output, plan.dotenv, prompt),
             on_new_session=lambda s: (base_cli._remember_env_secrets(s, args), _learn_secrets(s, plan)),
         )
+        problems = preflight(plan, plan.requests())
+        if problems:  # nothing is sent when a variable is undefined
+            for problem in problems:
+                output.note(f"error: {session.redactor.scrub(problem)}")
+            return EXIT_USAGE
         header = f"{plan.collection.name}" + (
             f" · environment {plan.environment.name}" if plan.environment else ""
         )

@@ -96,7 +96,8 @@ def validate(data: Any, kind: str, path: str) -> LoadError | None:
     if not errors:
         return None
     error = errors[0]
-    return LoadError(path, _field(error.absolute_path), _explain(error))
+    extra, message = _explain(error)
+    return LoadError(path, _field([*error.absolute_path, *extra]), message)
 
 
 def _field(location: Any) -> str:
@@ -106,23 +107,27 @@ def _field(location: Any) -> str:
     return text
 
 
-def _explain(error: Any) -> str:
-    """One line saying what is wrong, from the most specific branch of a oneOf."""
+def _explain(error: Any) -> tuple[list[Any], str]:
+    """(where below the error's location, one line saying what is wrong); for a oneOf, from the
+    branch the author meant (the one whose required key the value has)."""
     if error.validator in ("oneOf", "anyOf") and error.context:
         instance = error.instance
         branches: dict[int, list[Any]] = {}
         for sub in error.context:
             branches.setdefault(sub.schema_path[0], []).append(sub)
-        # The branch whose required key the instance has is the one the author meant.
         for subs in branches.values():
             if not any(s.validator == "required" for s in subs) and isinstance(instance, dict):
                 best = min(subs, key=lambda s: len(s.absolute_path))
-                where = _field(best.relative_path)
-                return (f"{where}: " if where else "") + _message(best)
+                return list(best.relative_path), _message(best)
         if isinstance(instance, dict):
-            return f"{_short(instance)} is not a known form: see docs/COLLECTIONS.md"
-        return f"{_short(instance)} is not valid here"
-    return _message(error)
+            return [], f"{_short(instance)} is not a known form: see docs/COLLECTIONS.md"
+        if list(error.absolute_path)[-1:] == ["status"]:
+            return (
+                [],
+                f"{_short(instance)} is not a status: use a code (200), a class (2xx) or a list of them",
+            )
+        return [], f"{_short(instance)} is not valid here"
+    return [], _message(error)
 
 
 def _message(error: Any) -> str:
@@ -131,7 +136,11 @@ def _message(error: Any) -> str:
         return f"unknown key {', '.join(map(repr, extra))}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
+    if error.validator == "pattern" and error.validator_value == "^\\$":
+        return f"{_short(error.instance)} is not a JSON path (it must start with $)"
     if error.validator in ("minProperties", "maxProperties"):
+        if isinstance(error.instance, dict) and "var" in error.instance:
+            return f"{_short(error.instance)} needs exactly one of json, header or status: true"
         return f"{_short(error.instance)} needs exactly one check besides its subject"
     return error.message if len(error.message) < 200 else error.message[:199] + "…"
 
