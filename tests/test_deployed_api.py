@@ -171,6 +171,7 @@ def test_the_deployed_log_holds_no_secret(deployed: Deployed) -> None:
     assert user_token.count(".") == 2
     secrets = [user_token, deployed.info["apps"]["explorer"]["service_principal"]["client_secret"]]
     log = deployed.log()
-    assert "listening on 0.0.0.0:" in log  # the platform's port, on every interface
+    # The platform's port, on the address the sandbox gives its apps (loopback: only its gateway calls them).
+    assert "listening on 127.0.0.1:" in log
     for secret in secrets:
         assert secret not in log

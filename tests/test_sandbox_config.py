@@ -220,3 +220,20 @@ def test_app_env_drops_inherited_databricks_auth_and_sets_platform_variables():
         == env["PORT"]
         == "9000"
     )
+
+
+def test_apps_are_told_to_listen_on_loopback_only():
+    env = build_env(
+        base={},
+        app_name="a1",
+        port=9000,
+        host="http://127.0.0.1:1",
+        workspace_id="42",
+        client_id="cid",
+        client_secret="csecret",
+        app_url="http://127.0.0.1:2",
+        extra={},
+    )
+
+    for name in ("UVICORN_HOST", "GRADIO_SERVER_NAME", "STREAMLIT_SERVER_ADDRESS", "FLASK_RUN_HOST"):
+        assert env[name] == "127.0.0.1", name

@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 from support.sandbox_helpers import default_config
@@ -113,3 +114,30 @@ def test_usage_error_is_exit_2():
     _, err = proc.communicate(timeout=60)
 
     assert proc.returncode == 2 and "Traceback" not in err
+
+
+def test_auto_approve_on_a_network_address_is_refused_with_the_reason():
+    proc = run_sandbox("--port", "0", "--host", "0.0.0.0")
+    try:
+        out, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()  # when it did start listening on every interface, do not leave it there
+
+    assert proc.returncode == 2 and "Traceback" not in err
+    [line] = err.strip().splitlines()
+    assert line.startswith("error: refusing to listen on 0.0.0.0 with auto_approve on")
+    assert "any sandbox user" in line and "--allow-auto-approve-on-network" in line
+    assert "Sandbox workspace" not in out  # nothing was started
+
+
+def test_auto_approve_is_refused_only_off_loopback_and_unless_forced():
+    from explorer.sandbox import Sandbox, SandboxError
+
+    with pytest.raises(SandboxError, match="auto_approve"):
+        Sandbox(host="0.0.0.0")
+    with pytest.raises(SandboxError, match="auto_approve"):
+        Sandbox(host="")
+    for loopback in ("127.0.0.1", "127.0.0.2", "localhost"):
+        Sandbox(host=loopback)  # not started: only the check runs
+    Sandbox(host="0.0.0.0", allow_network_auto_approve=True)
+    Sandbox(default_config(auto_approve=False), host="0.0.0.0")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import textwrap
 import time
 from pathlib import Path
@@ -146,6 +147,55 @@ def test_source_app_gets_the_platform_environment(source_sandbox):
     assert env["GRADIO_ANALYTICS_ENABLED"] == "false"
     assert env["GREETING"] == "hi"
     assert env["DATABRICKS_TOKEN"] is None and env["DATABRICKS_CONFIG_PROFILE"] is None
+
+
+def test_source_apps_listen_on_loopback_only(source_sandbox):
+    """Reached only through the gateway: an app on every interface would skip its sign-in."""
+    env = call(source_sandbox, "plain", "/api/env").json()
+    port = int(env["DATABRICKS_APP_PORT"])
+
+    hosts = [
+        env[n] for n in ("UVICORN_HOST", "GRADIO_SERVER_NAME", "STREAMLIT_SERVER_ADDRESS", "FLASK_RUN_HOST")
+    ]
+    assert hosts == ["127.0.0.1"] * 4
+    assert listening_addresses(port) == {"127.0.0.1"}  # `uvicorn app:app` bound where UVICORN_HOST said
+    other = non_loopback_address()
+    if other is not None:
+        with pytest.raises(OSError):
+            socket.create_connection((other, port), timeout=2).close()
+
+
+def listening_addresses(port: int) -> set[str]:
+    """The local addresses with a listening TCP socket on `port`, from /proc/net/tcp{,6}."""
+    found: set[str] = set()
+    for table, family in (("/proc/net/tcp", socket.AF_INET), ("/proc/net/tcp6", socket.AF_INET6)):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            local, state = line.split()[1], line.split()[3]
+            address, _, port_hex = local.partition(":")
+            if state != "0A" or int(port_hex, 16) != port:  # 0A: LISTEN
+                continue
+            raw = bytes.fromhex(address)
+            # The kernel prints each 32-bit word in host (little-endian) byte order.
+            raw = b"".join(raw[i : i + 4][::-1] for i in range(0, len(raw), 4))
+            found.add(socket.inet_ntop(family, raw))
+    if not found and not Path("/proc/net/tcp").exists():
+        pytest.skip("no /proc/net/tcp to read listening sockets from")
+    return found
+
+
+def non_loopback_address() -> str | None:
+    """This machine's address on its default route, if it has one (a UDP connect sends nothing)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        try:
+            probe.connect(("192.0.2.1", 9))
+        except OSError:
+            return None
+        address = probe.getsockname()[0]
+    return None if address.startswith("127.") or address == "0.0.0.0" else address
 
 
 def test_source_app_calls_the_workspace_with_no_arguments(source_sandbox):

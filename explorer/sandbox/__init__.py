@@ -12,9 +12,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from explorer.sandbox.launcher import Sandbox, SandboxError
+    from explorer.sandbox.launcher import AutoApproveExposed, Sandbox, SandboxError
 
-__all__ = ["Sandbox", "SandboxError"]
+__all__ = ["AutoApproveExposed", "Sandbox", "SandboxError"]
 
 
 def __getattr__(name: str) -> Any:

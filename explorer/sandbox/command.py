@@ -1,4 +1,4 @@
-"""`python -m explorer sandbox [--port N] [--config FILE] [--info FILE]`: the sandbox in the foreground.
+"""`python -m explorer sandbox [--port N] [--host H] [--config FILE] [--info FILE]`: the sandbox in the foreground.
 
 Prints the workspace host and every app URL (never a secret: those go to the --info file only)
 and stops cleanly, child app processes included, on Ctrl-C or SIGTERM.
@@ -45,6 +45,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     parser.add_argument("--config", help="sandbox YAML config (default: the embedded demo workspace)")
     parser.add_argument("--info", help="write host, app URLs and credentials to this JSON file (mode 0600)")
+    parser.add_argument(
+        "--allow-auto-approve-on-network",
+        action="store_true",
+        help="with a non-loopback --host, keep the config's auto_approve on (anyone who can reach the "
+        "address can then get tokens for any sandbox user)",
+    )
     parser.add_argument("--verbose", action="store_true", help="log requests handled by the sandbox")
     return parser
 
@@ -64,12 +70,20 @@ def main(argv: list[str]) -> int:
     )
 
     from explorer.sandbox.config import ConfigError
-    from explorer.sandbox.launcher import Sandbox, SandboxError
+    from explorer.sandbox.launcher import AutoApproveExposed, Sandbox, SandboxError
 
     try:
-        sandbox = Sandbox(config=args.config, port=args.port, host=args.host)
+        sandbox = Sandbox(
+            config=args.config,
+            port=args.port,
+            host=args.host,
+            allow_network_auto_approve=args.allow_auto_approve_on_network,
+        )
     except ConfigError as exc:
         print(f"error: bad sandbox config: {exc}", file=sys.stderr)
+        return 2
+    except AutoApproveExposed as exc:
+        print(f"error: {exc}, or pass --allow-auto-approve-on-network to accept that.", file=sys.stderr)
         return 2
     stop = threading.Event()
 

@@ -35,7 +35,7 @@ from explorer.sandbox.host_app import build_workspace_app
 from explorer.sandbox.identity.authority import Authority
 from explorer.sandbox.identity.idp import StandInIdP
 from explorer.sandbox.identity.oidc import AppClient
-from explorer.sandbox.net import LOOPBACK, bind_socket, url_host
+from explorer.sandbox.net import LOOPBACK, bind_socket, is_loopback, url_host
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +44,35 @@ class SandboxError(RuntimeError):
     """The sandbox could not start (a port in use, an app that would not start, ...)."""
 
 
+class AutoApproveExposed(SandboxError):
+    """`auto_approve` on an address other machines can reach: tokens for anyone, for the asking."""
+
+    def __init__(self, bind_host: str):
+        shown = bind_host or "every interface"
+        super().__init__(
+            f"refusing to listen on {shown} with auto_approve on: anyone on the network could get a "
+            "token for any sandbox user by naming them (login_hint), without signing in. Listen on "
+            "127.0.0.1, or set auto_approve: false in a --config file"
+        )
+
+
 class Sandbox:
     def __init__(
-        self, config: str | Path | dict[str, Any] | None = None, port: int = 0, host: str = "127.0.0.1"
+        self,
+        config: str | Path | dict[str, Any] | None = None,
+        port: int = 0,
+        host: str = LOOPBACK,
+        *,
+        allow_network_auto_approve: bool = False,
     ):
-        self.config = load_config(config)  # ConfigError (a ValueError) here, before anything starts
+        """Load the config (ConfigError, a ValueError, before anything starts) and check the bind.
+
+        `auto_approve` with a `host` other than a loopback address raises AutoApproveExposed unless
+        `allow_network_auto_approve` says that is intended.
+        """
+        self.config = load_config(config)
+        if self.config.auto_approve and not is_loopback(host) and not allow_network_auto_approve:
+            raise AutoApproveExposed(host)
         self._bind_host, self._port = host, port
         self.host = ""
         self.apps: dict[str, AppRuntime] = {spec.name: AppRuntime(spec) for spec in self.config.apps}

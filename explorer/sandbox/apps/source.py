@@ -17,7 +17,7 @@ from pathlib import Path
 
 from explorer.sandbox.apps.app_yaml import read_app_yaml
 from explorer.sandbox.apps.runtime import AppRuntime
-from explorer.sandbox.net import free_port, port_accepts
+from explorer.sandbox.net import LOOPBACK, free_port, port_accepts
 
 log = logging.getLogger(__name__)
 
@@ -63,15 +63,17 @@ def build_env(
             "DATABRICKS_CLIENT_ID": client_id,
             "DATABRICKS_CLIENT_SECRET": client_secret,
             "DATABRICKS_APP_URL": app_url,
+            # The gateway reaches the app on the loopback address; an app listening on every
+            # interface could be called around the gateway and its sign-in, so it is told not to.
             "UVICORN_PORT": str(port),
-            "UVICORN_HOST": "0.0.0.0",
+            "UVICORN_HOST": LOOPBACK,
             "GRADIO_SERVER_PORT": str(port),
-            "GRADIO_SERVER_NAME": "0.0.0.0",
+            "GRADIO_SERVER_NAME": LOOPBACK,
             "GRADIO_ANALYTICS_ENABLED": "false",
             "STREAMLIT_SERVER_PORT": str(port),
-            "STREAMLIT_SERVER_ADDRESS": "0.0.0.0",
+            "STREAMLIT_SERVER_ADDRESS": LOOPBACK,
             "FLASK_RUN_PORT": str(port),
-            "FLASK_RUN_HOST": "0.0.0.0",
+            "FLASK_RUN_HOST": LOOPBACK,
             "PORT": str(port),
             "PYTHONUNBUFFERED": "1",
         }
