@@ -27,7 +27,7 @@ from explorer.collection.identities import Identities, connect_ref
 from explorer.collection.importers import ImportError_, ImportResult
 from explorer.collection.model import AuthRef
 from explorer.collection.runner import RunPlan, preflight, run
-from explorer.collection.secret_guard import SecretRefused
+from explorer.collection.secret_guard import SecretRefused, check_text
 from explorer.collection.storage import FolderStorage, Storage, StorageError
 from explorer.collection.variables import Scope, parse_assignment, parse_dotenv
 from explorer.session import Connection, ExplorerSession
@@ -260,25 +260,27 @@ def import_source(
 
 
 def cmd_import(args: argparse.Namespace, session: ExplorerSession, output: base_cli.Output) -> int:
-    storage = FolderStorage(args.to) if not args.to.startswith("workspace:") else None
+    from_app = args.kind == "openapi" and args.source.lower().startswith(("http://", "https://"))
     try:
-        if storage is None:
-            storage = open_storage(args.to, session)
+        if from_app or args.to.startswith("workspace:"):  # the app's document, or workspace files
+            connection = base_cli.connect(session, args, output, default="none")
+            if connection is not None and not connection.ok:
+                base_cli._print_findings(connection.findings, output, session)
+                return EXIT_USAGE
+        storage = open_storage(args.to, session)
         if storage.exists("collection.yaml") and not args.force:
             output.note(
                 f"error: {storage.describe()} already holds a collection: use --force to write into it"
             )
             return EXIT_USAGE
-        connection = (
-            base_cli.connect(session, args, output, default="none") if args.kind == "openapi" else None
-        )
-        if connection is not None and not connection.ok:
-            base_cli._print_findings(connection.findings, output, session)
-            return EXIT_USAGE
         result = import_source(args.kind, args.source, session, args.name, args.postman_env)
         for secret in result.secrets:
             session.redactor.add(secret)
         saved = save_collection(storage, result.collection, session.redactor, result.environments)
+        for path, text in result.files.items():
+            check_text(text, session.redactor, storage.describe(path))
+            storage.write_text(path, text)
+            saved.written.append(path)
     except (ImportError_, CollectionError, StorageError, SecretRefused) as error:
         output.note(f"error: {session.redactor.scrub(str(error))}")
         return EXIT_USAGE

@@ -118,7 +118,8 @@ def _explain(error: Any) -> tuple[list[Any], str]:
         for subs in branches.values():
             if not any(s.validator == "required" for s in subs) and isinstance(instance, dict):
                 best = min(subs, key=lambda s: len(s.absolute_path))
-                return list(best.relative_path), _message(best)
+                inner, message = _explain(best)
+                return [*best.relative_path, *inner], message
         if isinstance(instance, dict):
             return [], f"{_short(instance)} is not a known form: see docs/COLLECTIONS.md"
         if list(error.absolute_path)[-1:] == ["status"]:

@@ -22,3 +22,4 @@ class ImportResult:
     environments: list[Environment] = field(default_factory=list)
     notices: list[Notice] = field(default_factory=list)
     secrets: list[str] = field(default_factory=list)  # values seen in the source, for the redactor
+    files: dict[str, str] = field(default_factory=dict)  # more files to write (path -> text)

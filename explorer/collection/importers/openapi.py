@@ -142,8 +142,12 @@ def from_openapi(doc: dict[str, Any], source: str, *, api_only: bool = True) -> 
     base = _base_url(doc, source)
     collection = Collection(name=title, description=str(info.get("description") or ""))
     collection.variables["base_url"] = base
+    files = {}
     if re.match(r"https?://", source, re.IGNORECASE):
         collection.openapi = "{{base_url}}" + (urlsplit(source).path or "/api/openapi.json")
+    else:  # a file: the collection keeps its own copy, so it stays self-contained
+        collection.openapi = "openapi.json"
+        files["openapi.json"] = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
     notices: list[Notice] = []
     folders: dict[str, Folder] = {}
     paths = doc.get("paths") if isinstance(doc.get("paths"), dict) else {}
@@ -167,7 +171,7 @@ def from_openapi(doc: dict[str, Any], source: str, *, api_only: bool = True) -> 
         folders[tag].items.append(request)
     if not endpoints:
         notices.append(Notice(source, "the document lists no operations"))
-    return ImportResult(collection, [], notices)
+    return ImportResult(collection, [], notices, files=files)
 
 
 def _operation(raw_paths: dict[str, dict[str, Any]], path: str, method: str) -> dict[str, Any]:
