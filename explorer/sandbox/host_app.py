@@ -18,6 +18,7 @@ from explorer.sandbox.identity.token_endpoint import TokenEndpoint
 from explorer.sandbox.rest.apps_api import AppsApi
 from explorer.sandbox.rest.callers import ApiError
 from explorer.sandbox.rest.scim import ScimApi
+from explorer.sandbox.rest.workspace_api import WorkspaceApi
 
 
 def build_workspace_app(
@@ -29,6 +30,7 @@ def build_workspace_app(
     app.include_router(idp.router())
     app.include_router(AppsApi(authority, apps).router())
     app.include_router(ScimApi(authority).router())
+    app.include_router(WorkspaceApi(authority).router())
     workspace_id = authority.config.workspace_id
 
     @app.middleware("http")

@@ -86,6 +86,10 @@ class Directory:
     def users(self) -> list[Principal]:
         return [p for p in self._by_username.values() if p.kind == "user"]
 
+    def principals(self) -> list[Principal]:
+        """Every user and service principal (each has a home folder `/Users/<username>`)."""
+        return list(self._by_username.values())
+
     def by_pat(self, token: str) -> Principal | None:
         owner = self._pats.get(token)
         return self._by_username.get(owner) if owner else None

@@ -1,1 +1,1 @@
-"""The workspace REST API the explorer and the SDK call: apps, app permissions, SCIM `Me`."""
+"""The workspace REST API the explorer and the SDK call: apps, app permissions, SCIM `Me`, workspace files."""
