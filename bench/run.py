@@ -34,6 +34,7 @@ class Plan:
     ui_repeats: int
     cli_repeats: int
     cli_commands: tuple[str, ...]  # whose `--help` is checked for a Gradio import
+    collection_repeats: int = 5  # rounds of the 1,000-request collection run
 
 
 QUICK = Plan(
@@ -43,6 +44,7 @@ QUICK = Plan(
     ui_repeats=1,
     cli_repeats=2,
     cli_commands=("call",),
+    collection_repeats=1,
 )
 FULL = Plan(
     overhead_rounds=300,
@@ -50,7 +52,7 @@ FULL = Plan(
     large_repeats=5,
     ui_repeats=5,
     cli_repeats=10,
-    cli_commands=("call", "token", "apps", "endpoints", "snippet"),
+    cli_commands=("call", "token", "apps", "endpoints", "snippet", "run", "import", "export"),
 )
 
 
@@ -76,6 +78,7 @@ def guarded(name: str, scenario: Callable[[], Row | list[Row]]) -> list[Row]:
 
 
 def run(plan: Plan) -> list[Row]:
+    from bench.collection_run import collection_run
     from bench.concurrency import concurrency
     from bench.large_body import large_body
     from bench.overhead import engine_overhead, token_requests
@@ -89,6 +92,7 @@ def run(plan: Plan) -> list[Row]:
             rows += guarded("concurrency", lambda: concurrency(info, ui_url, plan.concurrency_repeats))
         rows += guarded("large body", lambda: large_body(info, plan.large_repeats))
         rows += guarded("CLI imports", lambda: cli_imports(info, plan.cli_commands))
+        rows += guarded("collection run", lambda: collection_run(info, plan.collection_repeats))
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
     rows += guarded("CLI start-up", lambda: cli_startup(plan.cli_repeats))
     return rows

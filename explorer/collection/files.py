@@ -52,6 +52,7 @@ ENVIRONMENTS = "environments"
 DOTENV = ".env"
 REQUEST_SUFFIXES = (".posting.yaml", ".posting.yml")
 MAX_FILE = 2 * 1024 * 1024
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: ~10x faster
 MAX_DEPTH = 16
 
 __all__ = [
@@ -162,7 +163,7 @@ def _read_yaml(storage: Storage, path: str) -> tuple[Any, LoadError | None]:
     if len(text) > MAX_FILE:
         return None, LoadError(path, "", f"the file is larger than {MAX_FILE // 1024 // 1024} MB")
     try:
-        return yaml.safe_load(text), None
+        return yaml.load(text, Loader=_LOADER), None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1} column {mark.column + 1}: " if mark else ""

@@ -15,6 +15,7 @@ import base64
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from explorer.collection.assertions import OpenAPIDocument, Outcome, evaluate
 from explorer.collection.extract import ExtractionFailed, extract
@@ -222,13 +223,19 @@ def _merged_headers(defaults: list[Pair], own: list[Pair]) -> list[Pair]:
     return [h for h in defaults if h.enabled and h.name.lower() not in names] + [h for h in own if h.enabled]
 
 
+@lru_cache(maxsize=4096)
+def _normalized(url: str) -> str:
+    """`normalize_url`, once per distinct URL of a run (most requests share a few)."""
+    return normalize_url(url)
+
+
 def build_spec(request: Request, plan: RunPlan, scope: Scope, secrets: Callable[[str], None]) -> RequestSpec:
     """The RequestSpec to send; raises UndefinedVariable or InputError."""
 
     def value(text: str, where: str) -> str:
         return scope.resolve(text, f"{request.name} ({where})")
 
-    url = normalize_url(value(request.url, "url"))
+    url = _normalized(value(request.url, "url"))
     params = [
         (value(p.name, "param"), value(p.value, f"param {p.name}")) for p in request.params if p.enabled
     ]
@@ -332,13 +339,13 @@ def run_one(
     except (UndefinedVariable, InputError) as error:
         result.error = f"not sent: {error}"
         return result
-    result.url = session.redactor.scrub_url(spec.url)
     if connection is not None and not connection.ok:
         result.findings = list(connection.findings)
         result.error = f"not sent: could not authenticate with {connection.auth.method}"
         return result
     exchange = session.send(spec)
     result.exchange = exchange
+    result.url = exchange.request.url  # as recorded: credentials masked, secrets scrubbed
     result.findings = list(exchange.findings)
     if exchange.response is None:
         result.error = exchange.error or "no response"
