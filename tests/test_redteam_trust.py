@@ -31,8 +31,8 @@ from explorer.parse import InputError
 from explorer.session import ExplorerSession
 from explorer.trust import Trust
 from explorer.ui.config import PRESET_SECRET, UIConfig
-from explorer.ui.handlers import Handlers, _user_error
-from explorer.ui.state import UISession
+from explorer.ui.handlers import Handlers, _user_error, friendly
+from explorer.ui.state import NotYourSession, UISession
 
 # --- files the server must never open for a signed-in user ------------------------------------
 
@@ -237,10 +237,14 @@ def test_a_session_cannot_be_replayed_by_another_signed_in_user(world: World) ->
     ui: UISession = handlers.session(None, gradio_request({"X-Forwarded-Email": "alice@example.com"}))
     try:
         assert handlers.session(ui, gradio_request({"X-Forwarded-Email": "Alice@example.com"})) is ui
-        with pytest.raises(gr.Error, match="another signed-in user"):
+        with pytest.raises(NotYourSession, match="another signed-in user"):
             handlers.session(ui, gradio_request({"X-Forwarded-Email": "bob@example.com"}))
-        with pytest.raises(gr.Error):
+        with pytest.raises(NotYourSession):
             handlers.session(ui, gradio_request({}))
+        # and through the guard every handler has, whatever it takes (this one takes no request)
+        reveal = friendly(handlers.reveal_token)
+        with pytest.raises(gr.Error, match="another signed-in user"):
+            reveal(ui, gradio_request({"X-Forwarded-Email": "bob@example.com"}))
     finally:
         ui.close()
 

@@ -26,7 +26,7 @@ from explorer.textview import escape_controls
 from explorer.ui import authform, present
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FormError, RequestForm, build_spec, endpoint_form
-from explorer.ui.state import UISession
+from explorer.ui.state import NotYourSession, UISession
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -37,36 +37,59 @@ SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 
 
 def friendly(fn: F) -> F:
-    """Turn a failure into a short on-page message instead of a traceback.
+    """Every handler's guard: the session's owner is checked, and a failure becomes a short on-page
+    message instead of a traceback.
 
-    Engine methods report network/HTTP problems as values (findings); what still raises is bad input
-    or a bug, and its text is scrubbed of token-shaped strings before anyone sees it. Generator
-    handlers stay generators (Gradio streams their updates).
+    Deployed, a browser session belongs to the signed-in user who opened it: each event's request
+    must carry the same X-Forwarded-Email, whichever handler it reaches (a handler that does not
+    take the request gets it appended to its signature, so Gradio passes it). Engine methods report
+    network/HTTP problems as values (findings); what still raises is bad input or a bug, and its
+    text is scrubbed of token-shaped strings before anyone sees it. Generators stay generators.
     """
+    signature = inspect.signature(fn)
+    takes_request = "request" in signature.parameters
+
+    def guard(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        request = next((a for a in args if isinstance(a, gr.Request)), None)
+        if not takes_request and args and (args[-1] is None or isinstance(args[-1], gr.Request)):
+            args = args[:-1]  # the request appended for the guard
+        ui = next((a for a in args if isinstance(a, UISession)), None)
+        if ui is not None and request is not None:
+            ui.check_owner(request.headers.get(FORWARDED_EMAIL))
+        return args
+
     if inspect.isgeneratorfunction(fn):
 
         @functools.wraps(fn)
-        def streaming(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        def streaming(*args: Any) -> Iterator[Any]:
             try:
-                yield from fn(*args, **kwargs)
+                yield from fn(*guard(args))
             except Exception as e:
                 raise _user_error(fn, e, args) from None
 
-        return streaming  # type: ignore[return-value]
+        wrapper: Callable[..., Any] = streaming
+    else:
 
-    @functools.wraps(fn)
-    def plain(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except Exception as e:
-            raise _user_error(fn, e, args) from None
+        @functools.wraps(fn)
+        def plain(*args: Any) -> Any:
+            try:
+                return fn(*guard(args))
+            except Exception as e:
+                raise _user_error(fn, e, args) from None
 
-    return plain  # type: ignore[return-value]
+        wrapper = plain
+    if not takes_request:
+        extra = inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None, annotation=gr.Request
+        )
+        wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}
+    return wrapper  # type: ignore[return-value]
 
 
 def _user_error(fn: Callable[..., Any], error: Exception, args: tuple[Any, ...]) -> gr.Error:
-    if isinstance(error, gr.Error):
-        return error
+    if isinstance(error, (gr.Error, NotYourSession)):
+        return error if isinstance(error, gr.Error) else gr.Error(str(error), print_exception=False)
     # The session's redactor knows its secrets; without a session, mask what looks like a token.
     ui = next((a for a in args if isinstance(a, UISession)), None)
     scrub = ui.explorer.redactor.scrub if ui is not None else redact.scrub
@@ -128,20 +151,11 @@ class Handlers:
 
             ui = UISession(ExplorerSession(trust=self.config.session_trust()))
         if request is not None:
-            self.check_owner(ui, request)
+            if self.config.deployed and ui.owner is None:
+                ui.owner = (request.headers.get(FORWARDED_EMAIL) or "").strip().lower()
+            ui.check_owner(request.headers.get(FORWARDED_EMAIL))
             self.follow_forwarded(ui, request)
         return ui
-
-    def check_owner(self, ui: UISession, request: gr.Request) -> None:
-        """Deployed: a browser session belongs to the user who opened it (X-Forwarded-Email); a
-        session hash replayed by anyone else is refused, so no one reaches another's connection."""
-        if not self.config.deployed:
-            return
-        email = (request.headers.get(FORWARDED_EMAIL) or "").strip().lower() or None
-        if ui.owner is None:
-            ui.owner = email or ""
-        elif ui.owner != (email or ""):
-            raise gr.Error("This page belongs to another signed-in user's session: reload it.")
 
     def follow_forwarded(self, ui: UISession, request: gr.Request) -> None:
         """Deployed: keep this event's forwarded user token; a `user` connection moves to a fresh one.

@@ -14,6 +14,13 @@ if TYPE_CHECKING:
     from explorer.session import ExplorerSession
 
 
+class NotYourSession(Exception):
+    """An event for a browser session that another signed-in user opened."""
+
+    def __init__(self) -> None:
+        super().__init__("This page belongs to another signed-in user's session: reload it.")
+
+
 @dataclass
 class UISession:
     """One browser session: its engine session plus what the panes were built from."""
@@ -34,6 +41,11 @@ class UISession:
         if self._export_dir is None:
             self._export_dir = Path(tempfile.mkdtemp(prefix="explorer-export-"))
         return self._export_dir / Path(filename).name
+
+    def check_owner(self, email: str | None) -> None:
+        """Deployed sessions have an owner: an event from anyone else (a replayed session hash) is refused."""
+        if self.owner is not None and self.owner != (email or "").strip().lower():
+            raise NotYourSession()
 
     def app_named(self, name: str | None) -> AppSummary | None:
         return next((a for a in self.apps if a.name == name), None)

@@ -97,9 +97,14 @@ def session_cookie(session: requests.Session) -> str:
     )
 
 
-def explorer_config(hello_port: int, scoped_port: int, redirector: str) -> dict[str, Any]:
+def explorer_config(
+    hello_port: int, scoped_port: int, redirector: str, extra_allowed: tuple[str, ...] = ()
+) -> dict[str, Any]:
     """The sandbox config: the explorer (source app from the repo root) beside two sample apps."""
-    allowed = ",".join([f"127.0.0.1:{hello_port}", f"127.0.0.1:{scoped_port}", _host_port(redirector)])
+    allowed = ",".join(
+        [f"127.0.0.1:{hello_port}", f"127.0.0.1:{scoped_port}", _host_port(redirector)]
+        + [_host_port(url) for url in extra_allowed]
+    )
     explorer = {
         "name": EXPLORER,
         "kind": "source",
@@ -142,10 +147,19 @@ def explorer_config(hello_port: int, scoped_port: int, redirector: str) -> dict[
 
 
 @contextlib.contextmanager
-def deployed_explorer() -> Iterator[Deployed]:
-    """Start the canary, the redirector and the sandbox with the explorer deployed; stop them all."""
-    with recording_server() as canary, redirect_server(canary.url + "/api/stolen") as redirector:
-        config = explorer_config(free_port(), free_port(), redirector.url)
+def deployed_explorer(
+    canary: RecordingServer | None = None, extra_allowed: tuple[str, ...] = ()
+) -> Iterator[Deployed]:
+    """Start the canary, the redirector and the sandbox with the explorer deployed; stop them all.
+
+    `canary`: one the caller started (e.g. to point hostile servers at it); `extra_allowed`: more
+    URLs the operator puts on the explorer's allowlist.
+    """
+    with contextlib.ExitStack() as stack:
+        if canary is None:
+            canary = stack.enter_context(recording_server())
+        redirector = stack.enter_context(redirect_server(canary.url + "/api/stolen"))
+        config = explorer_config(free_port(), free_port(), redirector.url, extra_allowed)
         sandbox = Sandbox(config)
         try:
             sandbox.start()
