@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import unquote
 
 import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
@@ -23,7 +24,8 @@ from explorer.redact import mask, mask_header_value
 from explorer.tokens import decode_token
 from explorer.ui.config import UIConfig
 
-# The identity headers the Apps gateway adds to every proxied request (PLATFORM.md).
+# The identity headers the Apps gateway adds to every proxied request
+# (docs/PLATFORM.md#headers-the-apps-gateway-forwards).
 IDENTITY_HEADERS = {
     "user": "x-forwarded-user",
     "email": "x-forwarded-email",
@@ -104,7 +106,25 @@ def create_app(config: UIConfig | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.include_router(api_router(config))
+    if config.deployed:
+        guard_exports(app)
     return gr.mount_gradio_app(app, build_ui(config), path="/", footer_links=[], **page_options())
+
+
+def guard_exports(app: FastAPI) -> None:
+    """Export files go only to the signed-in user whose session wrote them (anyone else: 404)."""
+    from fastapi.responses import PlainTextResponse
+
+    from explorer.ui.state import export_owner
+
+    @app.middleware("http")
+    async def exports_for_their_owner(request: Request, call_next: Any) -> Any:
+        owner = export_owner(unquote(request.url.path))
+        if owner is not None:
+            email = (request.headers.get("x-forwarded-email") or "").strip().lower()
+            if owner != email:
+                return PlainTextResponse("Not found", status_code=404)
+        return await call_next(request)
 
 
 def run(app: FastAPI, host: str, port: int) -> None:

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from support.deployed import USERS, Deployed, deployed_explorer
 from support.hostile import hostile_workspace
 from support.recording_server import RecordingServer, recording_server
@@ -123,3 +124,30 @@ def test_another_user_cannot_drive_a_known_session(attack: Attack) -> None:
     with pytest.raises(Exception) as refused:
         bob.predict(api_name="/reveal_token")
     assert "another signed-in user" in (getattr(refused.value, "message", None) or str(refused.value))
+
+
+def test_an_export_file_is_served_only_to_the_user_who_made_it(attack: Attack) -> None:
+    from gradio_client import Client
+    from support.deployed import session_cookie
+
+    deployed = attack.deployed
+    alice_cookie = session_cookie(deployed.sign_in(ALICE))
+    alice = Client(
+        deployed.url,
+        verbose=False,
+        analytics_enabled=False,
+        headers={"Cookie": alice_cookie},
+        download_files=False,
+    )
+    alice.predict(method="app", api_name="/startup")
+    assert connect(alice, "app")["ok"]
+    send(alice, deployed.app_url("hello") + "/api/hello")
+    exported = alice.predict(fmt="HAR", api_name="/export_history")
+    url = exported["url"] if isinstance(exported, dict) else getattr(exported, "url", None)
+    assert url and "explorer-export-" in url
+
+    mine = requests.get(url, headers={"Cookie": alice_cookie}, timeout=10)
+    assert mine.status_code == 200 and json.loads(mine.text)["log"]["entries"]
+    bob_cookie = session_cookie(deployed.sign_in(BOB))
+    theirs = requests.get(url, headers={"Cookie": bob_cookie}, timeout=10)
+    assert theirs.status_code == 404 and "entries" not in theirs.text
