@@ -350,12 +350,10 @@ def run_one(
     if exchange.response is None:
         result.error = exchange.error or "no response"
     document = openapi.get() if openapi is not None and _wants_openapi(request) else None
-    result.outcomes = [_evaluate(a, exchange, document, scope, request.name) for a in request.assertions]
-    if openapi is not None and openapi.problem and _wants_openapi(request):
-        result.outcomes = [
-            Outcome(o.text, o.passed, f"{o.detail} ({openapi.problem})" if not o.passed else o.detail)
-            for o in result.outcomes
-        ]
+    problem = openapi.problem if openapi is not None else ""
+    result.outcomes = [
+        _evaluate(a, exchange, document, scope, request.name, problem) for a in request.assertions
+    ]
     for spec_ in request.extractions:
         try:
             name, value = extract(spec_, exchange)
@@ -378,9 +376,20 @@ def _strings(value: object) -> list[str]:
 
 
 def _evaluate(
-    assertion: dict, exchange: Exchange, document: OpenAPIDocument | None, scope: Scope, name: str
+    assertion: dict,
+    exchange: Exchange,
+    document: OpenAPIDocument | None,
+    scope: Scope,
+    name: str,
+    problem: str = "",
 ) -> Outcome:
     """An assertion with `{{variables}}` in its expected values resolved (e.g. an extracted id)."""
+    if "openapi_schema" in assertion and document is None and problem:
+        from explorer.collection.assertions import describe
+
+        return Outcome(
+            describe(assertion), False, f"expected the app's OpenAPI document, got none: {problem}"
+        )
     try:
         resolved = {k: _resolve_value(v, scope, name) for k, v in assertion.items()}
     except UndefinedVariable as error:
