@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
 
 import httpx
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.types import Receive, Scope, Send
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidURI
@@ -89,20 +89,28 @@ async def forward_http(
     except httpx.HTTPError as exc:
         return bad_gateway(app_name, type(exc).__name__)
 
-    async def body() -> AsyncIterator[bytes]:
-        try:
-            async for chunk in response.aiter_raw():
-                yield chunk
-        finally:
-            await response.aclose()
-
-    streamed = StreamingResponse(body(), status_code=response.status_code)
+    streamed = _UpstreamStream(response)
     streamed.raw_headers = [
         (k, _rewrite_location(k, v, upstream, request))
         for k, v in response.headers.raw
         if k.decode("latin-1").lower() not in HOP_BY_HOP | SERVER_OWNED
     ]
     return streamed
+
+
+class _UpstreamStream(StreamingResponse):
+    """The app's response, streamed; the upstream connection is closed as soon as this response
+    ends, also when the client hung up mid-stream (the app then sees its own client leave)."""
+
+    def __init__(self, upstream: httpx.Response):
+        super().__init__(upstream.aiter_raw(), status_code=upstream.status_code)
+        self._upstream = upstream
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self._upstream.aclose()
 
 
 def _rewrite_location(name: bytes, value: bytes, upstream: str, request: Request) -> bytes:

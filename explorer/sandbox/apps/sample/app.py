@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import AsyncIterator
 from http import HTTPStatus
 from typing import Any
@@ -24,8 +25,10 @@ from fastapi import (
 )
 from fastapi.responses import HTMLResponse, JSONResponse, StreamingResponse
 
+from explorer.sandbox.apps.sample.agent import Agent
 from explorer.sandbox.apps.sample.data import CITIES, large_rows_json
 from explorer.sandbox.apps.sample.models import Echo, Greeting, Identity, Item, ItemIn, SlowResult
+from explorer.sandbox.apps.sample.streams import HeartbeatCounter, stream_routes
 
 MASKED_HEADERS = ("x-forwarded-access-token", "authorization", "cookie")
 
@@ -38,7 +41,11 @@ def mask(secret: str) -> str:
 def create_sample_app(app_name: str = "sample") -> FastAPI:
     app = FastAPI(
         title=f"Sandbox sample app '{app_name}'",
-        description="Greetings, echo, a CRUD resource, tables, slow and large responses, any status code.",
+        description=(
+            "Greetings, echo, a CRUD resource (with Server-Timing), tables, slow and large responses, any "
+            "status code, SSE, NDJSON, an endless heartbeat, and a scripted agent in the OpenAI Responses "
+            "shape (/api/invocations, /responses)."
+        ),
         version="1.0.0",
         openapi_url="/api/openapi.json",
         docs_url="/api/docs",
@@ -48,7 +55,10 @@ def create_sample_app(app_name: str = "sample") -> FastAPI:
     app.include_router(_echo_routes())
     app.include_router(_ItemStore().router())
     app.include_router(_data_routes())
-    app.include_router(_SlowStats().router())
+    heartbeats = HeartbeatCounter()
+    app.include_router(stream_routes(heartbeats))
+    app.include_router(Agent().router())
+    app.include_router(_SlowStats(heartbeats).router())
     return app
 
 
@@ -144,7 +154,13 @@ class _ItemStore:
 
     def router(self) -> APIRouter:
         router = APIRouter(prefix="/api/items", tags=["items"])
-        router.add_api_route("", self.list, methods=["GET"], summary="List items", response_model=list[Item])
+        router.add_api_route(
+            "",
+            self.list,
+            methods=["GET"],
+            summary="List items (with a Server-Timing header: db;dur=…)",
+            response_model=list[Item],
+        )
         router.add_api_route(
             "", self.create, methods=["POST"], summary="Create an item", response_model=Item, status_code=201
         )
@@ -159,9 +175,13 @@ class _ItemStore:
         )
         return router
 
-    def list(self) -> list[Item]:
+    def list(self, response: Response) -> list[Item]:
+        started = time.perf_counter()
         with self._lock:
-            return list(self._items.values())
+            items = list(self._items.values())
+        took_ms = (time.perf_counter() - started) * 1000
+        response.headers["Server-Timing"] = f'db;dur={took_ms:.3f};desc="item store"'
+        return items
 
     def create(self, item: ItemIn) -> Item:
         with self._lock:
@@ -233,11 +253,13 @@ def _data_routes() -> APIRouter:
 
 
 class _SlowStats:
-    """`/api/slow` and the concurrency it saw (benchmarks read it through `/api/stats`)."""
+    """`/api/slow` and the concurrency it saw (benchmarks read it through `/api/stats`), beside the
+    heartbeat streams' counts (tests read whether a cancelled stream ended in the app)."""
 
-    def __init__(self) -> None:
+    def __init__(self, heartbeats: HeartbeatCounter) -> None:
         self._lock = threading.Lock()
         self.active = self.max_concurrent = self.total = 0
+        self._heartbeats = heartbeats
 
     def router(self) -> APIRouter:
         router = APIRouter(tags=["timing"])
@@ -245,7 +267,7 @@ class _SlowStats:
             "/api/slow", self.slow, methods=["GET"], summary="Answer after a delay", response_model=SlowResult
         )
         router.add_api_route(
-            "/api/stats", self.stats, methods=["GET"], summary="Concurrency statistics of /api/slow"
+            "/api/stats", self.stats, methods=["GET"], summary="Statistics of /api/slow and /api/heartbeat"
         )
         router.add_api_route("/api/stats/reset", self.reset, methods=["POST"], summary="Reset the statistics")
         return router
@@ -266,11 +288,11 @@ class _SlowStats:
 
     def stats(self) -> dict[str, Any]:
         with self._lock:
-            return {
-                "slow": {"active": self.active, "max_concurrent": self.max_concurrent, "total": self.total}
-            }
+            slow = {"active": self.active, "max_concurrent": self.max_concurrent, "total": self.total}
+        return {"slow": slow, "heartbeat": self._heartbeats.snapshot()}
 
     def reset(self) -> dict[str, Any]:
         with self._lock:
             self.max_concurrent, self.total = self.active, 0
+        self._heartbeats.reset()
         return self.stats()
