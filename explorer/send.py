@@ -150,7 +150,8 @@ def send(
             return _failed(exchange, finding, *extra)
         except (UnicodeError, ValueError) as error:  # e.g. a header (or pasted token) HTTP cannot encode
             return _failed(exchange, _unsendable(error, redactor))
-    if watch.expired and exchange.response.truncated:
+    if watch.expired:  # whatever arrived before the deadline is incomplete, headers included
+        exchange.response.truncated = True
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))
     elif broken is not None:  # the status and headers came, then the body broke off
         exchange.findings.append(_broken_body(broken, spec, exchange.response.size))

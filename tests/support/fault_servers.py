@@ -85,6 +85,57 @@ def trickle_body(interval: float = 0.2) -> Behaviour:
     return behave
 
 
+def trickle_headers(interval: float = 0.2) -> Behaviour:
+    """A status line, then one header line every `interval` seconds, never finishing the headers."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        read_request(conn)
+        conn.sendall(b"HTTP/1.1 200 OK\r\n")
+        count = 0
+        while not stop.wait(interval):
+            count += 1
+            conn.sendall(f"X-Slow-{count}: x\r\n".encode())
+
+    return behave
+
+
+def trickle_bytes(interval: float = 0.2, promised: int = 1_000_000) -> Behaviour:
+    """Headers promising `promised` bytes, then one byte every `interval` seconds (no chunking:
+    a client reading 64 KB at a time sees every socket read succeed)."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        read_request(conn)
+        conn.sendall(_head(200, "OK", {"Content-Type": "text/plain", "Content-Length": str(promised)}))
+        while not stop.wait(interval):
+            conn.sendall(b"x")
+
+    return behave
+
+
+def many_headers(count: int = 10_000) -> Behaviour:
+    """A response with `count` header lines (http.client gives up after 100)."""
+
+    def behave(conn: socket.socket, _stop: threading.Event) -> None:
+        read_request(conn)
+        lines = "".join(f"X-H{i}: v\r\n" for i in range(count))
+        conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n{lines}\r\n".encode())
+
+    return behave
+
+
+def terminal_escapes(conn: socket.socket, _stop: threading.Event) -> None:
+    """Escape sequences in the reason phrase, a header and the body: title, clear screen, OSC 52."""
+    read_request(conn)
+    body = b"before \x1b[2J\x1b]52;c;ZXZpbA==\x07 after \xc2\x9b31m"
+    head = (
+        b"HTTP/1.1 418 Tea\x1b]0;pwned\x07pot\r\nContent-Type: text/plain\r\n"
+        b"X-Note: \x1b[31mred\r\nConnection: close\r\nContent-Length: "
+        + str(len(body)).encode()
+        + b"\r\n\r\n"
+    )
+    conn.sendall(head + body)
+
+
 def silent(conn: socket.socket, stop: threading.Event) -> None:
     """Accepts the request and never answers (until the server stops)."""
     read_request(conn)
