@@ -12,6 +12,7 @@ import pandas as pd
 
 from explorer.model import Exchange, Response
 from explorer.redact import Redactor
+from explorer.textview import escape_controls
 from explorer.ui.present.basics import findings_html, human_ms, human_size, sorted_findings, status_class
 from explorer.ui.present.token import token_html, token_summary
 
@@ -158,11 +159,13 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
         summary["response"]["body"] = scrub_json(summary["response"]["body"], redactor)
     return ExchangeView(
         status=status_html(exchange),
-        pretty=redactor.scrub(pretty),
+        pretty=escape_controls(redactor.scrub(pretty)),
         language=language,
         table=table,
-        raw=redactor.scrub(raw_body(r)),
-        headers=headers_frame(redactor.scrub_headers(r.headers) if r else []),
+        raw=escape_controls(redactor.scrub(raw_body(r))),
+        headers=headers_frame(
+            [(k, escape_controls(v)) for k, v in redactor.scrub_headers(r.headers)] if r else []
+        ),
         token=token_html(exchange.token, now),
         claims=dict(exchange.token.claims) if exchange.token else {},
         diagnosis=findings_html(exchange.findings, ok=exchange.ok),
