@@ -117,7 +117,7 @@ def start_child(args: list[str]) -> subprocess.Popen[bytes]:
 
 @contextmanager
 def sandbox_process() -> Iterator[dict[str, Any]]:
-    """`python -m explorer sandbox` on free ports; yields its info document (SPEC §3.5)."""
+    """`python -m explorer sandbox` on free ports; yields its info document."""
     with tempfile.TemporaryDirectory(prefix="bench-sandbox-") as tmp:
         info_path = Path(tmp) / "info.json"
         process = start_child(["-m", "explorer", "sandbox", "--port", "0", "--info", str(info_path)])

@@ -1,4 +1,4 @@
-"""The benchmarks of SPEC §4, each measured side by side with its baseline in the same run.
+"""The benchmarks (docs/BENCH.md), each measured side by side with its baseline in the same run.
 
     python bench/run.py [--quick] [--json FILE] [--markdown FILE]
 

@@ -1,4 +1,4 @@
-"""The command line: `call`, `token`, `apps`, `endpoints`, `snippet` (SPEC §2.2).
+"""The command line: `call`, `token`, `apps`, `endpoints`, `snippet` (docs/ARCHITECTURE.md).
 
 A thin presenter over `ExplorerSession`, like the UI: parse arguments, connect, run one engine
 call, print. Human output goes to stderr (status, timing, identity, findings) with the body on

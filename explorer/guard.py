@@ -1,4 +1,4 @@
-"""Outbound allowlist: where a deployed explorer may send credentials (SPEC §5).
+"""Outbound allowlist: where a deployed explorer may send credentials (docs/DEPLOY.md#threat-model).
 
 Deployed, the explorer holds its service principal's credentials and the signed-in user's
 token, so it must not become a proxy that hands them to any host someone types in. The default

@@ -171,7 +171,7 @@ def _dumps(value: Any) -> str:
 
 
 def exchange_to_dict(ex: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
-    """The SPEC §2.2 shape: request, response, token, auth, findings, ok (plus id, error)."""
+    """The `call --json` shape: request, response, token, auth, findings, ok (plus id, error)."""
     redactor = redactor or Redactor()
     request = ex.request
     request_type = next((v for k, v in request.headers if k.lower() == "content-type"), "")

@@ -54,7 +54,7 @@ class Response:
 
 @dataclass
 class Finding:
-    """One diagnosis: stable `code` (SPEC §2.1 item 6), severity, one line, a concrete fix."""
+    """One diagnosis: stable `code` (explorer.codes), severity, one line, a concrete fix."""
 
     code: str
     severity: Severity

@@ -119,7 +119,7 @@ def url_with_params(url: str, params: Iterable[tuple[str, str]] = ()) -> str:
 
 
 def _with_scheme(text: str) -> str:
-    """`text` with https:// in front when it has no scheme (PLATFORM.md: DATABRICKS_HOST may lack it)."""
+    """`text` with https:// in front when it has no scheme (docs/PLATFORM.md#app-runtime-environment: DATABRICKS_HOST may lack it)."""
     if _HAS_SCHEME.match(text):
         return text
     other_scheme = _SCHEME_ONLY.match(text)  # "mailto:x", "javascript:…" but not "host:8080"

@@ -1,6 +1,6 @@
 """The profiles of a Databricks config file (`~/.databrickscfg` or `DATABRICKS_CONFIG_FILE`).
 
-No SDK function lists profiles (PLATFORM.md), so the file is read here with configparser, the
+No SDK function lists profiles (docs/PLATFORM.md#listing-profiles), so the file is read here with configparser, the
 way the SDK reads it: named profiles do not inherit `[DEFAULT]`. Only names, hosts and auth
 types come out; secrets in the file stay there.
 """

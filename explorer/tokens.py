@@ -1,6 +1,6 @@
 """Decode bearer tokens for display: kind, issuer, identity, expiry, granted vs required scopes.
 
-Nothing here verifies a signature: the view is informational (SPEC §2.1 item 5), and the
+Nothing here verifies a signature: the view is informational, and the
 gateway is the one that accepts or refuses a token. `decode_token` never raises and never keeps
 the token or its signature; only the masked form and the decoded claims are returned.
 """

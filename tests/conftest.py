@@ -31,7 +31,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="session")
 def sandbox_info(sandbox: Sandbox) -> dict[str, Any]:
-    """The default sandbox's info document (SPEC §3.5): host, app URLs, credentials."""
+    """The default sandbox's info document: host, app URLs, credentials."""
     return sandbox.info
 
 

@@ -1,4 +1,4 @@
-"""`python -m explorer call`: human output, `--json` (SPEC §2.2) and the exit codes."""
+"""`python -m explorer call`: human output, `--json` and the exit codes."""
 
 from __future__ import annotations
 

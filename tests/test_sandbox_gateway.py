@@ -1,4 +1,4 @@
-"""The Apps gateway answers exactly as SPEC §3.2 says, and forwards what the platform forwards."""
+"""The Apps gateway answers as docs/PLATFORM.md#calling-an-app says, and forwards what the platform forwards."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The real databricks-sdk, unmodified, authenticates against the sandbox in every way SPEC §1 lists."""
+"""The real databricks-sdk, unmodified, authenticates against the sandbox in every way docs/PLATFORM.md#token-grants lists."""
 
 from __future__ import annotations
 

@@ -190,7 +190,7 @@ class Sandbox:
     # --- what tests and scripts read -----------------------------------------------------
     @property
     def info(self) -> dict[str, Any]:
-        """SPEC §3.5: the only place the sandbox's secrets appear."""
+        """The info document: the only place the sandbox's secrets appear."""
         if not self.host or self._idp is None:
             raise SandboxError("the sandbox is not started")
         return {

@@ -1,9 +1,9 @@
-"""Who may reach an app through its gateway, exactly as SPEC §3.2 describes.
+"""Who may reach an app through its gateway, as docs/PLATFORM.md#calling-an-app describes.
 
 - stopped app -> 404;
 - a browser session cookie (set after sign-in) -> any path, as that user;
-- a bearer token only on `/api/` paths, and only an OAuth token this workspace issued:
-  PAT or non-`/api/` path -> 302 to sign-in; expired / badly signed / foreign -> 401;
+- a bearer token only on the app's `token_paths` (default `/api/`), and only an OAuth token this
+  workspace issued: PAT or another path -> 302 to sign-in; expired / badly signed / foreign -> 401;
 - no CAN_USE (or CAN_MANAGE) -> 403; token without the app's scopes -> 403 insufficient_scope.
 """
 
@@ -31,10 +31,6 @@ class Verdict:
     error: str = ""
     message: str = ""
     www_authenticate: str | None = None
-
-
-def is_api_path(path: str) -> bool:
-    return path == "/api" or path.startswith("/api/")
 
 
 class BoundedStore:
@@ -86,7 +82,9 @@ class GatewayAuth:
             return self._permitted(session_user, scopes=None)
         scheme, _, token = (authorization or "").partition(" ")
         token = token.strip()
-        if scheme.lower() != "bearer" or not token or token.startswith("dapi") or not is_api_path(path):
+        if scheme.lower() != "bearer" or not token or token.startswith("dapi"):
+            return Verdict("sign_in")
+        if not self._runtime.spec.accepts_token_on(path):
             return Verdict("sign_in")
         try:
             claims, principal = self._authority.verify(token)

@@ -1,4 +1,4 @@
-"""The built-in sample app (SPEC §3.3): a FastAPI app whose `/api/` routes are worth exploring.
+"""The built-in sample app: a FastAPI app whose `/api/` routes are worth exploring.
 
 Each instance keeps its own in-memory items and statistics. Its OpenAPI document is served under
 `/api/` so the Apps gateway lets a bearer token read it.
