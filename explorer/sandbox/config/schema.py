@@ -38,6 +38,8 @@ APP_NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{1,29}$")
 ID_NAMESPACE = uuid.UUID("5a7c1d0e-9b1f-4f53-8d6e-3c2b1a0f9e8d")
 # Databricks adds these to every app's user authorization scopes.
 FORCED_USER_SCOPES = ("iam.access-control:read", "iam.current-user:read")
+# Where an app's gateway accepts bearer tokens unless its `token_paths` say otherwise.
+DEFAULT_TOKEN_PATHS = ("/api/",)
 
 PrincipalKind = Literal["user", "service_principal"]
 
@@ -134,6 +136,14 @@ class Permission(ConfigModel):
         return self.permission_level
 
 
+def _token_path(value: Any) -> str:
+    if not isinstance(value, str) or not value.startswith("/") or any(c.isspace() for c in value):
+        raise invalid(f"expected a path prefix starting with '/', got {value!r}")
+    if any(segment in (".", "..") for segment in value.split("/")):
+        raise invalid(f"a path prefix cannot contain '.' or '..' segments, got {value!r}")
+    return value
+
+
 def _env(value: Any) -> dict[str, str]:
     """`{NAME: value}`, or app.yaml's `[{name, value}]`; every value as text."""
     if isinstance(value, dict):
@@ -174,6 +184,10 @@ class AppSpec(ConfigModel):
     env: Annotated[dict[str, str], BeforeValidator(_env)] = Field(default_factory=dict, repr=False)
     start_timeout_seconds: Number = Field(60.0, ge=0.1)
     port: Integer = Field(0, ge=0)  # the gateway's port; 0 = any free port
+    # Path prefixes where the gateway accepts a bearer token (elsewhere only a browser session).
+    token_paths: list[Annotated[str, BeforeValidator(_token_path)]] = Field(
+        default_factory=lambda: list(DEFAULT_TOKEN_PATHS)
+    )
 
     _service_principal: ServicePrincipal | None = PrivateAttr(None)
     _workspace_id: str = PrivateAttr("")
@@ -248,6 +262,21 @@ class AppSpec(ConfigModel):
     @property
     def oauth2_app_client_id(self) -> str:
         return str(uuid.uuid5(ID_NAMESPACE, f"{self._workspace_id}/app-client/{self.name}"))
+
+    def accepts_token_on(self, path: str) -> bool:
+        """Whether the gateway takes a bearer token for `path` (a `token_paths` prefix matches it).
+
+        `/api/` (or `/api`) matches `/api` and everything below it, not `/apix`; a path with `.`
+        or `..` segments never matches, so it cannot climb out of a prefix on the app's side.
+        """
+        segments = path.split("/")
+        if any(s in (".", "..") for s in segments):
+            return False
+        for prefix in self.token_paths:
+            base = prefix.rstrip("/")
+            if not base or path == base or path.startswith(base + "/"):
+                return True
+        return False
 
     @property
     def effective_user_api_scopes(self) -> list[str]:
