@@ -98,7 +98,14 @@ def cmd_run(args: argparse.Namespace, session: ExplorerSession, output: base_cli
             output.note(f"error: --env-file {args.env_file}: {getattr(error, 'strerror', None) or error}")
             return EXIT_USAGE
     identities: Identities | None = None
+    connection: Connection | None = None
+    in_workspace = args.path.startswith("workspace:")
     try:
+        if in_workspace:  # the files are read with the command line's identity, which then runs them
+            connection = base_cli.connect(session, args, output, default="none")
+            if connection is not None and not connection.ok:
+                base_cli._print_findings(connection.findings, output, session)
+                return EXIT_USAGE
         storage = open_storage(args.path, session)
         plan = RunPlan.load(storage, env=args.env, cli_vars=cli_vars, dotenv=extra_env, folder=args.folder)
         _learn_secrets(session, plan)
@@ -115,6 +122,8 @@ def cmd_run(args: argparse.Namespace, session: ExplorerSession, output: base_cli
             for problem in problems:
                 output.note(f"error: {session.redactor.scrub(problem)}")
             return EXIT_USAGE
+        if in_workspace:
+            identities.preset_default(connection)
         header = f"{plan.collection.name}" + (
             f" · environment {plan.environment.name}" if plan.environment else ""
         )
@@ -295,6 +304,11 @@ def cmd_export(args: argparse.Namespace, session: ExplorerSession, output: base_
     from explorer.collection.export_postman import to_postman
 
     try:
+        if args.path.startswith("workspace:"):
+            connection = base_cli.connect(session, args, output, default="none")
+            if connection is not None and not connection.ok:
+                base_cli._print_findings(connection.findings, output, session)
+                return EXIT_USAGE
         collection = load_collection(open_storage(args.path, session))
         for error in collection.errors:
             output.note(f"error: {error}")

@@ -405,9 +405,11 @@ class _Dumper(yaml.SafeDumper):
 
 
 def _str(dumper: yaml.SafeDumper, data: str) -> yaml.ScalarNode:
-    if "\n" in data:
-        data = "\n".join(line.rstrip() for line in data.splitlines())
-        return dumper.represent_scalar("tag:yaml.org,2002:str", data, style="|")
+    lines = data.split("\n")
+    if len(lines) > 1 and all(line == line.rstrip() and line.isprintable() for line in lines):
+        return dumper.represent_scalar(
+            "tag:yaml.org,2002:str", data, style="|"
+        )  # exact, trailing newline kept
     return dumper.represent_scalar("tag:yaml.org,2002:str", data)
 
 

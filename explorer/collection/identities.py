@@ -96,6 +96,10 @@ class Identities:
         self.on_new_session = on_new_session
         self._sessions: dict[object, tuple[ExplorerSession, Connection | None]] = {}
 
+    def preset_default(self, connection: Connection | None) -> None:
+        """The default identity is `base` as already connected (e.g. to read workspace files)."""
+        self._sessions["default"] = (self.base, connection)
+
     def for_request(
         self, ref: AuthRef | None, default: AuthRef | None, scope: Scope
     ) -> tuple[ExplorerSession, Connection | None]:

@@ -155,9 +155,11 @@ def from_openapi(doc: dict[str, Any], source: str, *, api_only: bool = True) -> 
     summaries: dict[str, int] = {}
     for endpoint in endpoints:
         summaries[endpoint.summary] = summaries.get(endpoint.summary, 0) + 1
+    created: dict[tuple[str, str], Request] = {}
     for endpoint in endpoints:
         operation = _operation(raw_paths, endpoint.path, endpoint.method)
         request = _request(endpoint, operation, doc, collection.variables)
+        created[(endpoint.method, endpoint.path)] = request
         if endpoint.summary and summaries[endpoint.summary] > 1:
             request.name = f"{request.name} ({endpoint.method})"
         tags = operation.get("tags") if isinstance(operation.get("tags"), list) else []
@@ -169,9 +171,62 @@ def from_openapi(doc: dict[str, Any], source: str, *, api_only: bool = True) -> 
             folders[tag] = Folder(tag, description=_tag_description(doc, tag))
             collection.root.items.append(folders[tag])
         folders[tag].items.append(request)
+    _chain_created_ids(endpoints, created, doc, raw_paths, notices)
     if not endpoints:
         notices.append(Notice(source, "the document lists no operations"))
     return ImportResult(collection, [], notices, files=files)
+
+
+def _chain_created_ids(
+    endpoints: list[Any],
+    created: dict[tuple[str, str], Request],
+    doc: dict[str, Any],
+    raw_paths: dict[str, dict[str, Any]],
+    notices: list[Notice],
+) -> None:
+    """`POST /things` answering `{id: …}` feeds `/things/{thing_id}`: an extraction on the create,
+    so the requests after it read, change and delete what it made (create -> read -> delete)."""
+    for endpoint in endpoints:
+        match = re.fullmatch(r"(.*)/\{([^}/]+)\}(?:/.*)?", endpoint.path)
+        if match is None:
+            continue
+        parent, param = match.group(1), match.group(2)
+        create = created.get(("POST", parent))
+        if create is None or any(e.get("var") == _variable(param) for e in create.extractions):
+            continue
+        schema = _success_schema(_operation(raw_paths, parent, "POST"), doc)
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
+        key = param if param in properties else "id" if "id" in properties else None
+        if key is not None:
+            create.extractions.append({"var": _variable(param), "json": f"$.{key}"})
+            notices.append(
+                Notice(
+                    create.name, f"its response's {key} feeds {{{{{_variable(param)}}}}} in later requests"
+                )
+            )
+
+
+def _variable(param: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", param)
+
+
+def _success_schema(operation: dict[str, Any], doc: dict[str, Any]) -> dict[str, Any]:
+    from explorer.discovery import resolve_refs
+
+    responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
+    for code, response in responses.items():
+        if not str(code).startswith("2"):
+            continue
+        response = _resolve_node(response, doc)
+        content = response.get("content") if isinstance(response.get("content"), dict) else {}
+        media = next(
+            (v for k, v in content.items() if "json" in str(k).lower() and isinstance(v, dict)), None
+        )
+        schema = media.get("schema") if media else response.get("schema")
+        if isinstance(schema, dict):
+            resolved = resolve_refs(schema, doc)
+            return resolved if isinstance(resolved, dict) else {}
+    return {}
 
 
 def _operation(raw_paths: dict[str, dict[str, Any]], path: str, method: str) -> dict[str, Any]:
@@ -199,7 +254,7 @@ def _request(
     for param in endpoint.parameters:
         where, pname = param.get("in"), str(param.get("name"))
         if where == "path":
-            variable = re.sub(r"[^A-Za-z0-9_]", "_", pname)
+            variable = _variable(pname)
             variables.setdefault(variable, _sample(param))
             path = path.replace("{" + pname + "}", "{{" + variable + "}}")
         elif where == "query":
