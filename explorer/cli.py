@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict
 from typing import Any, TextIO
 
+from explorer import request
 from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, cli_fields, secret_env_vars
 from explorer.auth import choose_method as detect_method
 from explorer.history import exchange_to_dict, token_to_dict
@@ -233,15 +234,11 @@ def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output)
 
 
 def build_spec(args: argparse.Namespace) -> RequestSpec:
-    """A RequestSpec from -X/-H/-d; raises InputError on bad input."""
-    headers = [parse_header_line(h) for h in args.headers]
+    """A RequestSpec from -X/-H/-d (the engine's rules: explorer.request); InputError on bad input."""
     body = _read_body(args.body)
-    method = (args.method or ("POST" if body is not None else "GET")).upper()
-    if not method.isalpha():
-        raise InputError(f"Invalid method {method!r}: use GET, POST, PUT, PATCH, DELETE…")
-    return RequestSpec(
-        method=method, url=normalize_url(args.url), headers=headers, body=body, timeout=args.timeout
-    )
+    method = args.method or ("POST" if body is not None else "GET")
+    headers = [parse_header_line(h) for h in args.headers]
+    return request.build_spec(method, args.url, headers=headers, body=body, timeout=args.timeout)
 
 
 def _read_body(body: str | None) -> str | None:

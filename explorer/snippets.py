@@ -33,13 +33,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from explorer.auth import METHODS
 from explorer.model import RequestSpec
 from explorer.parse import url_with_params
 from explorer.redact import Redactor, is_secret_header
 
 LANGS = ("curl", "python", "sdk")
-_ENV_TOKEN_METHODS = ("token", "user", "browser", "federated")
-AUTH_METHODS = ("profile", "m2m", "app", *_ENV_TOKEN_METHODS)
 _JSON_PRINTER = "python3 -c 'import json, sys; print(json.load(sys.stdin)[\"access_token\"])'"
 _CONTINUE = " \\\n  "
 
@@ -83,22 +82,17 @@ def render_snippet(
     """
     if lang not in LANGS:
         raise ValueError(f"Unknown snippet language {lang!r}: use one of {', '.join(LANGS)}")
-    if auth_method not in AUTH_METHODS:
-        raise ValueError(f"Unknown auth method {auth_method!r}: use one of {', '.join(AUTH_METHODS)}")
+    method = METHODS.get(auth_method)
+    if method is None:
+        raise ValueError(f"Unknown auth method {auth_method!r}: use one of {', '.join(METHODS)}")
     request = _request(spec, redactor or Redactor())
-    auth = _Auth(_auth_kind(auth_method), auth_method, host, profile or "DEFAULT", list(scopes or []))
+    auth = _Auth(method.snippet, auth_method, host, profile or "DEFAULT", list(scopes or []))
     renderers: dict[str, Callable[[_Request, _Auth], str]] = {
         "curl": _curl,
         "python": _python_requests,
         "sdk": _python_sdk,
     }
     return renderers[lang](request, auth)
-
-
-def _auth_kind(method: str) -> str:
-    if method in ("m2m", "app"):
-        return "m2m"
-    return "profile" if method == "profile" else "env-token"
 
 
 def _request(spec: RequestSpec, redactor: Redactor) -> _Request:

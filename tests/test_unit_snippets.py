@@ -19,9 +19,10 @@ import pytest
 import requests
 from support.sandbox_helpers import STAND_IN_CLI
 
+from explorer.auth import METHODS
 from explorer.model import RequestSpec
 from explorer.redact import Redactor
-from explorer.snippets import AUTH_METHODS, LANGS, render_snippet
+from explorer.snippets import LANGS, render_snippet
 
 APP = "https://hello-1234567890.aws.databricksapps.com"
 WORKSPACE = "https://adb-123.4.azuredatabricks.net"
@@ -61,7 +62,7 @@ def secret_spec(token: str, cookie: str) -> RequestSpec:
 
 
 def all_snippets(spec: RequestSpec, **kwargs):
-    for method in AUTH_METHODS:
+    for method in METHODS:
         for lang in LANGS:
             yield method, lang, render_snippet(spec, method, lang, host=WORKSPACE, **kwargs)
 

@@ -1,22 +1,20 @@
 """The request form (request bar and its tabs, as text) -> a RequestSpec, and endpoint -> form.
 
-Parsing itself lives in explorer.parse; this module only adds the form's conventions: `#` comment
-lines, paths under the picked app, and a JSON body validated (and labelled) before it is sent.
+The rules live in explorer.request (shared with the CLI); this module only adds the form's
+conventions: `#` comment lines and paths under the picked app.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from explorer import request
 from explorer.model import Endpoint, RequestSpec
-from explorer.parse import InputError, normalize_url, parse_header_lines, parse_json_body, parse_query
+from explorer.parse import InputError, parse_header_lines, parse_query
 
-METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
-_BODYLESS = ("GET", "HEAD")
-_PATH_PARAM = re.compile(r"\{[^}/]+\}")
+METHODS = request.HTTP_METHODS
 
 
 class FormError(ValueError):
@@ -42,40 +40,20 @@ def _active_lines(text: str | None) -> str:
     return "\n".join(line for line in lines if not line.lstrip().startswith("#"))
 
 
-def _with_json_type(body: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
-    """Validate a JSON body before sending; label it JSON unless the user chose a content type."""
-    content_type = next((v for k, v in headers if k.lower() == "content-type"), None)
-    if content_type is not None and "json" not in content_type.lower():
-        return headers  # the user asked for another content type: send the text as typed
-    try:
-        parse_json_body(body)
-    except InputError as e:
-        raise FormError(f"Body: {e}. Fix it, or set a Content-Type header to send it as text.") from None
-    return headers if content_type else [*headers, ("Content-Type", "application/json")]
-
-
 def build_spec(form: RequestForm) -> RequestSpec:
-    """The RequestSpec the form describes; FormError says what to fix."""
-    method = (form.method or "GET").strip().upper()
-    if method not in METHODS:
-        raise FormError(f"Unknown method {method!r}: use one of {', '.join(METHODS)}.")
+    """The RequestSpec the form describes (the engine's rules: explorer.request); FormError says what to fix."""
     try:
-        url = normalize_url(form.url, base=form.app_url or None)
-        headers = parse_header_lines(_active_lines(form.headers))
-        params = parse_query(_active_lines(form.params))
+        return request.build_spec(
+            form.method,
+            form.url,
+            params=parse_query(_active_lines(form.params)),
+            headers=parse_header_lines(_active_lines(form.headers)),
+            body=form.body,
+            base=form.app_url or None,
+            timeout=form.timeout,
+        )
     except InputError as e:
         raise FormError(str(e)) from None
-    unfilled = _PATH_PARAM.search(url)
-    if unfilled:
-        raise FormError(f"Fill in the path parameter {unfilled.group(0)} in the URL.")
-    body = form.body if (form.body or "").strip() else None
-    if body is not None:
-        if method in _BODYLESS:
-            raise FormError(f"{method} requests carry no body: clear the Body tab or use POST, PUT or PATCH.")
-        headers = _with_json_type(body, headers)
-    return RequestSpec(
-        method=method, url=url, params=params, headers=headers, body=body, timeout=form.timeout
-    )
 
 
 def params_skeleton(endpoint: Endpoint) -> str:
