@@ -195,7 +195,7 @@ class WorkspaceTree:
             raise ApiError(
                 400,
                 "MAX_NOTEBOOK_SIZE_EXCEEDED",
-                f"File size imported is ({len(content)} bytes), exceeded max size ({MAX_OBJECT_BYTES} bytes)",
+                f"The imported content is larger than the maximum size ({MAX_OBJECT_BYTES} bytes)",
             )
         self._check_write(who, path)
         with self._lock:
