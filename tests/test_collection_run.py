@@ -317,3 +317,47 @@ def test_run_does_not_import_gradio(sandbox_env, tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert "6/6 requests passed" in result.stdout
+
+
+POSTING_FILE = """\
+name: Greet via posting
+description: Saved by posting (its request format), untouched.
+method: GET
+url: ${BASE_URL}/api/hello
+headers:
+- name: Accept
+  value: application/json
+- name: X-Disabled
+  value: not sent
+  enabled: false
+params:
+- name: name
+  value: posting
+auth:
+  type: bearer_token
+  bearer_token:
+    token: ${TOKEN}
+options:
+  follow_redirects: false
+  verify_ssl: true
+  timeout: 10.0
+posting_version: 2.3.0
+scripts:
+  on_response: scripts/check.py
+"""
+
+
+def test_a_posting_request_file_runs_as_posting_wrote_it(sandbox_info, tmp_path):
+    """A team using posting can open its folder: `${VAR}` from .env, bearer_token auth, options."""
+    (tmp_path / "greet.posting.yaml").write_text(POSTING_FILE)
+    (tmp_path / ".env").write_text(
+        f"BASE_URL={sandbox_info['apps']['hello']['url']}\nTOKEN={m2m_token(sandbox_info)}\n"
+    )
+    code, out, err = run(["run", str(tmp_path), "--json", "--auth", "none"])
+
+    result = json.loads(out)["results"][0]
+    assert code == 0, err
+    assert result["status"] == 200 and result["exchange"]["response"]["body"]["message"] == "Hello, posting!"
+    sent = result["exchange"]["request"]["headers"]
+    assert sent["Authorization"].startswith("Bearer eyJh…") and "X-Disabled" not in sent
+    assert json.loads(out)["collection"] == tmp_path.name  # no collection.yaml: the folder's name
