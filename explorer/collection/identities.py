@@ -113,7 +113,8 @@ class Identities:
             connection = self.connector(session, default, scope, False)
         else:
             assert ref is not None
-            session = ExplorerSession(allowlist=self.base.allowlist, timeout=self.base.timeout)
+            # The same trust as the base session: deployed, the same allowlist and platform rules.
+            session = ExplorerSession(trust=self.base.trust, timeout=self.base.timeout)
             if self.on_new_session is not None:
                 self.on_new_session(session)  # e.g. learn the secrets the process can see
             connection = None if ref.method == "none" else self.connector(session, ref, scope, True)
