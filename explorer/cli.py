@@ -23,9 +23,9 @@ from typing import Any, TextIO
 from explorer import request
 from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, cli_fields, secret_env_vars
 from explorer.auth import choose_method as detect_method
-from explorer.history import exchange_to_dict, token_to_dict
 from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
 from explorer.parse import InputError, normalize_url, parse_header_line
+from explorer.serialize import auth_to_dict, exchange_to_dict, findings_to_list, token_to_dict
 from explorer.session import Connection, ExplorerSession
 from explorer.snippets import LANGS
 from explorer.textview import escape_controls, json_text
@@ -280,9 +280,9 @@ def cmd_token(args: argparse.Namespace, session: ExplorerSession, output: Output
         return EXIT_FAILURE
     if args.json:
         document = {
-            "auth": _auth_dict(connection, session),
+            "auth": auth_to_dict(connection.auth, session.redactor),
             "token": token_to_dict(connection.token, session.redactor) if connection.token else None,
-            "findings": _findings_list(connection.findings, session),
+            "findings": findings_to_list(connection.findings, session.redactor),
             "ok": connection.ok,
         }
         output.json(document)
@@ -305,7 +305,7 @@ def cmd_apps(args: argparse.Namespace, session: ExplorerSession, output: Output)
     if args.json:
         document = {
             "apps": [asdict(a) for a in apps],
-            "findings": _findings_list(findings, session),
+            "findings": findings_to_list(findings, session.redactor),
             "ok": not findings,
         }
         output.json(document)
@@ -325,7 +325,7 @@ def cmd_endpoints(args: argparse.Namespace, session: ExplorerSession, output: Ou
         document = {
             "source_url": listing.source_url,
             "endpoints": [asdict(e) for e in listing.endpoints],
-            "findings": _findings_list(listing.findings, session),
+            "findings": findings_to_list(listing.findings, session.redactor),
             "ok": bool(listing.endpoints),
         }
         output.json(document)
@@ -377,7 +377,7 @@ def _report_failure(
     args: argparse.Namespace, session: ExplorerSession, output: Output, findings: list[Finding], empty: dict
 ) -> int:
     if args.json:
-        document = {**empty, "findings": _findings_list(findings, session), "ok": False}
+        document = {**empty, "findings": findings_to_list(findings, session.redactor), "ok": False}
         output.json(document)
     else:
         _print_findings(findings, output, session)
@@ -479,20 +479,6 @@ def _print_endpoints(listing: EndpointListing, output: Output) -> None:
         output.result(
             f"{endpoint.method:<8}{endpoint.path}{summary}" + (f"  [{params}]" if params else "") + body
         )
-
-
-def _auth_dict(connection: Connection, session: ExplorerSession) -> dict[str, Any]:
-    auth = connection.auth
-    return {
-        "method": auth.method,
-        "source": session.redactor.scrub(auth.source),
-        "host": auth.host,
-        "identity": auth.identity,
-    }
-
-
-def _findings_list(findings: list[Finding], session: ExplorerSession) -> list[dict[str, str]]:
-    return [{k: session.redactor.scrub(v) for k, v in f.as_dict().items()} for f in findings]
 
 
 def _size(size: int) -> str:

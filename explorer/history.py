@@ -13,15 +13,14 @@ import io
 import json
 import threading
 from collections import OrderedDict
-from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any, Literal
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
 
 from explorer import __version__
-from explorer.model import Exchange, Response, TokenInfo
-from explorer.parse import url_with_params
+from explorer.model import Exchange, Response
 from explorer.redact import Redactor
-from explorer.tokens import describe_expiry
+from explorer.serialize import exchange_to_dict, full_url, iso
 
 if TYPE_CHECKING:  # pandas (~0.25 s to import) loads when a table is wanted: the CLI never needs one
     import pandas as pd
@@ -29,7 +28,6 @@ if TYPE_CHECKING:  # pandas (~0.25 s to import) loads when a table is wanted: th
 MAX_BYTES = 64 * 1024 * 1024  # bodies a session's history keeps, in all
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["id", "time", "method", "url", "status", "elapsed_ms", "size", "auth", "identity"]
-ExportFormat = Literal["csv", "json", "har"]
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "har")
 CREATOR = {"name": "Databricks Apps API Explorer", "version": __version__}
 
@@ -138,11 +136,6 @@ def _identity(ex: Exchange) -> str:
     return (ex.token.subject if ex.token else None) or ""
 
 
-def full_url(ex: Exchange) -> str:
-    """The URL as sent: the request URL with its params appended."""
-    return url_with_params(ex.request.url, ex.request.params)
-
-
 def _csv(exchanges: list[Exchange], redactor: Redactor) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
@@ -167,103 +160,6 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 
 
-# --- one exchange as JSON (`call --json`, JSON export) ---------------------------------------
-
-
-def exchange_to_dict(ex: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
-    """The `call --json` shape: request, response, token, auth, findings, ok (plus id, error)."""
-    redactor = redactor or Redactor()
-    request = ex.request
-    request_type = next((v for k, v in request.headers if k.lower() == "content-type"), "")
-    return {
-        "id": ex.id,
-        "started_at": _iso(ex.started_at),
-        "request": {
-            "method": request.method,
-            "url": redactor.scrub_url(full_url(ex)),
-            "headers": _header_dict(redactor.scrub_headers(request.headers)),
-            "body": redactor.scrub_body(request.body, request_type),
-        },
-        "response": _response_dict(ex.response, redactor) if ex.response else None,
-        "token": token_to_dict(ex.token, redactor) if ex.token else None,
-        "auth": _auth_dict(ex, redactor),
-        "findings": [{k: redactor.scrub(v) for k, v in f.as_dict().items()} for f in ex.findings],
-        "error": redactor.scrub(ex.error) if ex.error else None,
-        "ok": ex.ok,
-    }
-
-
-def _response_dict(response: Response, redactor: Redactor) -> dict[str, Any]:
-    if response.kind == "json" and not response.truncated:
-        body: Any = redactor.scrub_json(response.json)
-    else:
-        body = redactor.scrub_body(response.text, response.content_type)
-    return {
-        "status": response.status,
-        "reason": response.reason,
-        "headers": _header_dict(redactor.scrub_headers(response.headers)),
-        "body": body,
-        "elapsed_ms": round(response.elapsed_ms, 1),
-        "ttfb_ms": round(response.ttfb_ms, 1),
-        "size": response.size,
-        "truncated": response.truncated,
-        "content_type": response.content_type,
-        "location": redactor.scrub_url(response.location) if response.location else None,
-    }
-
-
-def token_to_dict(token: TokenInfo, redactor: Redactor | None = None) -> dict[str, Any]:
-    """A token's decoded details for JSON output (masked token, never the value)."""
-    redactor = redactor or Redactor()
-    return {
-        "masked": token.masked,
-        "kind": token.kind,
-        "issuer": token.issuer,
-        "audience": token.audience,
-        "subject": token.subject,
-        "client_id": token.client_id,
-        "token_type": token.token_type,
-        "issued_at": _iso(token.issued_at),
-        "expires_at": _iso(token.expires_at),
-        "expiry": describe_expiry(token),
-        "scopes": token.scopes,
-        "required_scopes": token.required_scopes,
-        "missing_scopes": token.missing_scopes,
-        "claims": redactor.scrub_json(token.claims),
-    }
-
-
-def _auth_dict(ex: Exchange, redactor: Redactor) -> dict[str, Any] | None:
-    if ex.auth is None:
-        return None
-    auth = ex.auth
-    return {
-        "method": auth.method,
-        "source": redactor.scrub(auth.source),
-        "host": auth.host,
-        "identity": redactor.scrub(auth.identity) if auth.identity else None,
-        "details": redactor.scrub_json(dict(auth.details)),
-    }
-
-
-def _header_dict(headers: list[tuple[str, str]]) -> dict[str, str]:
-    """Headers as an object; repeated names are joined with ", " as HTTP allows."""
-    merged: dict[str, str] = {}
-    for name, value in headers:
-        merged[name] = f"{merged[name]}, {value}" if name in merged else value
-    return merged
-
-
-def _iso(epoch: float | None) -> str | None:
-    if epoch is None:
-        return None
-    try:
-        moment = datetime.fromtimestamp(epoch, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):  # an absurd claim in a foreign token
-        return None
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
-
-
 # --- HAR 1.2 ---------------------------------------------------------------------------------
 
 
@@ -284,7 +180,7 @@ def _har_entry(ex: Exchange, redactor: Redactor) -> dict[str, Any]:
     wait = max(0.0, response.ttfb_ms) if response else 0.0
     receive = max(0.0, response.elapsed_ms - wait) if response else 0.0
     entry: dict[str, Any] = {
-        "startedDateTime": _iso(ex.started_at),
+        "startedDateTime": iso(ex.started_at),
         "time": round(wait + receive, 3),
         "request": _har_request(ex, redactor),
         "response": _har_response(response, redactor),

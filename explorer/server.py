@@ -20,7 +20,8 @@ import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 
 from explorer import __version__
-from explorer.redact import mask, mask_header_value
+from explorer.redact import mask_header_value
+from explorer.serialize import token_to_dict
 from explorer.tokens import decode_token
 from explorer.ui.config import UIConfig
 
@@ -52,15 +53,9 @@ def identity(headers: Mapping[str, str]) -> dict[str, Any]:
 
 
 def _token_summary(token: str) -> dict[str, Any]:
-    info = decode_token(token)
-    return {
-        "masked": info.masked or mask(token),
-        "kind": info.kind,
-        "subject": info.subject,
-        "client_id": info.client_id,
-        "scopes": info.scopes,
-        "expires_at": info.expires_at,
-    }
+    summary = token_to_dict(decode_token(token))
+    summary.pop("claims", None)  # /api/whoami answers who, not every claim
+    return summary
 
 
 def health(config: UIConfig, env: Mapping[str, str]) -> dict[str, Any]:

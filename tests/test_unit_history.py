@@ -15,7 +15,8 @@ import pandas as pd
 import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from explorer.history import History, exchange_to_dict, to_har
+from explorer.history import History, to_har
+from explorer.serialize import exchange_to_dict
 from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, Response
 from explorer.redact import Redactor, mask
 from explorer.tokens import decode_token

@@ -12,9 +12,10 @@ import pandas as pd
 
 from explorer.model import Exchange, Response
 from explorer.redact import Redactor
+from explorer.serialize import exchange_to_dict
 from explorer.textview import escape_controls
-from explorer.ui.present.basics import findings_html, human_ms, human_size, sorted_findings, status_class
-from explorer.ui.present.token import token_html, token_summary
+from explorer.ui.present.basics import findings_html, human_ms, human_size, status_class
+from explorer.ui.present.token import token_html
 
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
 
@@ -115,32 +116,9 @@ class ExchangeView:
     summary: dict[str, Any]
 
 
-def exchange_summary(exchange: Exchange) -> dict[str, Any]:
-    """A JSON-able digest for API clients: what the panes show, tokens masked, body as parsed."""
-    r, token, auth = exchange.response, exchange.token, exchange.auth
-    response = None
-    if r is not None:
-        response = {
-            "status": r.status,
-            "reason": r.reason,
-            "elapsed_ms": round(r.elapsed_ms, 1),
-            "ttfb_ms": round(r.ttfb_ms, 1),
-            "size": r.size,
-            "truncated": r.truncated,
-            "content_type": r.content_type,
-            "body": r.json if r.json is not None else r.text,
-        }
-    return {
-        "ok": exchange.ok,
-        "request": {"method": exchange.request.method, "url": exchange.request.url},
-        "response": response,
-        "error": exchange.error,
-        "token": token_summary(token),
-        "auth": None
-        if auth is None
-        else {"method": auth.method, "source": auth.source, "identity": auth.identity},
-        "findings": [f.as_dict() for f in sorted_findings(exchange.findings)],
-    }
+def exchange_summary(exchange: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
+    """A JSON-able digest for API clients: the one serialisation (explorer.serialize), tokens masked."""
+    return exchange_to_dict(exchange, redactor)
 
 
 def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = None) -> ExchangeView:
@@ -154,9 +132,7 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
     table = body_table(r)
     if table is not None:
         table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
-    summary = exchange_summary(exchange)
-    if summary["response"] is not None:
-        summary["response"]["body"] = scrub_json(summary["response"]["body"], redactor)
+    summary = exchange_summary(exchange, redactor)
     return ExchangeView(
         status=status_html(exchange),
         pretty=escape_controls(redactor.scrub(pretty)),

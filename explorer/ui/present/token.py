@@ -6,6 +6,8 @@ from html import escape
 from typing import Any
 
 from explorer.model import TokenInfo
+from explorer.redact import Redactor
+from explorer.serialize import token_to_dict
 from explorer.ui.present.basics import chips, code_html, countdown_html, utc_time
 
 _TOKEN_KINDS = {
@@ -45,21 +47,9 @@ def scopes_html(token: TokenInfo) -> str:
     return f'<div class="scopebox"><div class="kv-title">Scopes</div>{verdict}{body}</div>'
 
 
-def token_summary(token: TokenInfo | None) -> dict[str, Any] | None:
-    """The token as API clients see it: masked, decoded fields, scope check."""
-    if token is None:
-        return None
-    return {
-        "masked": token.masked,
-        "kind": token.kind,
-        "subject": token.subject,
-        "client_id": token.client_id,
-        "issuer": token.issuer,
-        "expires_at": token.expires_at,
-        "scopes": token.scopes,
-        "required_scopes": token.required_scopes,
-        "missing_scopes": token.missing_scopes,
-    }
+def token_summary(token: TokenInfo | None, redactor: Redactor | None = None) -> dict[str, Any] | None:
+    """The token as API clients see it (explorer.serialize: masked, decoded fields, scope check)."""
+    return token_to_dict(token, redactor) if token is not None else None
 
 
 def token_html(token: TokenInfo | None, now: float) -> str:
