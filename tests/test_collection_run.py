@@ -361,3 +361,12 @@ def test_a_posting_request_file_runs_as_posting_wrote_it(sandbox_info, tmp_path)
     sent = result["exchange"]["request"]["headers"]
     assert sent["Authorization"].startswith("Bearer eyJh…") and "X-Disabled" not in sent
     assert json.loads(out)["collection"] == tmp_path.name  # no collection.yaml: the folder's name
+
+
+def test_each_identity_gets_one_token_for_the_whole_run(sandbox_env):
+    """One connect per identity: the demo's 14 requests cost demo-sp one token request."""
+    stats = sandbox_env["host"] + "/_sandbox/stats"
+    requests.post(stats + "/reset", timeout=10).raise_for_status()
+    code, out, _ = run(["run", str(DEMO), "--env", "sandbox"])
+    assert code == 0, out
+    assert requests.get(stats, timeout=10).json()["token_requests_by_grant"] == {"client_credentials": 1}

@@ -326,3 +326,25 @@ def test_storage_paths_stay_inside_the_collection(tmp_path):
         clean_path("../outside.yaml")
     with pytest.raises(StorageError, match="stay inside"):
         FolderStorage(tmp_path).write_text("/etc/x", "")
+
+
+def test_auth_fields_resolve_variables_and_take_secrets_from_dotenv_or_a_prompt(monkeypatch):
+    from explorer.collection.identities import ref_fields
+    from explorer.collection.model import AuthRef
+
+    monkeypatch.delenv("DATABRICKS_CLIENT_SECRET", raising=False)
+    scope = Scope([{"ws": "https://w.example"}], environ={})
+    ref = AuthRef("m2m", {"host": "{{ws}}", "client_id": "abc"})
+    from_dotenv = ref_fields(ref, scope, {"DATABRICKS_CLIENT_SECRET": "from-dotenv-secret"})
+    assert from_dotenv == {
+        "host": "https://w.example",
+        "client_id": "abc",
+        "client_secret": "from-dotenv-secret",
+    }
+    asked = []
+    prompted = ref_fields(ref, scope, {}, prompt=lambda label: asked.append(label) or "typed-secret")
+    assert prompted["client_secret"] == "typed-secret" and len(asked) == 1  # asked once, for the secret only
+    token = ref_fields(AuthRef("token", {"token_env": "BOB"}), scope, {"BOB": "bob-token-value"})
+    assert token == {"token_env": "BOB", "token": "bob-token-value"}
+    with pytest.raises(UndefinedVariable):
+        ref_fields(AuthRef("m2m", {"host": "{{nope}}"}), scope, {})
