@@ -558,6 +558,11 @@ def save_collection(
     check_text(text, redactor, storage.describe(COLLECTION_FILE))
     storage.write_text(COLLECTION_FILE, text)
     result.written.append(COLLECTION_FILE)
+    if not storage.exists(".gitignore"):  # .env holds this collection's secrets: never in git
+        storage.write_text(
+            ".gitignore", "# Secrets and local values (tokens, client secrets): never in git.\n.env\n"
+        )
+        result.written.append(".gitignore")
     for environment in environments:
         saved = save_environment(storage, environment, redactor)
         result.written += saved.written

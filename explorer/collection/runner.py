@@ -140,10 +140,11 @@ class RunPlan:
         if not self.folder:
             return chosen
         wanted = self.folder.strip("/")
+        segments = tuple(wanted.split("/"))
         picked = [
             (trail, r)
             for trail, r in chosen
-            if "/".join(trail).startswith(wanted) or wanted in trail or r.path.startswith(wanted + "/")
+            if trail[: len(segments)] == segments or wanted in trail or r.path.startswith(wanted + "/")
         ]
         if not picked:
             names = sorted({"/".join(t) for t, _ in chosen if t})
