@@ -16,7 +16,7 @@ import argparse
 import copy
 import getpass
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from explorer import cli as base_cli
@@ -229,8 +229,12 @@ def _read_source(source: str) -> str:
 
 
 def import_source(
-    kind: str, source: str, session: ExplorerSession, name: str | None = None, postman_envs: list[str] = ()
-) -> ImportResult:  # type: ignore[assignment]
+    kind: str,
+    source: str,
+    session: ExplorerSession,
+    name: str | None = None,
+    postman_envs: Sequence[str] = (),
+) -> ImportResult:
     """The ImportResult for one source (no files written)."""
     if kind == "openapi":
         from explorer.collection.importers.openapi import from_openapi, load_document

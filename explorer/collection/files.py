@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -522,7 +523,7 @@ def save_collection(
     storage: Storage,
     collection: Collection,
     redactor: Redactor | None = None,
-    environments: list[Environment] = (),  # type: ignore[assignment]
+    environments: Sequence[Environment] = (),
 ) -> SaveResult:
     """Write the whole collection: collection.yaml, folder.yaml files, every request, environments."""
     redactor = redactor or Redactor()

@@ -300,7 +300,7 @@ def _success_codes(operation: dict[str, Any]) -> list[int | str]:
 def _has_json_schema(operation: dict[str, Any], doc: dict[str, Any], codes: list[int | str]) -> bool:
     responses = operation.get("responses") or {}
     for code in codes:
-        response = _resolve_node(responses.get(str(code)) or responses.get(code), doc)  # type: ignore[call-overload]
+        response = _resolve_node(responses.get(str(code)), doc)
         content = response.get("content") if isinstance(response.get("content"), dict) else {}
         if any(
             "json" in str(k).lower() and isinstance(v, dict) and v.get("schema") for k, v in content.items()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from explorer.collection.importers import ImportError_, ImportResult
@@ -271,7 +272,7 @@ def _rebuild(url: dict[str, Any]) -> str:
     return text + ("/" + path_text if path_text else "")
 
 
-def from_postman(text: str, environments: list[str] = ()) -> ImportResult:  # type: ignore[assignment]
+def from_postman(text: str, environments: Sequence[str] = ()) -> ImportResult:
     """The collection in a Postman v2.0/v2.1 export (and the Postman environments given)."""
     try:
         data = json.loads(text)
