@@ -370,3 +370,31 @@ def test_each_identity_gets_one_token_for_the_whole_run(sandbox_env):
     code, out, _ = run(["run", str(DEMO), "--env", "sandbox"])
     assert code == 0, out
     assert requests.get(stats, timeout=10).json()["token_requests_by_grant"] == {"client_credentials": 1}
+
+
+def test_command_line_auth_overrides_the_environments_identity(
+    sandbox_info, clean_databricks_env, monkeypatch
+):
+    """The demo's environment reads DATABRICKS_HOST; with --auth m2m --host it need not be set."""
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    monkeypatch.setenv("HELLO_URL", sandbox_info["apps"]["hello"]["url"])
+    code, _, err = run(["run", str(DEMO), "--env", "sandbox", "--folder", "items"])
+    assert code == 2 and "auth: undefined variable {{$env.DATABRICKS_HOST}} in auth field host" in err
+    code, out, err = run(
+        [
+            "run",
+            str(DEMO),
+            "--env",
+            "sandbox",
+            "--folder",
+            "items",
+            "--auth",
+            "m2m",
+            "--host",
+            sandbox_info["host"],
+        ]
+    )
+    assert code == 0, out + err
+    assert "6/6 requests passed" in out

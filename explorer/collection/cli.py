@@ -117,6 +117,7 @@ def cmd_run(args: argparse.Namespace, session: ExplorerSession, output: base_cli
             cli_connector(args, output, plan.dotenv, prompt),
             on_new_session=lambda s: (base_cli._remember_env_secrets(s, args), _learn_secrets(s, plan)),
         )
+        plan.auth_from_command_line = bool(args.auth)
         problems = preflight(plan, plan.requests())
         if problems:  # nothing is sent when a variable is undefined
             for problem in problems:

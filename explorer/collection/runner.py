@@ -104,6 +104,7 @@ class RunPlan:
     storage: Storage | None = None
     folder: str | None = None
     timeout: float | None = None  # --timeout: overrides files when given
+    auth_from_command_line: bool = False  # --auth given: the files' default identity is not used
 
     @classmethod
     def load(
@@ -209,7 +210,8 @@ def preflight(plan: RunPlan, chosen: list[tuple[tuple[str, ...], Request]]) -> l
                         problems.append(f"{request.name}: {UndefinedVariable(name, 'an assertion')}")
                         known.add(name)
         known |= {str(e["var"]) for e in request.extractions}
-    for field_name, value in (plan.default_auth().fields if plan.default_auth() else {}).items():
+    default = plan.default_auth() if not plan.auth_from_command_line else None
+    for field_name, value in (default.fields if default else {}).items():
         for name in references(value):
             if name not in known and not plan.scope.defines(name):
                 problems.append(f"auth: {UndefinedVariable(name, f'auth field {field_name}')}")
