@@ -28,7 +28,7 @@ from explorer.parse import InputError, normalize_url, parse_header_line
 from explorer.serialize import auth_to_dict, exchange_to_dict, findings_to_list, token_to_dict
 from explorer.session import Connection, ExplorerSession
 from explorer.snippets import LANGS
-from explorer.textview import escape_controls, json_text
+from explorer.textview import escape_controls, human_size, json_text
 from explorer.tokens import describe_expiry
 
 EXIT_OK, EXIT_STATUS, EXIT_FAILURE = 0, 1, 2
@@ -407,7 +407,7 @@ def _print_exchange(exchange: Exchange, output: Output, session: ExplorerSession
         output.note(f"{response.status} {response.reason}  {request.method} {request.url}")
         output.note(
             f"time {response.elapsed_ms:.1f} ms (first byte {response.ttfb_ms:.1f} ms) · "
-            f"{_size(response.size)} · {response.content_type or 'no content type'}"
+            f"{human_size(response.size)} · {response.content_type or 'no content type'}"
         )
         if response.location:
             output.note(f"location {response.location}")
@@ -479,13 +479,3 @@ def _print_endpoints(listing: EndpointListing, output: Output) -> None:
         output.result(
             f"{endpoint.method:<8}{endpoint.path}{summary}" + (f"  [{params}]" if params else "") + body
         )
-
-
-def _size(size: int) -> str:
-    return (
-        f"{size} B"
-        if size < 1024
-        else f"{size / 1024:.1f} KB"
-        if size < 1024**2
-        else f"{size / 1024**2:.1f} MB"
-    )

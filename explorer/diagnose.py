@@ -17,8 +17,8 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from explorer.codes import rank
-from explorer.failures import origin
 from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo, WorkspaceFacts
+from explorer.parse import origin
 from explorer.redact import scrub
 
 _LOGIN_HINTS = ("/oidc/", "/login", "signin", "sign-in", "/authorize")

@@ -19,6 +19,7 @@ import requests
 from urllib3.exceptions import ReadTimeoutError
 
 from explorer.model import Finding
+from explorer.parse import origin
 from explorer.redact import scrub
 
 PROXY_ENV_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
@@ -214,12 +215,6 @@ def body_cut(url: str, received: int, error: BaseException) -> Finding:
 
 def auth_failed(message: str, fix: str) -> Finding:
     return Finding("AUTH_FAILED", "error", scrub(message), fix)
-
-
-def origin(url: str) -> str:
-    """scheme://host[:port] of `url` (the URL itself when it has no host)."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else url
 
 
 def _seconds(timeout: float | None) -> str:

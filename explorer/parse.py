@@ -100,10 +100,23 @@ def is_web_link(url: object) -> bool:
     return parts.scheme.lower() in _SCHEMES and bool(parts.hostname)
 
 
-def origin_of(url: str) -> str:
-    """scheme://host[:port] of an absolute URL (normalised)."""
-    parts = _split_checked(normalize_url(url))
-    return f"{parts.scheme}://{parts.netloc}"
+def origin(url: str) -> str:
+    """scheme://host[:port] of `url` as written, for messages (the URL itself when it has no host)."""
+    parts = urlsplit(str(url))
+    return f"{parts.scheme}://{parts.netloc}" if parts.netloc else str(url)
+
+
+def origin_key(url: str) -> str:
+    """The origin to compare by: scheme and host lower-cased, the port explicit. Never raises."""
+    text = str(url)
+    parts = urlsplit(text if "://" in text else "https://" + text)
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    port = port or (443 if scheme == "https" else 80)
+    return f"{scheme}://{(parts.hostname or '').lower()}:{port}"
 
 
 def url_with_params(url: str, params: Iterable[tuple[str, str]] = ()) -> str:

@@ -55,11 +55,6 @@ def list_profiles(path: str | None = None) -> list[Profile]:
     return [p for p in profiles if p.name != "DEFAULT" or p.host]
 
 
-def find_profile(name: str, path: str | None = None) -> Profile | None:
-    """The profile called `name`, or None."""
-    return next((p for p in list_profiles(path) if p.name == name), None)
-
-
 def _profile(name: str, values: dict[str, str]) -> Profile:
     return Profile(
         name=name,

@@ -39,6 +39,7 @@ from explorer.guard import Allowlist
 from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
 from explorer.parse import url_with_params
 from explorer.redact import Redactor, is_secret_field, mask, redact_headers, redact_url
+from explorer.textview import human_size
 from explorer.transport import WatchedAdapter, watched
 
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
@@ -225,8 +226,8 @@ def _recorded_body(body: str) -> str:
     if len(body) <= RECORDED_BODY_LIMIT:
         return body
     return body[:RECORDED_BODY_LIMIT] + (
-        f"\n… [request body cut in the history: {_human_size(len(body.encode('utf-8')))} sent, "
-        f"the first {_human_size(RECORDED_BODY_LIMIT)} kept]"
+        f"\n… [request body cut in the history: {human_size(len(body.encode('utf-8')))} sent, "
+        f"the first {human_size(RECORDED_BODY_LIMIT)} kept]"
     )
 
 
@@ -383,12 +384,12 @@ def reindent_json_prefix(text: str) -> str:
 
 
 def _truncation_notice(shown: int, size: int) -> str:
-    return f"\n… [truncated: showing the first {_human_size(shown)} of {_human_size(size)}]"
+    return f"\n… [truncated: showing the first {human_size(shown)} of {human_size(size)}]"
 
 
 def _binary_summary(data: bytes, size: int, content_type: str) -> str:
     head = " ".join(f"{b:02x}" for b in data[:32])
-    return f"[binary body: {_human_size(size)}, {content_type or 'no content type'}; first bytes: {head}]"
+    return f"[binary body: {human_size(size)}, {content_type or 'no content type'}; first bytes: {head}]"
 
 
 def _looks_binary(data: bytes) -> bool:
@@ -411,11 +412,3 @@ def _charset(content_type: str) -> str:
         except LookupError:
             pass
     return "utf-8"
-
-
-def _human_size(size: int) -> str:
-    if size < 1024:
-        return f"{size} B"
-    if size < 1024 * 1024:
-        return f"{size / 1024:.1f} KB"
-    return f"{size / 1024 / 1024:.1f} MB"

@@ -27,7 +27,6 @@ import threading
 import time
 from collections.abc import Mapping
 from typing import Any
-from urllib.parse import urlsplit
 
 from explorer import oauth
 from explorer.auth import (
@@ -54,6 +53,7 @@ from explorer.model import (
     TokenInfo,
     WorkspaceFacts,
 )
+from explorer.parse import origin_key
 from explorer.redact import Redactor, install_log_filter, uninstall_log_filter
 from explorer.send import SessionPool, send
 from explorer.snippets import render_snippet
@@ -240,7 +240,7 @@ class ExplorerSession:
         workspace = self._workspace
         if workspace is None:
             return None
-        origin = _origin(url)
+        origin = origin_key(url)
         cached = self._facts.get(origin)
         fresh = cached is not None and time.monotonic() - cached[0] < FACTS_CACHE_SECONDS
         # A workspace that just failed to answer is not asked again at once: while it is down,
@@ -327,11 +327,6 @@ def _not_connected() -> Finding:
 
 def _unreachable(facts: WorkspaceFacts) -> bool:
     return any(note.code.startswith("NETWORK_") or note.code == "TIMEOUT" for note in facts.notes)
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 def _learn_display_name(info: AuthInfo, workspace: Workspace) -> None:

@@ -30,6 +30,18 @@ def _escape(match: re.Match[str]) -> str:
     return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
 
 
+def human_size(size: int | None) -> str:
+    """1023 B, 1.5 KB, 52.0 MB, 1.2 GB ("" for None)."""
+    if size is None:
+        return ""
+    value = float(size)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1024 or unit == "GB":
+            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{size} B"
+
+
 def json_text(document: Any) -> str:
     """JSON for a terminal: indented, non-ASCII kept readable, but controls json.dumps leaves raw
     (DEL, C1, separators, bidi overrides) written as \\u escapes, so the text stays valid JSON."""

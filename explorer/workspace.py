@@ -11,7 +11,6 @@ import threading
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar
-from urllib.parse import urlsplit
 
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
@@ -19,7 +18,7 @@ from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, U
 from explorer.auth import Credentials
 from explorer.failures import finding_for_error, is_network_error, proxy_findings, sdk_message
 from explorer.model import AppSummary, Finding, Grant, WorkspaceFacts
-from explorer.parse import is_web_link
+from explorer.parse import is_web_link, origin_key
 from explorer.redact import scrub
 from explorer.waits import run_bounded
 
@@ -95,8 +94,8 @@ class Workspace:
 
     def app_for_url(self, url: str, refresh: bool = False) -> AppSummary | None:
         """The app whose URL has the same origin as `url`, or None."""
-        origin = _origin(url)
-        return next((a for a in self.list_apps(refresh) if a.url and _origin(a.url) == origin), None)
+        origin = origin_key(url)
+        return next((a for a in self.list_apps(refresh) if a.url and origin_key(a.url) == origin), None)
 
     def permissions(self, app_name: str) -> list[Grant] | None:
         """The app's ACL, or None when this caller may not read it (it needs CAN_MANAGE)."""
@@ -214,9 +213,3 @@ def _no_host_finding() -> Finding:
         "The workspace is not known for this connection, so apps and permissions cannot be read",
         "Give the workspace URL (--host / the Workspace URL field); a Databricks OAuth token names it.",
     )
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url if "://" in url else "https://" + url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-    return f"{parts.scheme}://{(parts.hostname or '').lower()}:{port}"

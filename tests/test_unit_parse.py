@@ -9,7 +9,8 @@ from explorer.parse import (
     InputError,
     normalize_host,
     normalize_url,
-    origin_of,
+    origin,
+    origin_key,
     parse_header_line,
     parse_header_lines,
     parse_json_body,
@@ -99,7 +100,13 @@ def test_workspace_hosts_get_https_only_when_they_have_no_scheme():
 
 
 def test_origin_of_drops_path_and_query():
-    assert origin_of(f"{APP}/api/x?y=1") == APP
+    assert origin(f"{APP}/api/x?y=1") == APP
+    assert (
+        origin_key("HTTPS://Host.Example/x")
+        == origin_key("https://host.example:443/y")
+        == "https://host.example:443"
+    )
+    assert origin_key("http://h:99999/") == "http://h:80"  # a malformed port never raises
 
 
 def test_params_are_appended_to_the_url_as_they_will_be_sent():

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from explorer.profiles import Profile, ProfileError, config_path, find_profile, list_profiles
+from explorer.profiles import Profile, ProfileError, config_path, list_profiles
 
 SECRET = "dose" + secrets.token_hex(16)
 PAT = "dapi" + secrets.token_hex(16)
@@ -74,7 +74,7 @@ def test_profiles_come_in_file_order_with_host_and_inferred_auth_type(tmp_path):
 
 
 def test_named_profiles_do_not_inherit_from_default(tmp_path):
-    dev = find_profile("dev", write(tmp_path, CONFIG))
+    dev = next(p for p in list_profiles(write(tmp_path, CONFIG)) if p.name == "dev")
     assert dev is not None and dev.auth_type == "databricks-cli"  # DEFAULT's token would make it "pat"
 
 
@@ -90,7 +90,6 @@ def test_default_is_listed_only_when_it_has_a_host(tmp_path):
 
 def test_a_missing_file_means_no_profiles(tmp_path):
     assert list_profiles(str(tmp_path / "absent")) == []
-    assert find_profile("dev", str(tmp_path / "absent")) is None
 
 
 def test_the_config_file_env_var_is_honoured(tmp_path, monkeypatch):

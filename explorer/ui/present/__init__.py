@@ -4,8 +4,8 @@ Every value that came from outside (server bodies, headers, claims, messages) is
 tokens appear only masked (TokenInfo.masked), and bodies pass through the session's redactor.
 """
 
+from explorer.textview import human_size
 from explorer.ui.present.basics import (
-    SEVERITY_ORDER,
     as_json,
     chips,
     code_html,
@@ -13,7 +13,6 @@ from explorer.ui.present.basics import (
     countdown_text,
     findings_html,
     human_ms,
-    human_size,
     sorted_findings,
     status_class,
     utc_time,
@@ -49,7 +48,6 @@ from explorer.ui.present.token import scopes_html, token_html, token_summary
 
 __all__ = [
     "RAW_LIMIT",
-    "SEVERITY_ORDER",
     "TABLE_MAX_ROWS",
     "ExchangeView",
     "app_html",

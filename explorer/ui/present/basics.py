@@ -9,25 +9,13 @@ from typing import Any
 
 import pandas as pd
 
+from explorer.codes import rank
 from explorer.model import Finding, TokenInfo
-
-SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 
 
 def as_json(value: Any) -> str:
     """JSON text for the hidden scripting outputs (bytes and other oddities as strings)."""
     return json.dumps(value, ensure_ascii=False, default=str)
-
-
-def human_size(size: int | None) -> str:
-    if size is None:
-        return ""
-    value = float(size)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1024 or unit == "GB":
-            return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{size} B"
 
 
 def human_ms(ms: float | None) -> str:
@@ -67,7 +55,7 @@ def status_class(status: int | None) -> str:
 
 def sorted_findings(findings: Iterable[Finding]) -> list[Finding]:
     """Most important first; the order among equals is the engine's."""
-    return sorted(findings, key=lambda f: SEVERITY_ORDER.get(f.severity, 3))
+    return sorted(findings, key=lambda f: rank(f.code, f.severity))
 
 
 def code_html(text: Any) -> str:

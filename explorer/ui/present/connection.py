@@ -6,8 +6,8 @@ from html import escape
 from typing import Any
 
 from explorer.parse import is_web_link
+from explorer.serialize import connection_to_dict
 from explorer.ui.present.basics import chips, code_html, countdown_html, findings_html, sorted_findings
-from explorer.ui.present.token import token_summary
 
 
 def connection_html(connection: Any, now: float) -> str:
@@ -41,18 +41,11 @@ def connection_html(connection: Any, now: float) -> str:
 
 
 def connection_summary(connection: Any) -> dict[str, Any]:
-    """The connection card as JSON for API clients (no secrets: the token is masked)."""
-    auth = connection.auth
-    return {
-        "ok": connection.ok,
-        "method": auth.method,
-        "source": auth.source,
-        "identity": auth.identity,
-        "display_name": auth.details.get("display_name"),
-        "host": auth.host,
-        "token": token_summary(connection.token),
-        "findings": [f.as_dict() for f in sorted_findings(connection.findings)],
-    }
+    """The connection card as JSON for API clients (explorer.serialize; the token is masked)."""
+    summary = connection_to_dict(connection)
+    summary["display_name"] = connection.auth.details.get("display_name")
+    summary["findings"] = [f.as_dict() for f in sorted_findings(connection.findings)]
+    return summary
 
 
 def authorize_html(url: str) -> str:

@@ -13,8 +13,8 @@ import pandas as pd
 from explorer.model import Exchange, Response
 from explorer.redact import Redactor
 from explorer.serialize import exchange_to_dict
-from explorer.textview import escape_controls
-from explorer.ui.present.basics import findings_html, human_ms, human_size, status_class
+from explorer.textview import escape_controls, human_size
+from explorer.ui.present.basics import findings_html, human_ms, status_class
 from explorer.ui.present.token import token_html
 
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
