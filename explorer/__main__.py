@@ -21,7 +21,7 @@ def main(argv: list[str] | None = None) -> int:
         from explorer.cli import main as cli_main
 
         return cli_main(args)
-    from explorer.ui.launch import main as ui_main
+    from explorer.launch import main as ui_main
 
     return ui_main(args)
 

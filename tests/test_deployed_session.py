@@ -24,7 +24,7 @@ from explorer.server import health, identity
 from explorer.ui import authform
 from explorer.ui.config import UIConfig
 from explorer.ui.handlers import Handlers
-from explorer.ui.launch import local_config, normalize_host_env
+from explorer.launch import local_config, normalize_host_env
 
 FORWARDED = "X-Forwarded-Access-Token"
 REPO = Path(__file__).resolve().parents[1]

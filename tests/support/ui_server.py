@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from explorer.ui.config import UIConfig
-from explorer.ui.launch import serve
+from explorer.launch import serve
 from support.ports import free_port
 
 
