@@ -347,12 +347,16 @@ def test_credentials_never_show_secrets_in_repr(sandbox_info, clean_databricks_e
 
 
 def test_concurrent_sends_share_one_connection_safely(sandbox_info, clean_databricks_env, session):
-    session.connect("m2m", sp_fields(sandbox_info))
+    before = token_requests(sandbox_info["host"])
+    assert session.connect("m2m", sp_fields(sandbox_info)).ok
     statuses: list[int] = []
+    callers: list[str] = []
 
     def worker() -> None:
         for _ in range(10):
-            statuses.append(get(session, app_url(sandbox_info)).response.status)
+            exchange = get(session, app_url(sandbox_info, path="/api/whoami"))
+            statuses.append(exchange.response.status)
+            callers.append(exchange.response.json["email"])
 
     threads = [threading.Thread(target=worker) for _ in range(8)]
     for thread in threads:
@@ -362,6 +366,9 @@ def test_concurrent_sends_share_one_connection_safely(sandbox_info, clean_databr
 
     assert statuses == [200] * 80
     assert len(session.history.rows()) == 80
+    # one connection: every call as the same service principal, on one token fetched once
+    assert set(callers) == {sp_fields(sandbox_info)["client_id"]}
+    assert token_requests(sandbox_info["host"]) - before == 1
 
 
 def test_every_method_declares_its_fields():
