@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import re
@@ -48,6 +49,7 @@ CHUNK_SIZE = 64 * 1024
 RECORDED_BODY_LIMIT = 64 * 1024  # characters of a request body the history keeps
 MAX_TIMEOUT = 24 * 3600.0  # seconds; larger values overflow the socket layer
 POOL_SIZE = 32  # connections per target: deployed, many sessions call the same app at once
+log = logging.getLogger("explorer.send")
 USER_AGENT = "databricks-apps-explorer"
 _TEXT_TYPES = ("text/", "json", "xml", "javascript", "x-www-form-urlencoded", "yaml", "csv", "event-stream")
 _JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"?|[{}\[\],:]|[^\s{}\[\],:"]+')
@@ -136,6 +138,7 @@ def send(
     try:
         headers = _headers(spec, credentials)
     except Exception as error:  # the token could not be fetched or refreshed
+        log.debug("getting the token for %s failed", redactor.scrub_url(spec.url), exc_info=True)
         return _failed(exchange, _token_failure(error, spec, redactor))
     exchange.request = _recorded(spec, list(headers.items()), redactor)
     # One wall-clock budget from connect to the last byte: the watch closes the connection when it
@@ -144,6 +147,7 @@ def send(
         try:
             exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep)
         except requests.RequestException as error:
+            log.debug("%s %s failed", spec.method, redactor.scrub_url(spec.url), exc_info=True)
             if watch.expired:
                 return _failed(exchange, timeout_finding(spec.url, spec.timeout))
             finding = finding_for_error(error, spec.url, spec.timeout)
@@ -151,6 +155,15 @@ def send(
             return _failed(exchange, finding, *extra)
         except (UnicodeError, ValueError) as error:  # e.g. a header (or pasted token) HTTP cannot encode
             return _failed(exchange, _unsendable(error, redactor))
+    log.debug(
+        "%s %s -> %s %s, %d bytes in %.0f ms",
+        spec.method,
+        redactor.scrub_url(spec.url),
+        exchange.response.status,
+        redactor.scrub(exchange.response.reason),
+        exchange.response.size,
+        exchange.response.elapsed_ms,
+    )
     if watch.expired:  # whatever arrived before the deadline is incomplete, headers included
         exchange.response.truncated = True
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))

@@ -23,6 +23,7 @@ the session learns is added to its redactor, which also scrubs the log records o
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Mapping
@@ -62,6 +63,7 @@ from explorer.trust import Trust
 from explorer.workspace import Workspace, WorkspaceError
 
 FACTS_CACHE_SECONDS = 30.0
+log = logging.getLogger("explorer.session")
 __all__ = ["Connection", "ExplorerSession"]
 
 
@@ -275,6 +277,7 @@ class ExplorerSession:
         try:
             token = credentials.token
         except Exception:  # the failure is already a finding of the exchange
+            log.debug("reading the token for the Token pane failed", exc_info=True)
             return None
         app = facts.app if facts else None
         required = tuple((app.effective_user_api_scopes or app.user_api_scopes) if app else [])
@@ -335,7 +338,8 @@ def _learn_display_name(info: AuthInfo, workspace: Workspace) -> None:
         return
     try:
         name = workspace.display_name()
-    except WorkspaceError:
-        return  # optional: a token without workspace scopes still calls apps
+    except WorkspaceError as error:  # optional: a token without workspace scopes still calls apps
+        log.debug("the caller's display name is not readable: %s", error)
+        return
     if name and name != info.identity:
         info.details["display_name"] = name

@@ -7,6 +7,7 @@ it cannot learn it leaves unknown, and diagnosis then says less, not something w
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -23,6 +24,7 @@ from explorer.redact import scrub
 from explorer.waits import run_bounded
 
 APPS_CACHE_SECONDS = 30.0
+log = logging.getLogger("explorer.workspace")
 UNREACHABLE_SECONDS = 10.0  # after a network failure, calls fail at once for this long
 T = TypeVar("T")
 
@@ -72,6 +74,7 @@ class Workspace:
         except DatabricksError as error:
             raise WorkspaceError([_api_finding(what, error, self.host)], _status_of(error)) from None
         except Exception as error:
+            log.debug("%s failed", what, exc_info=True)
             url = self.host or "the workspace"
             if is_network_error(error):
                 failure = WorkspaceError([finding_for_error(error, url, self.timeout), *proxy_findings(url)])
@@ -132,8 +135,8 @@ class Workspace:
         for learn in (self._learn_caller, self._learn_permissions):
             try:
                 learn(facts)
-            except WorkspaceError:
-                pass  # optional facts: diagnosis works without them
+            except WorkspaceError as error:  # optional facts: diagnosis works without them
+                log.debug("optional workspace fact not learnt: %s", error)
         return facts
 
     def _learn_caller(self, facts: WorkspaceFacts) -> None:

@@ -268,3 +268,19 @@ def _browser(session: ExplorerSession, info: dict):
     )
     requests.get(url, timeout=10)
     return session.wait_browser(timeout=10)
+
+
+def test_debug_shows_the_round_trips_and_the_swallowed_errors_with_secrets_redacted(
+    sandbox_info, clean_databricks_env, debug_log, monkeypatch
+):
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/hello"
+    run_cli(["call", url, "--auth", "m2m", "--host", sandbox_info["host"]])
+    run_cli(["call", "http://127.0.0.1:9/api/x", "--auth", "none", "--timeout", "2"])
+    log = debug_log.getvalue()
+    assert f"GET {url} -> 200" in log  # the explorer's own round trip
+    assert "GET http://127.0.0.1:9/api/x failed" in log and "Traceback" in log  # the swallowed error
+    assert "/oidc/v1/token" in log  # the SDK's round trips (its own logger)
+    assert_no_secret(log, [sp["client_secret"], *known_secrets(sandbox_info)], "the debug log")

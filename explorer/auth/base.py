@@ -7,6 +7,7 @@ credentials chain.
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ if TYPE_CHECKING:  # the SDK (~0.8 s to import) loads on first use, so the UI an
     from databricks.sdk.config import Config
 
 DEFAULT_TIMEOUT = 10.0
+log = logging.getLogger("explorer.auth")
 # What a field makes the process read besides the value typed: an env var it names, or a file.
 Reach = Literal["env", "file"]
 # How a generated snippet authenticates for a method (explorer.snippets).
@@ -108,6 +110,7 @@ class Credentials:
             if self.refresh_token_source is not None:
                 values.append(self.refresh_token_source() or "")
         except Exception:  # a failing refresh must not break redaction of what we already know
+            log.debug("collecting the credentials' secrets for redaction failed", exc_info=True)
             pass
         return [v for v in values if v]
 
