@@ -16,9 +16,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from explorer.history import History, to_har
-from explorer.serialize import exchange_to_dict
 from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, Response
 from explorer.redact import Redactor, mask
+from explorer.serialize import exchange_to_dict
 from explorer.tokens import decode_token
 
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
