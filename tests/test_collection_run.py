@@ -398,3 +398,19 @@ def test_command_line_auth_overrides_the_environments_identity(
     )
     assert code == 0, out + err
     assert "6/6 requests passed" in out
+
+
+def test_malformed_files_and_urls_never_end_in_a_traceback(tmp_path):
+    collection = write(
+        tmp_path / "c",
+        {"list.posting.yaml": "- a\n- b\n", "bad-url.posting.yaml": "name: bad url\nurl: 'http://[::1'\n"},
+    )
+    junit = tmp_path / "j.xml"
+    code, out, err = run(
+        ["run", str(collection), "--auth", "none", "--junit", str(junit), "--report", str(tmp_path / "r.md")]
+    )
+    assert code == 2 and "Traceback" not in err
+    assert "error: list.posting.yaml: the file must hold a mapping of keys (name:, url: …), not list" in err
+    assert "not sent: Malformed URL" in out
+    suite = next(iter(JUnitXml.fromfile(str(junit))))
+    assert suite.tests == 2 and suite.errors == 2

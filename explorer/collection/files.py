@@ -137,6 +137,9 @@ def _message(error: Any) -> str:
     if error.validator == "additionalProperties":
         extra = sorted(set(error.instance) - set(error.schema.get("properties", {})))
         return f"unknown key {', '.join(map(repr, extra))}"
+    if error.validator == "type" and not list(error.absolute_path):
+        kind = type(error.instance).__name__.replace("NoneType", "nothing").replace("str", "text")
+        return f"the file must hold a mapping of keys (name:, url: …), not {kind}"
     if error.validator == "required":
         return error.message.replace("is a required property", "is required")
     if error.validator == "pattern" and error.validator_value == "^\\$":

@@ -23,6 +23,14 @@ def _one_line(text: str, limit: int = 300) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+def _url(url: str, redactor: Redactor) -> str:
+    """A URL with credentials masked; a URL too broken to parse is scrubbed as text."""
+    try:
+        return redactor.scrub_url(url)
+    except ValueError:
+        return redactor.scrub(url)
+
+
 def result_line(result: RequestResult) -> str:
     """`✓ items / Create an item  201  12.3 ms  3/3 passed  [CODE…]`."""
     mark = _SKIP if result.skipped else _PASS if result.passed else _FAIL
@@ -75,7 +83,7 @@ def result_dict(result: RequestResult, redactor: Redactor) -> dict[str, Any]:
         "name": result.name,
         "folder": list(result.folder),
         "method": result.method,
-        "url": redactor.scrub_url(result.url),
+        "url": _url(result.url, redactor),
         "status": result.status,
         "elapsed_ms": round(result.elapsed_ms, 1) if result.elapsed_ms is not None else None,
         "passed": result.passed,
@@ -114,13 +122,16 @@ def to_junit(report: RunReport, redactor: Redactor) -> str:
     c = report.counts()
     errors = sum(1 for r in report.results if not r.skipped and r.status is None)
     suites = ET.Element(
-        "testsuites", name=report.collection, tests=str(c["requests"]), time=f"{report.seconds:.3f}"
+        "testsuites",
+        name=report.collection,
+        tests=str(c["requests"] + len(report.load_errors)),
+        time=f"{report.seconds:.3f}",
     )
     suite = ET.SubElement(
         suites,
         "testsuite",
         name=report.collection + (f" [{report.environment}]" if report.environment else ""),
-        tests=str(c["requests"]),
+        tests=str(c["requests"] + len(report.load_errors)),
         failures=str(c["failed"] - errors),
         errors=str(errors + len(report.load_errors)),
         skipped=str(c["skipped"]),
@@ -156,7 +167,7 @@ def to_junit(report: RunReport, redactor: Redactor) -> str:
                 type="AssertionFailed",
             ).text = text
         out = [
-            f"{result.method} {redactor.scrub_url(result.url)} -> {result.status if result.status is not None else 'no response'}"
+            f"{result.method} {_url(result.url, redactor)} -> {result.status if result.status is not None else 'no response'}"
         ]
         out += [f"{'✓' if o.passed else '✗'} {o}" for o in result.outcomes]
         for finding in result.findings:
