@@ -91,6 +91,7 @@ class ExplorerSession:
         self._facts: dict[str, tuple[float, WorkspaceFacts]] = {}
         self._browser: oauth.BrowserLogin | None = None
         self._decoded: tuple[str | None, tuple[str, ...], TokenInfo] | None = None
+        self._forwarded: str | None = None
 
     def __repr__(self) -> str:
         method = self._connection.auth.method if self._connection else None
@@ -124,6 +125,25 @@ class ExplorerSession:
         except AuthFailed as error:
             return self._failed(method, error.findings)
         return self._adopt(credentials)
+
+    @property
+    def forwarded_token(self) -> str | None:
+        """Deployed: the signed-in user's token as the platform forwarded it on the latest event."""
+        return self._forwarded
+
+    def follow_forwarded_token(self, token: str | None) -> None:
+        """Keep the platform's latest forwarded token; a connection of a forwarded method follows it.
+
+        The platform forwards the signed-in user's current token with every request, so the token a
+        `user` connection holds is renewed as the user keeps working. It lives only in this session.
+        """
+        changed, self._forwarded = token != self._forwarded, token
+        connection = self._connection
+        if not (changed and token and connection is not None and connection.ok):
+            return
+        method = METHODS.get(connection.auth.method)
+        if method is not None and method.forwarded:
+            self.connect(method.name, {"token": token})
 
     def begin_browser(self, fields: Mapping[str, Any] | None = None, *, listen: bool = True) -> str:
         """Start a PKCE sign-in; returns the authorize URL. Raises AuthFailed when it cannot start.

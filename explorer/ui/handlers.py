@@ -158,24 +158,9 @@ class Handlers:
         return ui
 
     def follow_forwarded(self, ui: UISession, request: gr.Request) -> None:
-        """Deployed: keep this event's forwarded user token; a `user` connection moves to a fresh one.
-
-        The platform forwards the signed-in user's current token with every request, so the token a
-        `user` connection holds is renewed as the user keeps working (never shared across sessions).
-        """
-        if not self.config.deployed:
-            return
-        token = request.headers.get(FORWARDED_TOKEN) or None
-        changed, ui.forwarded_token = token != ui.forwarded_token, token
-        connection = ui.explorer.connection
-        if (
-            changed
-            and token
-            and connection is not None
-            and connection.ok
-            and connection.auth.method == "user"
-        ):
-            ui.explorer.connect("user", {"token": token})
+        """Deployed: hand this event's forwarded user token to the engine session (which follows it)."""
+        if self.config.deployed:
+            ui.explorer.follow_forwarded_token(request.headers.get(FORWARDED_TOKEN) or None)
 
     def connect_fields(
         self, ui: UISession, method: str, names: list[str], values: list[Any]
@@ -187,7 +172,7 @@ class Handlers:
         typed = {n: str(v or "") for n, v in zip(names, values, strict=True) if n in wanted}
         fields = self.config.presets(method, typed)
         if authform.METHODS[method].forwarded:
-            fields["token"] = ui.forwarded_token or ""  # from the platform's header, never via the page
+            fields["token"] = ui.explorer.forwarded_token or ""  # the platform's header, never the page
         return {k: str(v).strip() for k, v in fields.items() if v and str(v).strip()}
 
     def startup(
@@ -200,7 +185,9 @@ class Handlers:
     ) -> tuple[Any, ...]:
         """Page load: offer the methods this request allows; the demo connects straight away."""
         ui = self.session(ui, request)
-        choices = gr.Dropdown(choices=authform.method_choices(ui.explorer.trust, bool(ui.forwarded_token)))
+        choices = gr.Dropdown(
+            choices=authform.method_choices(ui.explorer.trust, bool(ui.explorer.forwarded_token))
+        )
         if not self.config.autoconnect:
             return ui, choices, *SKIP3
         connection = ui.explorer.connect(method, self.connect_fields(ui, method, names, values))

@@ -49,9 +49,6 @@ class UISession:
     apps: list[AppSummary] = field(default_factory=list)
     listing: EndpointListing | None = None
     last: Exchange | None = None
-    # Deployed: the signed-in user's token as the platform forwarded it on this session's last
-    # event. Kept only here, so it lives and dies with the browser session.
-    forwarded_token: str | None = field(default=None, repr=False)
     # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
     owner: str | None = None
     _export_dir: Path | None = field(default=None, repr=False)
