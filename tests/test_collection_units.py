@@ -348,3 +348,62 @@ def test_auth_fields_resolve_variables_and_take_secrets_from_dotenv_or_a_prompt(
     assert token == {"token_env": "BOB", "token": "bob-token-value"}
     with pytest.raises(UndefinedVariable):
         ref_fields(AuthRef("m2m", {"host": "{{nope}}"}), scope, {})
+
+
+# --- bad input: one clear error, never a crash ----------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=200))
+def test_curl_parsing_of_any_text_is_a_request_or_one_clear_error(text):
+    try:
+        request, _notices = parse_curl("curl " + text)
+    except ImportError_ as error:
+        assert str(error) and "\n" not in str(error)
+    else:
+        assert request.url and request.method.isupper()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=80),
+    st.dictionaries(st.from_regex(r"[a-z]{1,5}", fullmatch=True), st.text(max_size=20), max_size=4),
+)
+def test_variable_resolution_of_any_text_resolves_or_names_the_missing_variable(text, layer):
+    try:
+        Scope([layer], environ={}).resolve(text)
+    except UndefinedVariable as error:
+        assert error.name and error.name not in layer
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.text(max_size=40),
+    st.recursive(
+        st.none() | st.integers() | st.text(max_size=5),
+        lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=5), c, max_size=3),
+        max_leaves=10,
+    ),
+)
+def test_json_paths_of_any_text_find_a_value_or_say_the_path_is_malformed(path, document):
+    try:
+        found, _value = find(document, path)
+    except PathError as error:
+        assert str(error).startswith("JSON path ") and "\n" not in str(error)
+    else:
+        assert isinstance(found, bool)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.text(max_size=300))
+def test_any_request_file_loads_or_is_one_load_error(tmp_path_factory, text):
+    root = tmp_path_factory.mktemp("c")
+    (root / "collection.yaml").write_text("name: c\n")
+    (root / "r.posting.yaml").write_text(text, encoding="utf-8")
+    collection = load_collection(FolderStorage(root))
+    assert len(collection.errors) + len(collection.requests()) == 1
+    for error in collection.errors:
+        assert error.path == "r.posting.yaml" and error.message and "\n" not in str(error)

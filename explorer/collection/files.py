@@ -92,8 +92,30 @@ def _validator(kind: str) -> Any:
     return Draft202012Validator(document)
 
 
+def _odd_key(data: Any, location: tuple[Any, ...] = (), depth: int = 0) -> tuple[tuple[Any, ...], Any] | None:
+    """(where, key) of the first mapping key that is not text (YAML allows `? [1]: x`, `1: x`)."""
+    if depth > 64:
+        return None
+    if isinstance(data, dict):
+        for key, value in data.items():
+            if not isinstance(key, str):
+                return location, key
+            found = _odd_key(value, (*location, key), depth + 1)
+            if found:
+                return found
+    elif isinstance(data, list):
+        for index, value in enumerate(data):
+            found = _odd_key(value, (*location, index), depth + 1)
+            if found:
+                return found
+    return None
+
+
 def validate(data: Any, kind: str, path: str) -> LoadError | None:
     """None when `data` is a valid `kind` ("request", "collection", "folder", "environment")."""
+    odd = _odd_key(data)
+    if odd is not None:
+        return LoadError(path, _field(odd[0]), f"keys must be text, not {_short(odd[1])}")
     errors = sorted(_validator(kind).iter_errors(data), key=lambda e: (len(e.absolute_path), e.path))
     if not errors:
         return None

@@ -200,7 +200,11 @@ def parse_curl(text: str, name: str | None = None) -> tuple[Request, list[Notice
         raise ImportError_("the curl command has no URL")
     if not re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", url):
         url = "http://" + url  # curl's default
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - parses the port: "host:abc" is refused here, not when sending
+    except ValueError as error:
+        raise ImportError_(f"the curl command's URL {url[:60]!r} cannot be read: {error}") from None
     params = [Pair(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)]
     url = urlunsplit(parts._replace(query="", fragment=""))
     body: Body | None = None
