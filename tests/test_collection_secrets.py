@@ -275,3 +275,84 @@ def test_imports_never_store_the_tokens_they_read(tmp_path):
     }
     save_collection(FolderStorage(tmp_path / "har"), from_har(json.dumps(har)).collection, Redactor([TOKEN]))
     assert len(assert_nothing_secret_written(tmp_path)) >= 5
+
+
+# --- any request, any place: the secret never reaches the file ---------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_names = st.sampled_from(
+    ["Authorization", "X-Api-Key", "token", "q", "client_secret", "note", "password", "X-Custom", "data"]
+)
+_values = st.sampled_from(
+    [
+        "",
+        "plain",
+        "{{ref}}",
+        "Bearer {{t}}",
+        f"Bearer {TOKEN}",
+        PAT,
+        CLIENT_SECRET,
+        f"pre-{API_KEY}-post",
+        PASSWORD,
+    ]
+)
+_pairs = st.lists(st.builds(Pair, _names, _values), max_size=4)
+
+
+@st.composite
+def requests_with_secrets(draw):
+    body = draw(
+        st.one_of(
+            st.none(),
+            st.builds(
+                Body,
+                content=st.builds(lambda k, v: json.dumps({k: v, "n": [v]}), _names, _values),
+                content_type=st.just("application/json"),
+            ),
+            st.builds(Body, form_data=_pairs),
+            st.builds(Body, content=_values),
+        )
+    )
+    query = draw(st.lists(st.tuples(_names, _values), max_size=3))
+    url = "https://app.example/api/x" + (
+        "?" + "&".join(f"{k}={quote_plus(v)}" for k, v in query) if query else ""
+    )
+    auth = draw(
+        st.one_of(
+            st.none(),
+            st.builds(
+                lambda m: AuthRef(m, {"client_secret": CLIENT_SECRET, "token": TOKEN, "host": "h"}),
+                st.sampled_from(list(METHODS)),
+            ),
+        )
+    )
+    return Request(
+        "r",
+        "POST",
+        url,
+        params=draw(_pairs),
+        headers=draw(_pairs),
+        body=body,
+        description=draw(_values),
+        auth_method=auth,
+    )
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(request=requests_with_secrets())
+def test_any_request_is_saved_without_its_secrets_or_refused(tmp_path, request):
+    target = tmp_path / "r.posting.yaml"
+    target.unlink(missing_ok=True)
+    redactor = Redactor(SECRETS)
+    try:
+        save_request(FolderStorage(tmp_path), request, redactor, "r.posting.yaml")
+    except SecretRefused:
+        assert not target.exists()
+        return
+    text = target.read_text(encoding="utf-8")
+    for secret in SECRETS:
+        for form in forms(secret):
+            assert form not in text
+    assert not load_collection(FolderStorage(tmp_path)).errors
