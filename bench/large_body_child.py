@@ -65,6 +65,7 @@ def bare(url: str) -> tuple[int, int]:
 def explorer(url: str) -> tuple[int, int]:
     """The UI's send handler: build the spec, send, diagnose, format the response pane."""
     from explorer.ui.config import UIConfig
+    from explorer.ui.forms import RequestForm
     from explorer.ui.handlers import Handlers
 
     handlers = Handlers(UIConfig())
@@ -81,7 +82,8 @@ def explorer(url: str) -> tuple[int, int]:
         raise SystemExit(f"cannot connect: {connection.findings}")
 
     def send(target: str) -> tuple[int, int]:
-        outputs = handlers.send(ui, "GET", target, "", "", "", 300, "", "curl", "JSON")
+        form = RequestForm.from_values(["GET", target, "", "", "", 300, ""])
+        outputs = handlers.send(ui, form, "curl", "JSON")
         response = ui.last.response if ui.last else None
         if response is None or response.status != 200:
             raise SystemExit(f"send failed: {ui.last.error if ui.last else '?'}")

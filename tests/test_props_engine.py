@@ -29,6 +29,7 @@ from explorer.discovery import MAX_ENDPOINTS
 from explorer.guard import Allowlist
 from explorer.session import ExplorerSession
 from explorer.ui.config import UIConfig
+from explorer.ui.events import with_form
 from explorer.ui.handlers import Handlers, friendly
 from explorer.ui.state import UISession
 
@@ -133,6 +134,11 @@ def ui(app: HostileApp) -> Iterator[tuple[Handlers, UISession, str]]:
     session.close()
 
 
+def page_send(handlers: Handlers) -> Any:
+    """The send handler exactly as the page wires it (the form's fields, then the guard)."""
+    return friendly(with_form(handlers.send, ["snippet_language", "export_format"], request=True))
+
+
 def readable(message: str) -> None:
     assert message and len(message) <= 600, message
     assert not any(ch in message for ch in LINE_BREAKS), message
@@ -184,8 +190,8 @@ def test_any_form_input_gives_a_view_never_an_exception(
     app_url = app_url.replace("APP", app.url)
 
     try:  # as the page calls it: `friendly` turns bad input into a message on the page
-        outputs = friendly(handlers.send)(
-            session, method, url, params, header_lines, body, timeout, app_url, "curl", "JSON"
+        outputs = page_send(handlers)(
+            session, method, url, params, header_lines, body, timeout, app_url, "curl", "JSON", None
         )
     except gr.Error as error:
         readable(str(error.message))
@@ -204,7 +210,7 @@ def test_any_form_input_gives_a_view_never_an_exception(
 def test_a_hostile_url_never_takes_the_token_off_the_allowed_host(ui, app, suffix):
     handlers, session, token = ui
     before = len(app.hits_since(0))
-    outputs = handlers.send(session, "GET", app.url + suffix, "", "", "", 1, "", "curl", "JSON")
+    outputs = page_send(handlers)(session, "GET", app.url + suffix, "", "", "", 1, "", "curl", "JSON", None)
 
     summary = json.loads(outputs[-4])
     if summary.get("response") is not None:  # it went out: then to this app, on the host typed

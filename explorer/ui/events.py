@@ -15,7 +15,9 @@ import gradio as gr
 from explorer.auth import METHODS
 from explorer.ui.authform import box_view
 from explorer.ui.config import UIConfig
+from explorer.ui.forms import FORM_PARAMS, RequestForm
 from explorer.ui.handlers import Handlers, friendly
+from explorer.ui.panes import Panes
 from explorer.ui.state import UISession
 
 # Fields that mean the same for every method: switching methods keeps what was typed in them.
@@ -59,7 +61,7 @@ def _box_update(method: str, name: str, value: Any, config: UIConfig) -> Any:
     return gr.update(**update)
 
 
-def _connection_events(p: Any, h: Handlers, config: UIConfig) -> None:
+def _connection_events(p: Panes, h: Handlers, config: UIConfig) -> None:
     names, boxes = list(p.fields), list(p.fields.values())
     connection = [p.connection, p.connection_data, p.credentials]
     apps = [p.state, p.app, p.apps_notice, p.apps_data]
@@ -105,7 +107,7 @@ def _connection_events(p: Any, h: Handlers, config: UIConfig) -> None:
     p.hide.click(lambda: ("", gr.Group(visible=False)), None, revealed, api_name="hide_token")
 
 
-def _discovery_events(p: Any, h: Handlers) -> None:
+def _discovery_events(p: Panes, h: Handlers) -> None:
     endpoint_outputs = [p.state, p.endpoints, p.endpoints_data, p.listing]
     p.refresh_apps.click(
         friendly(h.list_apps),
@@ -138,14 +140,30 @@ def snippet_highlighting(language: str) -> Any:
     return gr.Code(language="shell" if language == "curl" else "python")
 
 
-def _request_events(p: Any, h: Handlers, response: list[Any]) -> None:
-    form = [p.http_method, p.url, p.params, p.headers, p.body, p.timeout, p.app_url]
+def with_form(fn: Callable[..., Any], extra: list[str], request: bool) -> Callable[..., Any]:
+    """`fn(ui, form, *extra[, request])` shown to Gradio as `(ui, method, url, …, *extra[, request])`:
+    the request form's fields are declared once (forms.FORM_PARAMS, panes.REQUEST_FORM)."""
+    size = len(FORM_PARAMS)
+
+    def call(ui: Any, *rest: Any) -> Any:
+        return fn(ui, RequestForm.from_values(rest[:size]), *rest[size:])
+
+    call.__name__ = fn.__name__
+    return with_field_params(call, [*FORM_PARAMS, *extra], request=request)
+
+
+def _request_events(p: Panes, h: Handlers) -> None:
+    form, response = p.request_form(), p.response_pane()
     send_inputs = [p.state, *form, p.snippet_language, p.export_format]
     send_outputs = [p.state, *response, p.snippet, p.history, p.download]
-    send = friendly(h.send)
+    send = friendly(with_form(h.send, ["snippet_language", "export_format"], request=True))
     p.send.click(send, send_inputs, send_outputs, api_name="send", show_progress_on=[p.status])
     p.url.submit(send, send_inputs, send_outputs, api_name="send_on_enter", show_progress_on=[p.status])
-    snippet = friendly(h.snippet)
+    p.send_json.click(
+        friendly(with_form(h.send_json, [], request=True)), [p.state, *form], [p.state, p.summary],
+        api_name="send_json",
+    )  # fmt: skip
+    snippet = friendly(with_form(h.snippet, ["snippet_language"], request=False))
     snippet_inputs = [p.state, *form, p.snippet_language]
     p.snippet_language.change(
         snippet_highlighting, p.snippet_language, p.snippet, queue=False,
@@ -154,7 +172,8 @@ def _request_events(p: Any, h: Handlers, response: list[Any]) -> None:
     p.code_tab.select(snippet, snippet_inputs, [p.state, p.snippet], api_name="snippet_on_tab")
 
 
-def _history_events(p: Any, h: Handlers, response: list[Any]) -> None:
+def _history_events(p: Panes, h: Handlers) -> None:
+    response = p.response_pane()
     p.history_pane.expand(friendly(h.history), p.state, [p.state, p.history], api_name="history")
     p.history.select(friendly(h.show_exchange), p.state, [p.state, *response], api_name="show_exchange")
     p.export_format.change(
@@ -165,7 +184,7 @@ def _history_events(p: Any, h: Handlers, response: list[Any]) -> None:
     )
 
 
-def _startup_events(blocks: gr.Blocks, p: Any, h: Handlers) -> None:
+def _startup_events(blocks: gr.Blocks, p: Panes, h: Handlers) -> None:
     """Page load: offer `user` when deployed with a forwarded token; the demo connects and lists apps."""
     names, boxes = list(p.fields), list(p.fields.values())
 
@@ -182,10 +201,10 @@ def _startup_events(blocks: gr.Blocks, p: Any, h: Handlers) -> None:
     )  # fmt: skip
 
 
-def wire(blocks: gr.Blocks, p: Any, config: UIConfig, response: list[Any]) -> None:
+def wire(blocks: gr.Blocks, p: Panes, config: UIConfig) -> None:
     h = Handlers(config)
     _connection_events(p, h, config)
     _discovery_events(p, h)
-    _request_events(p, h, response)
-    _history_events(p, h, response)
+    _request_events(p, h)
+    _history_events(p, h)
     _startup_events(blocks, p, h)

@@ -7,6 +7,7 @@ conventions: `#` comment lines and paths under the picked app.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +22,11 @@ class FormError(ValueError):
     """A one-line message about what the user typed (the form never holds secrets)."""
 
 
+# The form's fields as handlers and scripts name them (gradio_client keeps `headers` for HTTP
+# headers, so the header lines are `header_lines`), in the order of panes.REQUEST_FORM.
+FORM_PARAMS = ("method", "url", "params", "header_lines", "body", "timeout", "app_url")
+
+
 @dataclass
 class RequestForm:
     """The request bar and its tabs, as the user left them."""
@@ -32,6 +38,18 @@ class RequestForm:
     body: str = ""
     app_url: str = ""
     timeout: float = 30.0
+
+    @classmethod
+    def from_values(cls, values: Sequence[Any]) -> RequestForm:
+        """The form from its components' values, in FORM_PARAMS order."""
+        method, url, params, header_lines, body, timeout, app_url = values
+        try:
+            seconds = float(timeout or 30)
+        except (TypeError, ValueError):
+            raise FormError(f"Timeout {str(timeout)[:20]!r} is not a number of seconds.") from None
+        return cls(
+            method or "GET", url or "", params or "", header_lines or "", body or "", app_url or "", seconds
+        )
 
 
 def _active_lines(text: str | None) -> str:

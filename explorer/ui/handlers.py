@@ -20,19 +20,19 @@ import pandas as pd
 
 from explorer import redact
 from explorer.auth import AuthFailed
-from explorer.model import Exchange, RequestSpec
+from explorer.model import Exchange
 from explorer.parse import InputError
 from explorer.textview import escape_controls
 from explorer.ui import authform, present
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FormError, RequestForm, build_spec, endpoint_form
+from explorer.ui.panes import RESPONSE_PANE
 from explorer.ui.state import NotYourSession, UISession
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
-RESPONSE_OUTPUTS = 12  # how many components view_outputs() fills, in layout.response_outputs() order
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 
 
@@ -106,9 +106,9 @@ def _user_error(fn: Callable[..., Any], error: Exception, args: tuple[Any, ...])
 
 
 def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
-    """An ExchangeView as updates for the response pane's components."""
+    """An ExchangeView as updates for the response pane's components (panes.RESPONSE_PANE, in order)."""
     if view is None:
-        return (gr.skip(),) * RESPONSE_OUTPUTS
+        return (gr.skip(),) * len(RESPONSE_PANE)
     table = view.table if view.table is not None else pd.DataFrame()
     diagnosis_label = f"Diagnosis ({view.finding_count})" if view.finding_count else "Diagnosis"
     # gr.update, not gr.Code(...)/gr.Tab(...): building a component per event costs Gradio a
@@ -342,13 +342,7 @@ class Handlers:
     def send(
         self,
         ui: UISession | None,
-        method: str,
-        url: str,
-        params: str,
-        header_lines: str,
-        body: str,
-        timeout: float,
-        app_url: str,
+        form: RequestForm,
         snippet_language: str,
         export_format: str,
         request: gr.Request | None = None,
@@ -356,7 +350,7 @@ class Handlers:
         """Send the request; outputs: state, the response pane, the snippet, the history, the export."""
         ui = self.session(ui, request)
         try:
-            spec = _form_spec(method, url, params, header_lines, body, timeout, app_url)
+            spec = build_spec(form)
         except FormError as e:
             return ui, *view_outputs(present.not_sent_view(str(e))), *SKIP3
         exchange = ui.explorer.send(spec)
@@ -366,22 +360,21 @@ class Handlers:
         rows = present.history_frame(ui.explorer.history.rows())
         return ui, *view_outputs(view), snippet, rows, self.export_file(ui, export_format)
 
-    def snippet(
-        self,
-        ui: UISession | None,
-        method: str,
-        url: str,
-        params: str,
-        header_lines: str,
-        body: str,
-        timeout: float,
-        app_url: str,
-        snippet_language: str,
-    ) -> tuple[Any, ...]:
+    def send_json(
+        self, ui: UISession | None, form: RequestForm, request: gr.Request | None = None
+    ) -> tuple[UISession, str]:
+        """For scripts: send, and answer the exchange as one JSON object (the `call --json` shape)."""
+        ui = self.session(ui, request)
+        spec = build_spec(form)  # FormError: one clear message
+        exchange = ui.explorer.send(spec)
+        ui.last = exchange
+        return ui, present.as_json(present.exchange_summary(exchange, ui.explorer.redactor))
+
+    def snippet(self, ui: UISession | None, form: RequestForm, snippet_language: str) -> tuple[Any, ...]:
         """curl / Python / SDK code for the request as the form has it now (sent or not)."""
         ui = self.session(ui)
         try:
-            spec = _form_spec(method, url, params, header_lines, body, timeout, app_url)
+            spec = build_spec(form)
         except FormError as e:
             return ui, f"# Not ready: {e}"
         return ui, ui.explorer.snippet(spec, snippet_language or "curl")
@@ -413,14 +406,6 @@ class Handlers:
     def export_history(self, ui: UISession | None, fmt: str) -> tuple[UISession, str | None]:
         ui = self.session(ui)
         return ui, self.export_file(ui, fmt)
-
-
-def _form_spec(
-    method: str, url: str, params: str, header_lines: str, body: str, timeout: float, app_url: str
-) -> RequestSpec:
-    """The request the form describes, as send and snippet both read it (FormError says what is wrong)."""
-    form = RequestForm(method, url, params, header_lines, body or "", app_url, float(timeout or 30))
-    return build_spec(form)
 
 
 def _endpoint_outputs(endpoints: list[Any]) -> tuple[pd.DataFrame, str]:

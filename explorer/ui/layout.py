@@ -6,31 +6,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import gradio as gr
 
 from explorer.ui import events
 from explorer.ui.config import UIConfig
 from explorer.ui.main_pane import main_pane
+from explorer.ui.panes import Panes
 from explorer.ui.sidebar import sidebar
 
 CONCURRENCY = 32  # events of different sessions run in parallel: one user's slow call never queues another's
-
-
-class Panes:
-    """Every component the handlers read or write, by name (set by sidebar() and main_pane())."""
-
-    def __getattr__(self, name: str) -> Any:  # a typo in the wiring fails at build time, loudly
-        raise AttributeError(f"no pane component {name!r}")
-
-
-def response_outputs(p: Panes) -> list[Any]:
-    """The response pane's components, in the order handlers.view_outputs() fills them."""
-    return [
-        p.status, p.pretty, p.table, p.table_tab, p.raw, p.response_headers, p.token, p.claims,
-        p.diagnosis, p.diagnosis_tab, p.response_tabs, p.summary,
-    ]  # fmt: skip
 
 
 def build_ui(config: UIConfig | None = None) -> gr.Blocks:
@@ -46,6 +30,6 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
         p.state = gr.State(None, delete_callback=events.close_session)
         sidebar(p, config)
         main_pane(p, config)
-        events.wire(blocks, p, config, response_outputs(p))
+        events.wire(blocks, p, config)
     blocks.queue(default_concurrency_limit=CONCURRENCY)
     return blocks

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import gradio as gr
 
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import METHODS as HTTP_METHODS
+from explorer.ui.panes import Panes
 from explorer.ui.present import findings_html, status_html
 from explorer.ui.theme import COUNTDOWN_JS
 
@@ -30,7 +29,7 @@ def _lines_box(label: str, placeholder: str) -> gr.Textbox:
     )
 
 
-def target(p: Any, config: UIConfig) -> None:
+def target(p: Panes, config: UIConfig) -> None:
     """The app to call: picked from the workspace's apps, or any app URL typed in."""
     with gr.Row(equal_height=True, elem_id="targetbar"):
         p.app = gr.Dropdown(
@@ -48,7 +47,7 @@ def target(p: Any, config: UIConfig) -> None:
     p.apps_data = json_twin("apps")
 
 
-def request(p: Any, config: UIConfig) -> None:
+def request(p: Panes, config: UIConfig) -> None:
     with gr.Row(equal_height=True, elem_id="reqbar"):
         p.http_method = gr.Dropdown(
             choices=list(HTTP_METHODS),
@@ -84,7 +83,7 @@ def request(p: Any, config: UIConfig) -> None:
             p.timeout = gr.Number(value=30, minimum=1, maximum=600, label="Timeout (s)", scale=0)
 
 
-def _body_views(p: Any) -> None:
+def _body_views(p: Panes) -> None:
     with gr.Tabs(elem_id="bodytabs"):
         with gr.Tab("Pretty", id="pretty"):
             p.pretty = gr.Code(
@@ -107,7 +106,7 @@ def _body_views(p: Any) -> None:
             )
 
 
-def response(p: Any) -> None:
+def response(p: Panes) -> None:
     p.status = gr.HTML(status_html(None), label="status", elem_id="status")
     with gr.Tabs(elem_id="resptabs") as p.response_tabs:
         with gr.Tab("Body", id="body"):
@@ -137,9 +136,10 @@ def response(p: Any) -> None:
             )  # fmt: skip
     # What the panes show, as one JSON digest for gradio_client users (hidden on the page).
     p.summary = json_twin("summary")
+    p.send_json = gr.Button("send_json", visible=False)  # the scripting twin of Send (api_name send_json)
 
 
-def history(p: Any) -> None:
+def history(p: Panes) -> None:
     with gr.Accordion("History", open=False, elem_id="history") as p.history_pane:
         p.history = gr.Dataframe(
             label="history", show_label=False, interactive=False, max_height=260, elem_id="history-table"
@@ -157,7 +157,7 @@ def history(p: Any) -> None:
             )
 
 
-def main_pane(p: Any, config: UIConfig) -> None:
+def main_pane(p: Panes, config: UIConfig) -> None:
     with gr.Column(elem_id="main"):
         target(p, config)
         request(p, config)

@@ -9,6 +9,7 @@ import gradio as gr
 from explorer.ui.authform import box_names, box_view, is_secret, method_choices
 from explorer.ui.config import UIConfig
 from explorer.ui.main_pane import json_twin
+from explorer.ui.panes import Panes
 from explorer.ui.present import connection_html
 from explorer.ui.theme import COUNTDOWN_JS
 
@@ -52,7 +53,7 @@ def field_box(name: str, config: UIConfig) -> gr.components.Component:
     )
 
 
-def _browser_signin(p: Any, method: str) -> None:
+def _browser_signin(p: Panes, method: str) -> None:
     with gr.Group(visible=method == "browser", elem_classes="browser-signin") as p.browser_group:
         p.begin_browser = gr.Button("Sign in with browser", variant="primary", elem_id="begin-browser")
         p.authorize = gr.HTML("", elem_id="authorize")
@@ -66,7 +67,7 @@ def _browser_signin(p: Any, method: str) -> None:
         p.complete_browser = gr.Button("Complete sign-in", size="sm", elem_id="complete-browser")
 
 
-def connection(p: Any, config: UIConfig) -> None:
+def connection(p: Panes, config: UIConfig) -> None:
     method = config.default_method
     with gr.Accordion("Credentials", open=not config.autoconnect, elem_id="credentials") as p.credentials:
         p.method = gr.Dropdown(
@@ -91,7 +92,7 @@ def connection(p: Any, config: UIConfig) -> None:
         )
 
 
-def endpoints(p: Any) -> None:
+def endpoints(p: Panes) -> None:
     section("Endpoints")
     p.endpoint_filter = gr.Textbox(
         label="filter",
@@ -116,7 +117,7 @@ def endpoints(p: Any) -> None:
     p.listing = gr.HTML("", label="listing")
 
 
-def sidebar(p: Any, config: UIConfig) -> None:
+def sidebar(p: Panes, config: UIConfig) -> None:
     with gr.Sidebar(width=360, elem_id="sidebar"):
         gr.HTML(BRAND)
         connection(p, config)

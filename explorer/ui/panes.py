@@ -1,0 +1,97 @@
+"""Every component the handlers read or write, declared once with its type.
+
+`sidebar()` and `main_pane()` fill a `Panes`; events.py wires them. The request form's fields and
+the response pane's outputs are declared here too, so their order lives in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any
+
+import gradio as gr
+
+# The request form, in the order handlers receive it (RequestForm's fields).
+REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "app_url")
+# The response pane, in the order handlers.view_outputs() fills it.
+RESPONSE_PANE = (
+    "status", "pretty", "table", "table_tab", "raw", "response_headers", "token", "claims",
+    "diagnosis", "diagnosis_tab", "response_tabs", "summary",
+)  # fmt: skip
+
+
+@dataclass(init=False)
+class Panes:
+    """The page's components by name; reading one that was never built fails at build time."""
+
+    state: gr.State
+    # connection (sidebar)
+    method: gr.Dropdown
+    fields: dict[str, gr.components.Component]
+    credentials: gr.Accordion
+    connect: gr.Button
+    connection: gr.HTML
+    connection_data: gr.Textbox
+    browser_group: gr.Group
+    begin_browser: gr.Button
+    authorize: gr.HTML
+    waiting: gr.HTML
+    paste_url: gr.Textbox
+    complete_browser: gr.Button
+    reveal: gr.Button
+    hide: gr.Button
+    revealed: gr.Textbox
+    revealed_group: gr.Group
+    # endpoints (sidebar)
+    endpoint_filter: gr.Textbox
+    endpoints: gr.Dataframe
+    endpoints_data: gr.Textbox
+    listing: gr.HTML
+    # app and request (main pane)
+    app: gr.Dropdown
+    app_url: gr.Textbox
+    refresh_apps: gr.Button
+    app_card: gr.HTML
+    apps_notice: gr.HTML
+    apps_data: gr.Textbox
+    http_method: gr.Dropdown
+    url: gr.Textbox
+    send: gr.Button
+    request_tabs: gr.Tabs
+    params: gr.Textbox
+    headers: gr.Textbox
+    body: gr.Code
+    timeout: gr.Number
+    # response
+    status: gr.HTML
+    pretty: gr.Code
+    table: gr.Dataframe
+    table_tab: gr.Tab
+    raw: gr.Code
+    response_headers: gr.Dataframe
+    token: gr.HTML
+    claims: gr.JSON
+    diagnosis: gr.HTML
+    diagnosis_tab: gr.Tab
+    response_tabs: gr.Tabs
+    code_tab: gr.Tab
+    snippet_language: gr.Radio
+    snippet: gr.Code
+    summary: gr.Textbox
+    send_json: gr.Button
+    # history
+    history_pane: gr.Accordion
+    history: gr.Dataframe
+    export_format: gr.Radio
+    download: gr.DownloadButton
+
+    def __getattr__(self, name: str) -> Any:  # only called for names never assigned
+        declared = {f.name for f in fields(self)}
+        what = "was declared but never built" if name in declared else "is not a pane component"
+        raise AttributeError(f"{name!r} {what}")
+
+    def request_form(self) -> list[Any]:
+        return [getattr(self, name) for name in REQUEST_FORM]
+
+    def response_pane(self) -> list[Any]:
+        return [getattr(self, name) for name in RESPONSE_PANE]
