@@ -407,3 +407,97 @@ def test_any_request_file_loads_or_is_one_load_error(tmp_path_factory, text):
     assert len(collection.errors) + len(collection.requests()) == 1
     for error in collection.errors:
         assert error.path == "r.posting.yaml" and error.message and "\n" not in str(error)
+
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=8),
+    lambda c: (
+        st.lists(c, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "info",
+                    "item",
+                    "request",
+                    "url",
+                    "name",
+                    "header",
+                    "body",
+                    "mode",
+                    "raw",
+                    "auth",
+                    "type",
+                    "bearer",
+                    "key",
+                    "value",
+                    "variable",
+                    "log",
+                    "entries",
+                    "method",
+                    "headers",
+                    "postData",
+                    "text",
+                    "event",
+                    "script",
+                    "exec",
+                    "formdata",
+                    "urlencoded",
+                ]
+            ),
+            c,
+            max_size=5,
+        )
+    ),
+    max_leaves=25,
+)
+
+
+_postman_shaped = st.fixed_dictionaries(
+    {
+        "info": st.dictionaries(st.sampled_from(["name", "schema", "description"]), _json, max_size=3),
+        "item": st.lists(_json, max_size=4),
+    },
+    optional={"variable": _json, "auth": _json, "event": _json},
+)
+_har_shaped = st.fixed_dictionaries(
+    {"log": st.fixed_dictionaries({"entries": st.lists(_json, max_size=4)}, optional={"creator": _json})}
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.one_of(_json, _postman_shaped, _har_shaped))
+def test_any_postman_or_har_json_imports_or_is_one_clear_error(document):
+    from explorer.collection.importers.har import from_har
+    from explorer.collection.importers.postman import from_postman
+
+    text = json.dumps(document)
+    for importer in (from_postman, from_har):
+        try:
+            result = importer(text)
+        except ImportError_ as error:
+            assert str(error) and "\n" not in str(error)
+        else:
+            assert all(r.name for _, r in result.collection.requests())
+
+
+_openapi_shaped = st.fixed_dictionaries(
+    {
+        "openapi": st.just("3.1.0"),
+        "paths": st.dictionaries(
+            st.sampled_from(["/api/a", "/api/a/{id}", "/api/b/{x}/c", "/x"]),
+            st.dictionaries(st.sampled_from(["get", "post", "parameters", "delete"]), _json, max_size=3),
+            max_size=3,
+        ),
+    },
+    optional={"info": _json, "tags": _json, "servers": _json, "components": _json},
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_openapi_shaped)
+def test_any_openapi_document_imports_without_a_crash(document):
+    from explorer.collection.importers.openapi import from_openapi
+
+    result = from_openapi(document, "http://app.example/api/openapi.json")
+    assert result.collection.variables["base_url"] == "http://app.example"
+    assert all(r.url.startswith("{{base_url}}") for _, r in result.collection.requests())

@@ -86,7 +86,7 @@ def _request(data: dict[str, Any], number: int) -> tuple[Request, list[Notice]]:
     name = f"{method} {parts.path or '/'}"
     notices: list[Notice] = []
     headers = []
-    for header in data.get("headers") or []:
+    for header in data.get("headers") if isinstance(data.get("headers"), list) else []:
         if not isinstance(header, dict):
             continue
         key, value = str(header.get("name", "")), str(header.get("value", ""))

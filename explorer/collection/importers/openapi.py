@@ -239,7 +239,8 @@ def _operation(raw_paths: dict[str, dict[str, Any]], path: str, method: str) -> 
 
 
 def _tag_description(doc: dict[str, Any], tag: str) -> str:
-    for entry in doc.get("tags") or []:
+    tags = doc.get("tags")
+    for entry in tags if isinstance(tags, list) else []:
         if isinstance(entry, dict) and entry.get("name") == tag and isinstance(entry.get("description"), str):
             return entry["description"]
     return ""

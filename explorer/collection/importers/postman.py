@@ -48,7 +48,7 @@ def _description(value: Any) -> str:
 
 def _pairs(rows: Any, key: str = "key") -> list[Pair]:
     pairs = []
-    for row in rows or []:
+    for row in rows if isinstance(rows, list) else []:
         if isinstance(row, dict) and isinstance(row.get(key), str) and row.get(key):
             pairs.append(
                 Pair(
@@ -70,7 +70,7 @@ class _Importer:
         self.notices.append(Notice(where, message))
 
     def scripts(self, where: str, events: Any) -> None:
-        for event in events or []:
+        for event in events if isinstance(events, list) else []:
             if not isinstance(event, dict):
                 continue
             script = event.get("script") if isinstance(event.get("script"), dict) else {}
@@ -96,6 +96,9 @@ class _Importer:
         if kind == "noauth":
             return AuthRef("none"), None
         if kind == "inherit" or kind is None:
+            return None, None
+        if not isinstance(kind, str):
+            self.note(where, "an auth entry without a type name was ignored")
             return None, None
         attributes = auth.get(kind)
         values: dict[str, str] = {}
@@ -133,7 +136,8 @@ class _Importer:
         elif isinstance(value, dict):
             raw = value.get("raw") if isinstance(value.get("raw"), str) else _rebuild(value)
             query = _pairs(value.get("query")) if isinstance(value.get("query"), list) else None
-            for variable in value.get("variable") or []:  # path variables :id
+            variables = value.get("variable")
+            for variable in variables if isinstance(variables, list) else []:  # path variables :id
                 if isinstance(variable, dict) and variable.get("key"):
                     replacement = str(variable.get("value") or "{{" + str(variable["key"]) + "}}")
                     raw = re.sub(rf"/:{re.escape(str(variable['key']))}(?=/|$|\?)", "/" + replacement, raw)
@@ -165,7 +169,8 @@ class _Importer:
         if mode == "urlencoded":
             return Body(form_data=_pairs(body.get("urlencoded")))
         if mode == "formdata":
-            rows = [r for r in body.get("formdata") or [] if isinstance(r, dict)]
+            formdata = body.get("formdata")
+            rows = [r for r in formdata if isinstance(r, dict)] if isinstance(formdata, list) else []
             files = [str(r.get("key")) for r in rows if r.get("type") == "file"]
             if files:
                 self.note(where, f"form-data file fields {', '.join(files)} are not imported")
@@ -215,7 +220,7 @@ class _Importer:
         )
 
     def items(self, folder: Folder, items: Any, inherited: AuthRef | None) -> None:
-        for item in items or []:
+        for item in items if isinstance(items, list) else []:
             if not isinstance(item, dict):
                 continue
             self.count += 1
@@ -235,7 +240,7 @@ class _Importer:
 
     def variables(self, where: str, rows: Any, key: str = "key") -> dict[str, str]:
         values: dict[str, str] = {}
-        for row in rows or []:
+        for row in rows if isinstance(rows, list) else []:
             if not isinstance(row, dict) or not isinstance(row.get(key), str):
                 continue
             name, value = row[key], "" if row.get("value") is None else str(row.get("value"))
