@@ -16,6 +16,7 @@ import time
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
+from explorer.auth import METHODS
 from explorer.codes import rank
 from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo, WorkspaceFacts
 from explorer.parse import origin
@@ -300,7 +301,8 @@ def scope_missing(
     scopes = " ".join(wanted) or "<scopes>"
     where = f" for app {app.name}" if app else ""
     method = auth.method if auth else None
-    if method in ("m2m", "app", "federated"):
+    declared = METHODS.get(method or "")
+    if declared is not None and declared.field("scopes") is not None and not declared.interactive:
         fix = (
             f'Request the scopes with the token: `--auth {method} --scopes "all-apis {scopes}"` (the SDK '
             f"default is all-apis only); to act as a user instead, use `browser` with scopes {scopes}."
@@ -440,12 +442,13 @@ def _client_error(exchange: Exchange) -> Finding:
 
 def _fresh_token_fix(auth: AuthInfo | None) -> str:
     method = auth.method if auth else "token"
-    if method in ("token", "user"):
+    declared = METHODS.get(method)
+    if declared is None or not declared.refreshes:  # a static token: only a new one helps
         return (
             "Get a fresh token (`databricks auth token --profile <p>` prints one; tokens last 1 h) "
             "or use `--auth profile`, which refreshes by itself."
         )
-    if method == "browser":
+    if declared.interactive:
         return "Sign in again with `--auth browser` (the refresh token may be revoked or expired)."
     return f"Reconnect with `--auth {method}` to fetch a new token; check the machine's clock."
 

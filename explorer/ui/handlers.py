@@ -202,7 +202,7 @@ class Handlers:
         request: gr.Request | None,
     ) -> tuple[Any, ...]:
         ui = self.session(ui, request)
-        if method == "browser":
+        if method in authform.METHODS and authform.METHODS[method].interactive:
             raise FormError("Browser sign-in: use “Sign in with browser” (or begin_browser).")
         connection = ui.explorer.connect(method, self.connect_fields(ui, method, names, values))
         return ui, *connection_outputs(connection)

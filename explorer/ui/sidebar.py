@@ -6,6 +6,7 @@ from typing import Any
 
 import gradio as gr
 
+from explorer.auth import METHODS
 from explorer.ui.authform import box_names, box_view, is_secret, method_choices
 from explorer.ui.config import UIConfig
 from explorer.ui.main_pane import json_twin
@@ -53,8 +54,13 @@ def field_box(name: str, config: UIConfig) -> gr.components.Component:
     )
 
 
+def _interactive(method: str) -> bool:
+    """A method a person completes in a browser: the page shows sign-in instead of Connect."""
+    return bool(METHODS.get(method) and METHODS[method].interactive)
+
+
 def _browser_signin(p: Panes, method: str) -> None:
-    with gr.Group(visible=method == "browser", elem_classes="browser-signin") as p.browser_group:
+    with gr.Group(visible=_interactive(method), elem_classes="browser-signin") as p.browser_group:
         p.begin_browser = gr.Button("Sign in with browser", variant="primary", elem_id="begin-browser")
         p.authorize = gr.HTML("", elem_id="authorize")
         p.waiting = gr.HTML("", elem_id="waiting")
@@ -78,7 +84,9 @@ def connection(p: Panes, config: UIConfig) -> None:
         )
         p.fields = {name: field_box(name, config) for name in box_names()}
         _browser_signin(p, method)
-        p.connect = gr.Button("Connect", variant="primary", visible=method != "browser", elem_id="connect")
+        p.connect = gr.Button(
+            "Connect", variant="primary", visible=not _interactive(method), elem_id="connect"
+        )
     p.connection = gr.HTML(
         connection_html(None, 0), label="connection", js_on_load=COUNTDOWN_JS, elem_id="connection"
     )
