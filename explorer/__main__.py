@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sys
 
-CLI_COMMANDS = ("call", "token", "apps", "endpoints", "snippet", "run", "import", "export")
+from explorer.commands import CLI_COMMANDS
 
 
 def main(argv: list[str] | None = None) -> int:

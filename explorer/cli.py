@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from explorer import request
 from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, cli_fields, secret_env_vars
 from explorer.auth import choose_method as detect_method
+from explorer.commands import CLI_COMMANDS
 from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
 from explorer.parse import InputError, normalize_url, parse_header_line
 from explorer.serialize import auth_to_dict, exchange_to_dict, findings_to_list, token_to_dict
@@ -84,14 +85,14 @@ def main(argv: list[str] | None = None, output: Output | None = None) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m explorer", description="Call Databricks Apps APIs.")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    call = commands.add_parser("call", help="send one request")
+    call = commands.add_parser("call", help=CLI_COMMANDS["call"])
     call.add_argument("url", metavar="URL")
     _add_request_options(call)
-    token = commands.add_parser("token", help="get a token and show its details (masked)")
-    apps = commands.add_parser("apps", help="list the workspace's apps")
-    endpoints = commands.add_parser("endpoints", help="list an app's /api/ endpoints")
+    token = commands.add_parser("token", help=CLI_COMMANDS["token"])
+    apps = commands.add_parser("apps", help=CLI_COMMANDS["apps"])
+    endpoints = commands.add_parser("endpoints", help=CLI_COMMANDS["endpoints"])
     endpoints.add_argument("app_url", metavar="APP_URL")
-    snippet = commands.add_parser("snippet", help="print the request as curl / Python / SDK code")
+    snippet = commands.add_parser("snippet", help=CLI_COMMANDS["snippet"])
     snippet.add_argument("url", metavar="URL")
     _add_request_options(snippet)
     snippet.add_argument("--lang", choices=LANGS, default="curl", help="snippet language (default curl)")

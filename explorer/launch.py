@@ -22,8 +22,13 @@ DEMO_APP = "hello"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
+    from explorer.commands import command_list
+
     parser = argparse.ArgumentParser(
-        prog="python -m explorer", description="Databricks Apps API Explorer (desktop-style UI)."
+        prog="python -m explorer",
+        description="Databricks Apps API Explorer: the UI by default, or one of the commands below.",
+        epilog=command_list(),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
         "--demo", action="store_true", help="start the offline sandbox workspace and connect to it"

@@ -176,3 +176,14 @@ def _read_until(stream, pattern: re.Pattern[str]) -> str:
         if match:
             return match.group(0)
     raise AssertionError("the CLI never printed the sign-in URL")
+
+
+def test_the_front_door_help_lists_every_command_with_one_line():
+    from explorer.commands import CLI_COMMANDS, OTHER_COMMANDS
+
+    result = subprocess.run(
+        [sys.executable, "-m", "explorer", "--help"], capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0
+    for name, help_ in {**CLI_COMMANDS, **OTHER_COMMANDS}.items():
+        assert f"  {name}" in result.stdout and help_ in result.stdout, name
