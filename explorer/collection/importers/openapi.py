@@ -33,6 +33,7 @@ from explorer.model import RequestSpec
 from explorer.session import ExplorerSession
 
 DOCUMENT_TIMEOUT = 30.0
+STREAM_TIMEOUT = 5.0  # seconds an imported event-stream request reads before it stops
 
 
 def _parse(text: str, where: str) -> dict[str, Any]:
@@ -274,16 +275,34 @@ def _request(
         assertions.append({"status": success[0] if len(success) == 1 else success})
         if _has_json_schema(operation, doc, success):
             assertions.append({"openapi_schema": True})
+    timeout = None
+    if _streams_only(operation, doc):  # a stream is read until it ends: an endless one, until the timeout
+        timeout = STREAM_TIMEOUT
+        description = (description + "\n\n" if description else "") + (
+            f"The response is an event stream: it is read for at most {STREAM_TIMEOUT:g} s."
+        )
     return Request(
         name=str(name)[:200],
         method=endpoint.method,
         url="{{base_url}}" + path,
+        timeout=timeout,
         params=params,
         headers=headers,
         body=body,
         description=description,
         assertions=assertions,
     )
+
+
+def _streams_only(operation: dict[str, Any], doc: dict[str, Any]) -> bool:
+    """True when every documented success body is `text/event-stream`."""
+    responses = operation.get("responses") if isinstance(operation.get("responses"), dict) else {}
+    types = []
+    for code, response in responses.items():
+        if str(code).startswith("2"):
+            content = _resolve_node(response, doc).get("content")
+            types += [str(t).lower() for t in content] if isinstance(content, dict) else []
+    return bool(types) and all(t.startswith("text/event-stream") for t in types)
 
 
 def _success_codes(operation: dict[str, Any]) -> list[int | str]:
