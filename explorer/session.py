@@ -27,9 +27,8 @@ import logging
 import threading
 import time
 from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from explorer import oauth
 from explorer.auth import (
     DEFAULT_TIMEOUT,
     METHODS,
@@ -61,6 +60,9 @@ from explorer.snippets import render_snippet
 from explorer.tokens import decode_token
 from explorer.trust import Trust
 from explorer.workspace import Workspace, WorkspaceError
+
+if TYPE_CHECKING:  # the SDK loads on first use: `call --help` and token-method calls never import it
+    from explorer import oauth
 
 FACTS_CACHE_SECONDS = 30.0
 log = logging.getLogger("explorer.session")
@@ -157,7 +159,7 @@ class ExplorerSession:
             self._close_browser()
             try:
                 login = start_browser_login(values, self.timeout, listen=listen, trust=self.trust)
-            except oauth.SignInError:  # cannot listen here: the user pastes the redirected URL instead
+            except _sign_in_error():  # cannot listen here: the user pastes the redirected URL instead
                 login = start_browser_login(values, self.timeout, listen=False, trust=self.trust)
             self._browser = login
             return login.begin()
@@ -185,7 +187,7 @@ class ExplorerSession:
         try:
             session = finish(login)
             credentials = browser_credentials(login, session, self.timeout, trust=self.trust)
-        except oauth.SignInError as error:
+        except _sign_in_error() as error:
             findings = [auth_failed(self.redactor.scrub(str(error)), "Start the sign-in again.")]
             return self._failed_unless_superseded(login, findings)
         except AuthFailed as error:
@@ -337,6 +339,12 @@ class ExplorerSession:
             self._close_browser()
         self._pool.close()
         uninstall_log_filter(self._log_filter)
+
+
+def _sign_in_error() -> type[Exception]:
+    from explorer import oauth
+
+    return oauth.SignInError
 
 
 def _not_connected() -> Finding:

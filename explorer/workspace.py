@@ -11,10 +11,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
-
-from databricks.sdk import WorkspaceClient
-from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from explorer.auth import Credentials
 from explorer.failures import finding_for_error, is_network_error, proxy_findings, sdk_message
@@ -22,6 +19,10 @@ from explorer.model import AppSummary, Finding, Grant, WorkspaceFacts
 from explorer.parse import is_web_link, origin_key
 from explorer.redact import scrub
 from explorer.waits import run_bounded
+
+if TYPE_CHECKING:  # the SDK (~1 s to import) loads on the first workspace call
+    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.errors import DatabricksError
 
 APPS_CACHE_SECONDS = 30.0
 log = logging.getLogger("explorer.workspace")
@@ -59,10 +60,14 @@ class Workspace:
                 config = self.credentials.config
                 if config is None:
                     raise WorkspaceError([_no_host_finding()])
+                from databricks.sdk import WorkspaceClient
+
                 self._client = WorkspaceClient(config=config)
             return self._client
 
     def _call(self, what: str, fn: Callable[[WorkspaceClient], T]) -> T:
+        from databricks.sdk.errors import DatabricksError
+
         down = self._down
         if down is not None and time.monotonic() - down[0] < UNREACHABLE_SECONDS:
             raise down[1]  # it just failed to answer: say so at once instead of retrying again
@@ -187,6 +192,8 @@ def _grant(entry: dict[str, Any]) -> Grant:
 
 
 def _status_of(error: DatabricksError) -> int | None:
+    from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
+
     for kind, status in ((Unauthenticated, 401), (PermissionDenied, 403), (NotFound, 404)):
         if isinstance(error, kind):
             return status
@@ -195,7 +202,7 @@ def _status_of(error: DatabricksError) -> int | None:
 
 def _api_finding(what: str, error: BaseException, host: str | None) -> Finding:
     message = scrub(sdk_message(error))
-    status = _status_of(error) if isinstance(error, DatabricksError) else None
+    status = _status_of(error)
     if status == 403:
         fix = "The caller may lack the workspace entitlement for this API; ask a workspace admin."
     elif status == 401:
