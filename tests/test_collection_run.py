@@ -414,3 +414,26 @@ def test_malformed_files_and_urls_never_end_in_a_traceback(tmp_path):
     assert "not sent: Malformed URL" in out
     suite = next(iter(JUnitXml.fromfile(str(junit))))
     assert suite.tests == 2 and suite.errors == 2
+
+
+def test_a_token_echoed_into_a_failing_assertion_is_masked_in_every_report(
+    sandbox_env, tmp_path, monkeypatch
+):
+    token = m2m_token(sandbox_env)
+    monkeypatch.setenv("ECHOED", token)
+    collection = write(
+        tmp_path / "c",
+        {
+            "collection.yaml": "name: echo\ndefaults: {auth: m2m}\n",
+            "echo.posting.yaml": "name: echo\nmethod: POST\nurl: '{{$env.HELLO_URL}}/api/echo'\n"
+            "body: {content: '{{$env.ECHOED}}', content_type: text/plain}\n"
+            "assertions:\n- {json: $.body, equals: something else}\n- {body_matches: '^nothing$'}\n",
+        },
+    )
+    junit, markdown = tmp_path / "j.xml", tmp_path / "r.md"
+    code, out, err = run(["run", str(collection), "--json", "--junit", str(junit), "--report", str(markdown)])
+    assert code == 1
+    report = json.loads(out)
+    assert "expected 'something else', got 'eyJh…" in report["results"][0]["assertions"][0]["detail"]
+    for text in (out, err, junit.read_text(), markdown.read_text()):
+        assert token not in text and token[:40] not in text

@@ -88,7 +88,10 @@ def result_dict(result: RequestResult, redactor: Redactor) -> dict[str, Any]:
         "elapsed_ms": round(result.elapsed_ms, 1) if result.elapsed_ms is not None else None,
         "passed": result.passed,
         "skipped": result.skipped,
-        "assertions": [o.as_dict() for o in result.outcomes],
+        "assertions": [
+            {k: redactor.scrub(v) if isinstance(v, str) else v for k, v in o.as_dict().items()}
+            for o in result.outcomes
+        ],
         "extracted": result.extracted,
         "findings": [{k: redactor.scrub(v) for k, v in f.as_dict().items()} for f in result.findings],
         "error": redactor.scrub(result.error) if result.error else None,
