@@ -437,3 +437,25 @@ def test_a_token_echoed_into_a_failing_assertion_is_masked_in_every_report(
     assert "expected 'something else', got 'eyJh…" in report["results"][0]["assertions"][0]["detail"]
     for text in (out, err, junit.read_text(), markdown.read_text()):
         assert token not in text and token[:40] not in text
+
+
+def test_an_extracted_secret_is_passed_on_but_never_shown(sandbox_env, tmp_path):
+    opaque = "opaque-session-value-0123456789"
+    collection = write(
+        tmp_path / "c",
+        {
+            "collection.yaml": f"name: login\ndefaults: {{auth: m2m}}\nvariables: {{seed: {opaque}}}\n"
+            "order: [login.posting.yaml, use.posting.yaml]\n",
+            "login.posting.yaml": "name: login\nmethod: POST\nurl: '{{$env.HELLO_URL}}/api/echo'\n"
+            "body: {content: '{{seed}}', content_type: text/plain}\n"
+            "extractions:\n- {var: access_token, json: $.body}\n",
+            "use.posting.yaml": "name: use it\nurl: '{{$env.HELLO_URL}}/api/echo'\n"
+            "headers:\n- {name: X-Session, value: '{{access_token}}'}\n"
+            "assertions:\n- {json: $.headers.x-session, equals: '{{access_token}}'}\n",
+        },
+    )
+    code, out, err = run(["run", str(collection), "--json"])
+    assert code == 0, err
+    use = json.loads(out)["results"][1]
+    assert use["passed"] and use["exchange"]["request"]["headers"]["X-Session"] == "opaq…789"
+    assert opaque not in out.split('"login"', 1)[1].split('"use it"', 1)[1]  # nowhere in the second request

@@ -26,6 +26,7 @@ from explorer.collection.storage import Storage
 from explorer.collection.variables import Scope, UndefinedVariable, references
 from explorer.model import Exchange, Finding, RequestSpec
 from explorer.parse import InputError, normalize_url
+from explorer.redact import is_secret_field, is_secret_header
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -363,6 +364,9 @@ def run_one(
         except ExtractionFailed as error:
             result.outcomes.append(Outcome(f"extract {spec_['var']}", False, str(error)))
             continue
+        source = str(spec_.get("json") or spec_.get("header") or "")
+        if is_secret_field(name) or is_secret_field(source.rsplit(".", 1)[-1]) or is_secret_header(source):
+            session.redactor.add(value)  # e.g. {var: access_token, json: $.access_token}: never shown
         scope.set(name, value)
         result.extracted.append(name)
     return result
