@@ -10,8 +10,10 @@ swaps the connection classes its adapter's pools create.
 from __future__ import annotations
 
 import contextvars
+import heapq
 import socket
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +31,7 @@ class Watch:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._connection: HTTPConnection | None = None
-        self._timer: threading.Timer | None = None
+        self._done = False
         self.expired = False  # the deadline closed the connection
 
     def attach(self, connection: HTTPConnection) -> None:
@@ -38,20 +40,54 @@ class Watch:
             if self.expired:
                 _shut(connection)
 
-    def start(self, seconds: float) -> None:
-        self._timer = threading.Timer(seconds, self._expire)
-        self._timer.daemon = True
-        self._timer.start()
-
-    def _expire(self) -> None:
+    def expire(self) -> None:
         with self._lock:
+            if self._done:
+                return
             self.expired = True
             if self._connection is not None:
                 _shut(self._connection)
 
     def stop(self) -> None:
-        if self._timer is not None:
-            self._timer.cancel()
+        with self._lock:
+            self._done = True
+
+
+class _Watchdog:
+    """One thread for every exchange's deadline (a Timer thread per send would cost more than the
+    engine's own work): a heap of (deadline, watch), woken when an earlier deadline arrives."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, int, Watch]] = []
+        self._wake = threading.Condition()
+        self._count = 0
+        self._thread: threading.Thread | None = None
+
+    def watch(self, watch: Watch, seconds: float) -> None:
+        with self._wake:
+            self._count += 1
+            heapq.heappush(self._heap, (time.monotonic() + seconds, self._count, watch))
+            if self._thread is None or not self._thread.is_alive():
+                self._thread = threading.Thread(target=self._run, name="exchange deadlines", daemon=True)
+                self._thread.start()
+            self._wake.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._wake:
+                while not self._heap:
+                    self._wake.wait()
+                deadline, _, watch = self._heap[0]
+                left = deadline - time.monotonic()
+                if left > 0 and not watch._done:
+                    self._wake.wait(left)
+                    continue
+                heapq.heappop(self._heap)
+            if left <= 0:
+                watch.expire()
+
+
+_WATCHDOG = _Watchdog()
 
 
 def _shut(connection: HTTPConnection) -> None:
@@ -69,7 +105,7 @@ def watched(deadline_seconds: float) -> Iterator[Watch]:
     """Run one exchange under a Watch whose deadline closes its connection after `deadline_seconds`."""
     watch = Watch()
     token = _current.set(watch)
-    watch.start(deadline_seconds)
+    _WATCHDOG.watch(watch, deadline_seconds)
     try:
         yield watch
     finally:
