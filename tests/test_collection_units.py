@@ -9,10 +9,11 @@ import pytest
 
 from explorer.collection.assertions import OpenAPIDocument, evaluate, status_matches
 from explorer.collection.extract import ExtractionFailed, PathError, extract, find
-from explorer.collection.files import load_collection, validate
+from explorer.collection.files import load_collection
 from explorer.collection.importers import ImportError_
 from explorer.collection.importers.curl import parse_curl
 from explorer.collection.storage import FolderStorage, StorageError, clean_path
+from explorer.collection.validate import validate
 from explorer.collection.variables import Scope, UndefinedVariable, parse_assignment, parse_dotenv, references
 from explorer.model import Exchange, Finding, RequestSpec, Response
 
