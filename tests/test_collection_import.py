@@ -6,6 +6,8 @@ from __future__ import annotations
 import io
 import json
 import re
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -471,3 +473,39 @@ def test_a_browser_devtools_har_becomes_requests():
     ]  # the cookie goes to the secret guard on save
     assert post.body.content == '{"name":"pen"}' and post.body.content_type == "application/json"
     assert "entry 4" in str(result.notices[0])
+
+
+def test_the_demo_exports_to_postman_with_its_checks_as_test_scripts(tmp_path):
+    demo = Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo"
+    target = tmp_path / "demo.postman_collection.json"
+    code, _out, err = run(["export", "postman", str(demo), "--to", str(target)])
+    assert code == 0, err
+    assert "Stopped app: diagnosis includes APP_NOT_RUNNING: not expressible as a Postman test" in err
+    assert "List includes it: $[*].id contains '{{item_id}}': not expressible" in err
+    document = json.loads(target.read_text())
+
+    def items(entries):
+        for entry in entries:
+            yield from items(entry["item"]) if "item" in entry else [entry]
+
+    by_name = {item["name"]: item for item in items(document["item"])}
+    create = "\n".join(by_name["Create an item"]["event"][0]["script"]["exec"])
+    assert 'pm.test("status is 201"' in create and 'pm.collectionVariables.set("item_id"' in create
+    assert 'pm.variables.replaceIn("{{item_name}}")' in create
+    scripts = "\n".join(
+        "(function () {\n" + "\n".join(event["script"]["exec"]) + "\n})();"
+        for item in by_name.values()
+        for event in item.get("event", [])
+    )
+    total = sum(len(r.assertions) for _, r in load_collection(FolderStorage(demo)).requests())
+    left_out = err.count("not expressible as a Postman test")
+    assert left_out == 5 + 4 + 1  # the diagnoses, the schema checks, one wildcard path
+    assert scripts.count("pm.test(") == total - left_out  # every other check became a pm.test
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed: the scripts' JavaScript syntax is not checked")
+    (tmp_path / "tests.js").write_text(scripts)
+    checked = subprocess.run(
+        [node, "--check", str(tmp_path / "tests.js")], capture_output=True, text=True, timeout=60
+    )
+    assert checked.returncode == 0, checked.stderr

@@ -3,7 +3,8 @@
 Folders become item groups, requests items, variables `variable`. The `token` auth method
 becomes bearer auth with the `{{variable}}` named by its `token_env` (Postman reads it from its
 environment); other auth methods are the explorer's own and are left to the run (noted).
-Assertions and extractions are the explorer's: they are not turned into Postman scripts.
+Assertions and extractions become a Postman test script (`pm.test`, `pm.collectionVariables.set`)
+where Postman can express them; `openapi_schema` and `finding` checks are the explorer's own.
 """
 
 from __future__ import annotations
@@ -142,10 +143,139 @@ def _item(request: Request, notices: list[Notice]) -> dict[str, Any]:
     auth = _auth(request.auth_method, request.auth, request.name, notices)
     if auth is not None:
         data["auth"] = auth
-    if request.assertions or request.extractions:
-        notices.append(
-            Notice(request.name, "assertions and extractions are not exported (Postman uses scripts)")
-        )
+    script, skipped = test_script(request)
+    item_events = (
+        [{"listen": "test", "script": {"type": "text/javascript", "exec": script}}] if script else []
+    )
+    for text in skipped:
+        notices.append(Notice(request.name, f"{text}: not expressible as a Postman test, left out"))
     if request.timeout is not None:
         notices.append(Notice(request.name, "the timeout is not exported (Postman sets it globally)"))
-    return {"name": request.name, "request": data, "response": []}
+    item: dict[str, Any] = {"name": request.name, "request": data, "response": []}
+    if item_events:
+        item["event"] = item_events
+    return item
+
+
+# --- assertions and extractions as a Postman test script -------------------------------------------
+
+
+def _js_path(path: str) -> str | None:
+    """`$.a.b[0]` as a JavaScript accessor on `body`; None for wildcards and negative indexes."""
+    from explorer.collection.extract import PathError, parse_path
+
+    try:
+        steps = parse_path(path)
+    except PathError:
+        return None
+    accessor = "body"
+    for step in steps:
+        if step.key is None or (isinstance(step.key, int) and step.key < 0):
+            return None
+        if isinstance(step.key, int):
+            accessor += f"[{step.key}]"
+        elif step.key == "length":
+            accessor += ".length"
+        else:
+            accessor += f"[{json.dumps(step.key)}]"
+    return accessor
+
+
+def _js_value(value: Any) -> str:
+    """A JSON value as JavaScript; a string with {{variables}} is resolved by Postman at run time."""
+    if isinstance(value, str) and "{{" in value:
+        return f"pm.variables.replaceIn({json.dumps(value)})"
+    return json.dumps(value)
+
+
+def _status_check(expected: Any) -> str:
+    options = expected if isinstance(expected, list) else [expected]
+    tests = []
+    for option in options:
+        text = str(option).lower()
+        if text.endswith("xx"):
+            tests.append(f"Math.floor(pm.response.code / 100) === {int(text[0])}")
+        else:
+            tests.append(f"pm.response.code === {int(text)}")
+    return " || ".join(tests)
+
+
+_JS_TYPES = {
+    "string": "typeof v === 'string'",
+    "number": "typeof v === 'number'",
+    "integer": "Number.isInteger(v)",
+    "boolean": "typeof v === 'boolean'",
+    "array": "Array.isArray(v)",
+    "object": "v !== null && typeof v === 'object' && !Array.isArray(v)",
+    "null": "v === null",
+}
+
+
+def _check(assertion: dict[str, Any]) -> str | None:
+    """One assertion as a JavaScript boolean expression; None when Postman cannot express it."""
+    if "status" in assertion:
+        return _status_check(assertion["status"])
+    if "elapsed_below_ms" in assertion:
+        return f"pm.response.responseTime < {float(assertion['elapsed_below_ms'])!r}"
+    if "body_matches" in assertion:
+        return f"new RegExp({_js_value(str(assertion['body_matches']))}).test(pm.response.text())"
+    if "header" in assertion:
+        header = f"pm.response.headers.get({json.dumps(str(assertion['header']))})"
+        if "matches" in assertion:
+            return f"new RegExp({_js_value(str(assertion['matches']))}).test({header} || '')"
+        if "equals" in assertion:
+            return f"{header} === {_js_value(str(assertion['equals']))}"
+        return f"({header} !== undefined) === {json.dumps(bool(assertion.get('exists', True)))}"
+    if "json" in assertion:
+        accessor = _js_path(str(assertion["json"]))
+        if accessor is None:
+            return None
+        value = f"(function () {{ try {{ return {accessor}; }} catch (e) {{ return undefined; }} }})()"
+        if "equals" in assertion:
+            expected = assertion["equals"]
+            if isinstance(expected, str):  # as the runner: "7" also equals the number 7
+                same = "v === e || (typeof v !== 'string' && JSON.stringify(v) === e)"
+                return f"(function (v, e) {{ return {same}; }})({value}, {_js_value(expected)})"
+            return f"JSON.stringify({value}) === JSON.stringify({json.dumps(expected)})"
+        if "exists" in assertion:
+            return f"({value} !== undefined) === {json.dumps(bool(assertion['exists']))}"
+        if "contains" in assertion:
+            wanted = _js_value(assertion["contains"])
+            return f"(function (v) {{ return v != null && typeof v.includes === 'function' && v.includes({wanted}); }})({value})"
+        if "matches" in assertion:
+            return f"new RegExp({_js_value(str(assertion['matches']))}).test(String({value}))"
+        if "type" in assertion:
+            return f"(function (v) {{ return {_JS_TYPES[assertion['type']]}; }})({value})"
+    return None  # openapi_schema and finding checks are the explorer's own
+
+
+def test_script(request: Request) -> tuple[list[str], list[str]]:
+    """(script lines, checks left out) for a request's assertions and extractions."""
+    from explorer.collection.assertions import describe
+
+    lines: list[str] = []
+    skipped: list[str] = []
+    if any("json" in a for a in [*request.assertions, *request.extractions]):
+        lines.append("let body; try { body = pm.response.json(); } catch (e) { body = undefined; }")
+    for assertion in request.assertions:
+        check = _check(assertion)
+        if check is None:
+            skipped.append(describe(assertion))
+            continue
+        lines.append(
+            f"pm.test({json.dumps(describe(assertion))}, function () {{ pm.expect({check}).to.be.true; }});"
+        )
+    for extraction in request.extractions:
+        variable = json.dumps(str(extraction["var"]))
+        if extraction.get("status"):
+            value = "String(pm.response.code)"
+        elif "header" in extraction:
+            value = f"pm.response.headers.get({json.dumps(str(extraction['header']))})"
+        else:
+            accessor = _js_path(str(extraction.get("json")))
+            if accessor is None:
+                skipped.append(f"extract {extraction['var']}")
+                continue
+            value = f"(function (v) {{ return typeof v === 'string' ? v : JSON.stringify(v); }})({accessor})"
+        lines.append(f"pm.collectionVariables.set({variable}, {value});")
+    return lines, skipped
