@@ -19,12 +19,12 @@ from support.ports import free_port
 from support.sandbox_helpers import m2m_token, user_token
 
 from explorer.guard import Allowlist
+from explorer.launch import local_config, normalize_host_env
 from explorer.redact import mask
 from explorer.server import health, identity
 from explorer.ui import authform
 from explorer.ui.config import UIConfig
 from explorer.ui.handlers import Handlers
-from explorer.launch import local_config, normalize_host_env
 
 FORWARDED = "X-Forwarded-Access-Token"
 REPO = Path(__file__).resolve().parents[1]

@@ -7,8 +7,8 @@ import contextlib
 from collections.abc import Iterator
 from typing import Any
 
-from explorer.ui.config import UIConfig
 from explorer.launch import serve
+from explorer.ui.config import UIConfig
 from support.ports import free_port
 
 
