@@ -459,3 +459,18 @@ def test_an_extracted_secret_is_passed_on_but_never_shown(sandbox_env, tmp_path)
     use = json.loads(out)["results"][1]
     assert use["passed"] and use["exchange"]["request"]["headers"]["X-Session"] == "opaq…789"
     assert opaque not in out.split('"login"', 1)[1].split('"use it"', 1)[1]  # nowhere in the second request
+
+
+def test_a_secret_given_with_var_is_warned_about_and_never_shown(sandbox_env, tmp_path):
+    secret = "given-on-the-command-line-42"
+    collection = write(
+        tmp_path / "c",
+        {
+            "collection.yaml": "name: v\ndefaults: {auth: m2m}\n",
+            "echo.posting.yaml": "name: echo\nurl: '{{$env.HELLO_URL}}/api/echo'\nparams: [{name: q, value: '{{api_secret}}'}]\n",
+        },
+    )
+    code, out, err = run(["run", str(collection), "--var", f"api_secret={secret}", "--json"])
+    assert code == 0, err
+    assert "warning: --var api_secret=… is visible in shell history" in err
+    assert secret not in out and secret not in err

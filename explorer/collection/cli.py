@@ -90,6 +90,12 @@ def cmd_run(args: argparse.Namespace, session: ExplorerSession, output: base_cli
     except ValueError as error:
         output.note(f"error: {error}")
         return EXIT_USAGE
+    from explorer.redact import is_secret_field
+
+    for name in [n for n in cli_vars if is_secret_field(n) and cli_vars[n]]:
+        output.note(
+            f"warning: --var {name}=… is visible in shell history and `ps`; prefer .env or --env-file"
+        )
     extra_env: dict[str, str] = {}
     if args.env_file:
         try:
