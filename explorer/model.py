@@ -30,6 +30,40 @@ class RequestSpec:
 
 
 @dataclass
+class Timings:
+    """Where an exchange's time went, in ms (HAR 1.2's phases); None where a phase did not happen
+    (no DNS for an IP literal, no TLS over http, nothing to connect on a reused connection)."""
+
+    dns_ms: float | None = None
+    connect_ms: float | None = None
+    tls_ms: float | None = None
+    send_ms: float | None = None
+    wait_ms: float | None = None  # time to first byte after the request was sent
+    receive_ms: float | None = None
+    reused: bool = False  # the request went out on a kept-alive connection
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dns_ms": _ms(self.dns_ms),
+            "connect_ms": _ms(self.connect_ms),
+            "tls_ms": _ms(self.tls_ms),
+            "send_ms": _ms(self.send_ms),
+            "wait_ms": _ms(self.wait_ms),
+            "receive_ms": _ms(self.receive_ms),
+            "reused": self.reused,
+        }
+
+
+@dataclass
+class ServerTiming:
+    """One metric of a `Server-Timing` response header (the app's own account of its time)."""
+
+    name: str
+    duration_ms: float | None = None
+    description: str = ""
+
+
+@dataclass
 class Response:
     """What came back. `body` holds at most the display limit; `size` is the real size."""
 
@@ -46,20 +80,44 @@ class Response:
     text: str = ""  # display text (pretty JSON, text, or a binary summary)
     truncated: bool = False
     location: str | None = None  # a redirect's target (redirects are never followed)
+    timings: Timings | None = None
+    server_timing: list[ServerTiming] = field(default_factory=list)
 
     def header(self, name: str) -> str | None:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
 
+@dataclass(frozen=True)
+class Fix:
+    """A fix the explorer can apply, as data: each presenter renders it its own way (the CLI as
+    flags and commands, the UI as an action). `kind` is one of FIX_KINDS; `params` its values."""
+
+    kind: str
+    label: str  # what an action button says, e.g. "Add sql to Scopes and reconnect"
+    params: tuple[tuple[str, str], ...] = ()
+
+    def param(self, name: str) -> str | None:
+        return next((v for k, v in self.params if k == name), None)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"kind": self.kind, "label": self.label, "params": dict(self.params)}
+
+
+# add_scopes(scopes, method) · use_method(method) · use_path(path) · reconnect(method) · raise_timeout(seconds)
+FIX_KINDS = ("add_scopes", "use_method", "use_path", "reconnect", "raise_timeout")
+
+
 @dataclass
 class Finding:
-    """One diagnosis: stable `code` (explorer.codes), severity, one line, a concrete fix."""
+    """One diagnosis: stable `code` (explorer.codes), severity, one line, a concrete fix (as text,
+    and as data in `action` when the explorer can apply it)."""
 
     code: str
     severity: Severity
     message: str
     fix: str
+    action: Fix | None = None
 
     def __post_init__(self) -> None:
         if not is_code(self.code):
@@ -68,8 +126,16 @@ class Finding:
         # there must not forge extra lines in the CLI, the page or a log.
         self.message, self.fix = _one_line(self.message), _one_line(self.fix)
 
-    def as_dict(self) -> dict[str, str]:
-        return {"code": self.code, "severity": self.severity, "message": self.message, "fix": self.fix}
+    def as_dict(self) -> dict[str, Any]:
+        shape: dict[str, Any] = {"code": self.code, "severity": self.severity, "message": self.message}
+        shape["fix"] = self.fix
+        if self.action is not None:
+            shape["action"] = self.action.as_dict()
+        return shape
+
+
+def _ms(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
 
 
 def _one_line(text: str) -> str:
@@ -119,6 +185,32 @@ class AuthInfo:
 
 
 @dataclass
+class AuthEvent:
+    """One call the credentials made to get or refresh a token, as captured on the wire (no secrets)."""
+
+    at: float  # epoch seconds
+    url: str  # the token endpoint
+    grant_type: str
+    scopes: list[str]
+    status: int | None  # None: no answer
+    elapsed_ms: float
+    error: str | None = None  # the OAuth error, e.g. invalid_client
+    error_description: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at,
+            "url": self.url,
+            "grant_type": self.grant_type,
+            "scopes": self.scopes,
+            "status": self.status,
+            "elapsed_ms": _ms(self.elapsed_ms),
+            "error": self.error,
+            "error_description": self.error_description,
+        }
+
+
+@dataclass
 class Exchange:
     """One request and everything learned about it."""
 
@@ -130,6 +222,8 @@ class Exchange:
     token: TokenInfo | None
     findings: list[Finding] = field(default_factory=list)
     error: str | None = None  # readable text when no response arrived
+    retried: str | None = None  # why the exchange was sent a second time (e.g. a 401, token refreshed)
+    auth_events: list[AuthEvent] = field(default_factory=list)  # token calls made during this exchange
 
     @property
     def ok(self) -> bool:
@@ -223,3 +317,4 @@ class Connection:
     token: TokenInfo | None
     findings: list[Finding] = field(default_factory=list)
     ok: bool = True
+    auth_events: list[AuthEvent] = field(default_factory=list)  # the token calls connecting made
