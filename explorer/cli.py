@@ -29,7 +29,14 @@ from explorer.parse import InputError, normalize_url, parse_header_line
 from explorer.serialize import auth_to_dict, exchange_to_dict, findings_to_list, token_to_dict
 from explorer.session import Connection, ExplorerSession
 from explorer.snippets import LANGS
-from explorer.textview import escape_controls, human_size, json_text
+from explorer.textview import (
+    auth_event_text,
+    escape_controls,
+    human_size,
+    json_text,
+    server_timing_text,
+    waterfall_text,
+)
 from explorer.tokens import describe_expiry
 
 EXIT_OK, EXIT_STATUS, EXIT_FAILURE = 0, 1, 2
@@ -410,8 +417,16 @@ def _print_exchange(exchange: Exchange, output: Output, session: ExplorerSession
             f"time {response.elapsed_ms:.1f} ms (first byte {response.ttfb_ms:.1f} ms) · "
             f"{human_size(response.size)} · {response.content_type or 'no content type'}"
         )
+        if response.timings is not None:
+            output.note(f"phases {waterfall_text(response.timings)}")
+        if response.server_timing:
+            output.note("server " + " · ".join(server_timing_text(m) for m in response.server_timing))
         if response.location:
             output.note(f"location {response.location}")
+    if exchange.retried:
+        output.note(f"retried {exchange.retried}")
+    for event in exchange.auth_events:
+        output.note(session.redactor.scrub(f"token call {auth_event_text(event)}"))
     if exchange.auth:
         _print_auth_line(exchange.auth, output, session)
     if exchange.token:

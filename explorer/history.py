@@ -177,22 +177,48 @@ def to_har(exchanges: list[Exchange], redactor: Redactor | None = None) -> dict[
 
 def _har_entry(ex: Exchange, redactor: Redactor) -> dict[str, Any]:
     response = ex.response
-    wait = max(0.0, response.ttfb_ms) if response else 0.0
-    receive = max(0.0, response.elapsed_ms - wait) if response else 0.0
+    timings = har_timings(response)
     entry: dict[str, Any] = {
         "startedDateTime": iso(ex.started_at),
-        "time": round(wait + receive, 3),
+        "time": round(sum(v for v in timings.values() if v > 0), 3),
         "request": _har_request(ex, redactor),
         "response": _har_response(response, redactor),
         "cache": {},
-        "timings": {"send": 0, "wait": round(wait, 3), "receive": round(receive, 3)},
+        "timings": timings,
     }
+    if response is not None and response.timings is not None and not response.timings.reused:
+        entry["connection"] = "new"
     notes = [f"{f.code}: {f.message}" for f in ex.findings]
     if ex.error:
         notes.insert(0, ex.error)
     if notes:
         entry["comment"] = redactor.scrub(" | ".join(notes))
     return entry
+
+
+def har_timings(response: Response | None) -> dict[str, float]:
+    """HAR 1.2 `timings`: blocked, dns, connect, ssl (-1 when not applicable), send, wait, receive.
+    HAR's `connect` includes `ssl`; the explorer's own timings keep them apart."""
+    if response is None:
+        return {"blocked": -1, "dns": -1, "connect": -1, "ssl": -1, "send": 0, "wait": 0, "receive": 0}
+    t = response.timings
+    if t is None:  # an exchange recorded before timings existed: wait and receive from the totals
+        wait = max(0.0, response.ttfb_ms)
+        return {"send": 0, "wait": round(wait, 3), "receive": round(max(0.0, response.elapsed_ms - wait), 3)}
+
+    def phase(value: float | None) -> float:
+        return -1 if value is None else round(value, 3)
+
+    connect = None if t.connect_ms is None else t.connect_ms + (t.tls_ms or 0.0)
+    return {
+        "blocked": -1,
+        "dns": phase(t.dns_ms),
+        "connect": phase(connect),
+        "ssl": phase(t.tls_ms),
+        "send": round(t.send_ms or 0.0, 3),
+        "wait": round(t.wait_ms or 0.0, 3),
+        "receive": round(t.receive_ms or 0.0, 3),
+    }
 
 
 def _har_request(ex: Exchange, redactor: Redactor) -> dict[str, Any]:

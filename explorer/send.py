@@ -37,11 +37,12 @@ from explorer.failures import (
     timeout_finding,
 )
 from explorer.guard import Allowlist
+from explorer.headers import parse_server_timing
 from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
 from explorer.parse import url_with_params
 from explorer.redact import Redactor, is_secret_field, mask, redact_headers, redact_url
 from explorer.textview import human_size
-from explorer.transport import WatchedAdapter, watched
+from explorer.transport import Watch, WatchedAdapter, timings_of, watched
 
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
@@ -145,7 +146,7 @@ def send(
     # is spent, however slowly the server trickles headers or body.
     with watched(spec.timeout) as watch:
         try:
-            exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep)
+            exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep, watch)
         except requests.RequestException as error:
             log.debug("%s %s failed", spec.method, redactor.scrub_url(spec.url), exc_info=True)
             if watch.expired:
@@ -273,7 +274,11 @@ def _token_failure(error: Exception, spec: RequestSpec, redactor: Redactor) -> F
 
 
 def _transfer(
-    spec: RequestSpec, headers: dict[str, str], session: requests.Session, keep: int = DISPLAY_LIMIT
+    spec: RequestSpec,
+    headers: dict[str, str],
+    session: requests.Session,
+    keep: int = DISPLAY_LIMIT,
+    watch: Watch | None = None,
 ) -> tuple[Response, requests.RequestException | None]:
     """The response (body cut to `keep` bytes) and the error that broke its body off, if any."""
     started = time.perf_counter()
@@ -291,7 +296,8 @@ def _transfer(
     ttfb = time.perf_counter() - started
     with raw:
         kept, size, complete, broken = _read_body(raw, deadline, keep)
-    elapsed = time.perf_counter() - started
+    done = time.perf_counter()
+    elapsed = done - started
     content_type = raw.headers.get("Content-Type", "")
     kind, parsed, text = decode_body(kept, size, content_type, truncated=size > len(kept) or not complete)
     location = raw.headers.get("Location")
@@ -309,6 +315,8 @@ def _transfer(
         text=text,
         truncated=size > len(kept) or not complete,
         location=urljoin(spec.url, location) if location and 300 <= raw.status_code < 400 else None,
+        timings=timings_of(watch, done) if watch is not None else None,
+        server_timing=parse_server_timing(raw.raw.headers.getlist("Server-Timing") if raw.raw else []),
     )
     return response, broken
 

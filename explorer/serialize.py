@@ -35,6 +35,8 @@ def exchange_to_dict(ex: Exchange, redactor: Redactor | None = None) -> dict[str
         "auth": auth_to_dict(ex.auth, redactor),
         "findings": findings_to_list(ex.findings, redactor),
         "error": redactor.scrub(ex.error) if ex.error else None,
+        "retried": ex.retried,
+        "auth_events": [redactor.scrub_json(e.as_dict()) for e in ex.auth_events],
         "ok": ex.ok,
     }
 
@@ -55,6 +57,11 @@ def _response_dict(response: Response, redactor: Redactor) -> dict[str, Any]:
         "truncated": response.truncated,
         "content_type": response.content_type,
         "location": redactor.scrub_url(response.location) if response.location else None,
+        "timings": response.timings.as_dict() if response.timings else None,
+        "server_timing": [
+            {"name": m.name, "duration_ms": m.duration_ms, "description": redactor.scrub(m.description)}
+            for m in response.server_timing
+        ],
     }
 
 

@@ -12,6 +12,8 @@ import json
 import re
 from typing import Any
 
+from explorer.model import AuthEvent, ServerTiming, Timings
+
 # C0 controls but \t and \n, DEL, C1 controls, and the Unicode line/paragraph separators and
 # bidirectional overrides (which reorder what a reader sees).
 _CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -40,6 +42,37 @@ def human_size(size: int | None) -> str:
             return f"{int(value)} {unit}" if unit == "B" else f"{value:.1f} {unit}"
         value /= 1024
     return f"{size} B"
+
+
+def waterfall_text(timings: Timings) -> str:
+    """dns 1.2 · connect 0.4 · tls 3.1 · send 0.1 · wait 9.6 · receive 0.9 ms (new connection)."""
+    phases = [
+        ("dns", timings.dns_ms),
+        ("connect", timings.connect_ms),
+        ("tls", timings.tls_ms),
+        ("send", timings.send_ms),
+        ("wait", timings.wait_ms),
+        ("receive", timings.receive_ms),
+    ]
+    shown = " · ".join(f"{name} {value:.1f}" for name, value in phases if value is not None)
+    return f"{shown} ms ({'connection reused' if timings.reused else 'new connection'})"
+
+
+def server_timing_text(metric: ServerTiming) -> str:
+    """db 53.2 ms (Database) — what the app says it spent, from its Server-Timing header."""
+    duration = f" {metric.duration_ms:g} ms" if metric.duration_ms is not None else ""
+    described = f" ({escape_controls(metric.description)})" if metric.description else ""
+    return f"{escape_controls(metric.name)}{duration}{described}"
+
+
+def auth_event_text(event: AuthEvent) -> str:
+    """POST <token endpoint> client_credentials [all-apis] -> 200 in 41 ms (or the OAuth error)."""
+    scopes = f" [{' '.join(event.scopes)}]" if event.scopes else ""
+    outcome = "no answer" if event.status is None else str(event.status)
+    error = f" {event.error}: {event.error_description or ''}".rstrip(": ") if event.error else ""
+    return escape_controls(
+        f"{event.url} {event.grant_type}{scopes} -> {outcome}{error} in {event.elapsed_ms:.0f} ms"
+    )
 
 
 def json_text(document: Any) -> str:

@@ -136,6 +136,23 @@ def terminal_escapes(conn: socket.socket, _stop: threading.Event) -> None:
     conn.sendall(head + body)
 
 
+def keep_alive(delay: float = 0.05) -> Behaviour:
+    """Answers GETs on one kept-alive connection, each after `delay` s, with a Server-Timing header."""
+
+    def behave(conn: socket.socket, stop: threading.Event) -> None:
+        body = b'{"ok": true}'
+        headers = {
+            "Content-Type": "application/json",
+            "Content-Length": str(len(body)),
+            "Server-Timing": 'db;dur=12.5;desc="Database", cache;desc=miss',
+        }
+        while not stop.is_set() and read_request(conn):
+            stop.wait(delay)
+            conn.sendall(_head(200, "OK", headers) + body)
+
+    return behave
+
+
 def silent(conn: socket.socket, stop: threading.Event) -> None:
     """Accepts the request and never answers (until the server stops)."""
     read_request(conn)
@@ -224,7 +241,7 @@ def scripted_server(
 
 
 def self_signed_context(directory: Path) -> ssl.SSLContext:
-    """A server TLS context with a fresh self-signed certificate for 127.0.0.1."""
+    """A server TLS context with a fresh self-signed certificate for 127.0.0.1 and localhost."""
     key = ec.generate_private_key(ec.SECP256R1())
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
     now = datetime.datetime.now(datetime.timezone.utc)
@@ -237,7 +254,10 @@ def self_signed_context(directory: Path) -> ssl.SSLContext:
         .not_valid_before(now - datetime.timedelta(minutes=5))
         .not_valid_after(now + datetime.timedelta(hours=1))
         .add_extension(
-            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]), False
+            x509.SubjectAlternativeName(
+                [x509.IPAddress(ipaddress.ip_address("127.0.0.1")), x509.DNSName("localhost")]
+            ),
+            False,
         )
         .sign(key, hashes.SHA256())
     )
