@@ -32,7 +32,9 @@ class Code(str, Enum):
     SCOPE_MISSING = "SCOPE_MISSING"
     PATH_NOT_API = "PATH_NOT_API"
     PATH_NOT_FOUND = "PATH_NOT_FOUND"
+    RESOURCE_NOT_FOUND = "RESOURCE_NOT_FOUND"  # the app has the route, not the item (its own 404)
     REDIRECTED_TO_LOGIN = "REDIRECTED_TO_LOGIN"
+    SIGN_IN_PAGE = "SIGN_IN_PAGE"  # an HTML sign-in page came back instead of the API's answer
     REDIRECT = "REDIRECT"
     SERVER_ERROR = "SERVER_ERROR"
     REQUEST_REJECTED = "REQUEST_REJECTED"  # the app answered 4xx for another reason

@@ -17,14 +17,15 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
 from explorer.auth import METHODS
+from explorer.bodies import error_summary, is_sign_in_page, route_unknown
 from explorer.codes import rank
-from explorer.model import AuthInfo, Exchange, Finding, RequestSpec, TokenInfo, WorkspaceFacts
+from explorer.headers import Challenge, parse_www_authenticate
+from explorer.model import AuthInfo, Endpoint, Exchange, Finding, Fix, RequestSpec, TokenInfo, WorkspaceFacts
 from explorer.parse import origin
 from explorer.redact import scrub
+from explorer.tokens import scope_alias
 
 _LOGIN_HINTS = ("/oidc/", "/login", "signin", "sign-in", "/authorize")
-_INSUFFICIENT_SCOPE = re.compile(r'error="?insufficient_scope', re.IGNORECASE)
-_SCOPE_PARAM = re.compile(r'scope="([^"]*)"', re.IGNORECASE)
 # Scopes the platform adds to every app's effective scopes; the gateway does not ask callers for them.
 PLATFORM_SCOPES = ("iam.access-control:read", "iam.current-user:read")
 
@@ -100,8 +101,13 @@ def token_findings(
 # --- after the response -----------------------------------------------------------------------
 
 
-def diagnose(exchange: Exchange, facts: WorkspaceFacts | None = None) -> list[Finding]:
-    """Every finding for `exchange`, most important first (keeps findings `send` recorded)."""
+def diagnose(
+    exchange: Exchange, facts: WorkspaceFacts | None = None, operations: list[Endpoint] | None = None
+) -> list[Finding]:
+    """Every finding for `exchange`, most important first (keeps findings `send` recorded).
+
+    `operations`: the app's documented endpoints, when known (a 404 on a documented path is the
+    app's own "no such resource", not a missing route)."""
     spec, token = exchange.request, exchange.token
     has_credentials = exchange.auth is not None
     recorded = list(exchange.findings)  # what `send` saw of the transfer itself (timeout, cut body)
@@ -114,15 +120,18 @@ def diagnose(exchange: Exchange, facts: WorkspaceFacts | None = None) -> list[Fi
     if 200 <= response.status < 300:
         # The gateway let it through: earlier worries are context now, not problems. A body that
         # broke off (timeout, reset) is still a problem: what is shown is incomplete.
-        return sort_findings(recorded + [_as_info(f) for f in worries])
-    return sort_findings(recorded + worries + _response_findings(exchange, facts))
+        page = [sign_in_page(exchange)] if is_sign_in_page(response) else []
+        return sort_findings(recorded + page + [_as_info(f) for f in worries])
+    return sort_findings(recorded + worries + _response_findings(exchange, facts, operations))
 
 
 def _as_info(finding: Finding) -> Finding:
     return Finding(finding.code, "info", finding.message, finding.fix)
 
 
-def _response_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
+def _response_findings(
+    exchange: Exchange, facts: WorkspaceFacts | None, operations: list[Endpoint] | None = None
+) -> list[Finding]:
     response = exchange.response
     assert response is not None
     status = response.status
@@ -133,7 +142,7 @@ def _response_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list
     if status == 403:
         return _forbidden_findings(exchange, facts)
     if status == 404:
-        return _not_found_findings(exchange, facts)
+        return _not_found_findings(exchange, facts, operations)
     if status >= 500:
         return [server_error(exchange, facts)]
     return [_client_error(exchange)]
@@ -179,12 +188,18 @@ def _unauthorized_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> 
     token, auth, response = exchange.token, exchange.auth, exchange.response
     assert response is not None
     challenge = response.header("WWW-Authenticate") or ""
+    bearer = _bearer_challenge(challenge)
     if auth is None or token is None or token.kind == "none":
         return [token_missing(exchange.request.url, "error")]
-    if _INSUFFICIENT_SCOPE.search(challenge):
-        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error", auth)]
+    if bearer is not None and bearer.error == "insufficient_scope":
+        return [scope_missing(_challenge_scopes(bearer, token), token, facts, "error", auth)]
     left = token.seconds_left(time.time())
-    if left is not None and left <= 0:
+    said_expired = (
+        bearer is not None
+        and bearer.error == "invalid_token"
+        and "expire" in (bearer.description or "").lower()
+    )
+    if said_expired or (left is not None and left <= 0):  # the gateway's own words beat a guess
         return [token_expired(token, auth, "error")]
     if token.kind == "pat":
         return [token_not_oauth(token, auth, "error")]
@@ -196,26 +211,48 @@ def _unauthorized_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> 
 def _forbidden_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
     token, response = exchange.token, exchange.response
     assert response is not None
-    challenge = response.header("WWW-Authenticate") or ""
-    if _INSUFFICIENT_SCOPE.search(challenge):
-        return [scope_missing(_challenge_scopes(challenge, token), token, facts, "error", exchange.auth)]
+    bearer = _bearer_challenge(response.header("WWW-Authenticate") or "")
+    if bearer is not None and bearer.error == "insufficient_scope":
+        return [scope_missing(_challenge_scopes(bearer, token), token, facts, "error", exchange.auth)]
     missing = [s for s in (token.missing_scopes if token else []) if s not in PLATFORM_SCOPES]
     if missing:
         return [scope_missing(missing, token, facts, "error", exchange.auth)]
     return [no_can_use(exchange, facts)]
 
 
-def _not_found_findings(exchange: Exchange, facts: WorkspaceFacts | None) -> list[Finding]:
+def _not_found_findings(
+    exchange: Exchange, facts: WorkspaceFacts | None, operations: list[Endpoint] | None = None
+) -> list[Finding]:
     if facts is not None and facts.apps_listed and facts.app is None:
         return [app_not_found(exchange.request.url, facts)]
     if facts is not None and facts.app is not None and not facts.app_running:
         return [app_not_running(facts, "error")]
+    response = exchange.response
+    assert response is not None
+    documented = _documented(exchange.request, operations)
+    if documented is not None or not route_unknown(response):
+        return [resource_not_found(exchange, documented)]
     return [path_not_found(exchange, facts)]
 
 
-def _challenge_scopes(challenge: str, token: TokenInfo | None) -> list[str]:
-    match = _SCOPE_PARAM.search(challenge)
-    required = match.group(1).split() if match else []
+def _bearer_challenge(header: str) -> Challenge | None:
+    return next((c for c in parse_www_authenticate(header) if c.scheme.lower() == "bearer"), None)
+
+
+def _documented(spec: RequestSpec, operations: list[Endpoint] | None) -> Endpoint | None:
+    """The app's documented operation the request's path matches ({id} templates included)."""
+    path = urlsplit(spec.url).path or "/"
+    for endpoint in operations or []:
+        if endpoint.method.upper() != spec.method.upper():
+            continue
+        pattern = "^" + re.sub(r"\\\{[^/}]+\\\}", "[^/]+", re.escape(endpoint.path)) + "/?$"
+        if re.match(pattern, path):
+            return endpoint
+    return None
+
+
+def _challenge_scopes(challenge: Challenge, token: TokenInfo | None) -> list[str]:
+    required = challenge.scopes
     granted = set(token.scopes) if token else set()
     return [s for s in required if s not in granted] or required
 
@@ -302,7 +339,16 @@ def scope_missing(
     where = f" for app {app.name}" if app else ""
     method = auth.method if auth else None
     declared = METHODS.get(method or "")
-    if declared is not None and declared.field("scopes") is not None and not declared.interactive:
+    action_method = method or "browser"
+    if method == "profile":
+        # Current SDKs refuse explicit scopes for databricks-cli auth: they come from the profile.
+        profile = (auth.details.get("profile") if auth else None) or "<profile>"
+        fix = (
+            f"Give the profile the scopes: `databricks auth login --host {host} --profile {profile} "
+            f'--scopes "all-apis {scopes}"` (CLI profiles keep their own scopes), or use `browser`.'
+        )
+        action_method = "browser"
+    elif declared is not None and declared.field("scopes") is not None and not declared.interactive:
         fix = (
             f'Request the scopes with the token: `--auth {method} --scopes "all-apis {scopes}"` (the SDK '
             f"default is all-apis only); to act as a user instead, use `browser` with scopes {scopes}."
@@ -312,13 +358,33 @@ def scope_missing(
             f'Use `browser` with scopes {scopes}: `--auth browser --host {host} --scopes "{scopes}"` '
             "(the CLI and SDK default tokens carry only all-apis)."
         )
+        action_method = "browser"
+    spelled = _other_spellings(missing, token)
+    action = Fix(
+        "add_scopes",
+        f"Add {scopes} to Scopes and reconnect",
+        (("scopes", " ".join(wanted)), ("method", action_method)),
+    )
     return Finding(
         "SCOPE_MISSING",
         severity,  # type: ignore[arg-type]
         f"The token lacks the scopes {' '.join(missing) or '(unknown)'}{where}"
-        + (f" (app requires: {' '.join(required)})" if required else ""),
+        + (f" (app requires: {' '.join(required)})" if required else "")
+        + spelled,
         fix,
+        action,
     )
+
+
+def _other_spellings(missing: list[str], token: TokenInfo | None) -> str:
+    """ "; the token carries files.files, the same scope spelled the legacy way" when it does."""
+    granted = set(token.scopes) if token else set()
+    pairs = [(s, scope_alias(s)) for s in missing]
+    found = [(s, other) for s, other in pairs if other and other in granted]
+    if not found:
+        return ""
+    said = ", ".join(f"{other} for {s}" for s, other in found)
+    return f"; the token carries {said}: the same scope in another spelling, which the app does not accept"
 
 
 def no_can_use(exchange: Exchange, facts: WorkspaceFacts | None) -> Finding:
@@ -368,6 +434,7 @@ def path_not_api(url: str, severity: str) -> Finding:
         f"{parts.path or '/'} is not under /api/: the apps gateway accepts tokens only on /api/ routes",
         f"Call an /api/ route (e.g. {suggestion}); pages outside /api/ need a browser session. "
         'App authors: serve the API under /api/ (FastAPI: APIRouter(prefix="/api")).',
+        Fix("use_path", f"Use {urlsplit(suggestion).path}", (("url", suggestion),)),
     )
 
 
@@ -428,12 +495,39 @@ def _retry_after(value: str | None) -> str | None:
 def _client_error(exchange: Exchange) -> Finding:
     response = exchange.response
     assert response is not None
+    said = error_summary(response)
     return Finding(
         "REQUEST_REJECTED",
         "warning",
-        f"The app answered {response.status} {response.reason}",
+        f"The app answered {response.status} {response.reason}" + (f": {said}" if said else ""),
         "Check the method, query parameters and body against the endpoint's schema: `python -m "
         f"explorer endpoints {origin(exchange.request.url)}`.",
+    )
+
+
+def resource_not_found(exchange: Exchange, documented: Endpoint | None) -> Finding:
+    """A 404 from the app itself: the route exists (documented, or the app said so), the item not."""
+    response = exchange.response
+    assert response is not None
+    said = error_summary(response)
+    route = f" (documented as {documented.method} {documented.path})" if documented else ""
+    return Finding(
+        "RESOURCE_NOT_FOUND",
+        "warning",
+        f"The app has this route{route} but answered 404" + (f": {said}" if said else ": no such resource"),
+        "The path is right; the item it names does not exist (yet): check the id, or create it first.",
+    )
+
+
+def sign_in_page(exchange: Exchange) -> Finding:
+    return Finding(
+        "SIGN_IN_PAGE",
+        "warning",
+        "The answer is an HTML sign-in page, not the API's response: somewhere on the way the call was "
+        "treated as a browser without a session and sent to sign in",
+        "Send an OAuth access token (Authorization: Bearer …) to an /api/ path; a server-side client that "
+        "follows redirects lands here when its token is missing or unusable.",
+        Fix("use_method", "Sign in with the browser instead", (("method", "browser"),)),
     )
 
 

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import requests
 from urllib3.exceptions import ReadTimeoutError
 
-from explorer.model import Finding
+from explorer.model import Finding, Fix
 from explorer.parse import origin
 from explorer.redact import scrub
 
@@ -89,7 +89,15 @@ def timeout_finding(url: str, timeout: float | None) -> Finding:
         f"No complete response from {origin(url)} within {_seconds(timeout)}",
         "Raise the timeout (--timeout / the Timeout field) if the endpoint is slow; if every call "
         "times out, check that the app is RUNNING and not stuck (its logs: <app-url>/logz).",
+        _raise_timeout(timeout),
     )
+
+
+def _raise_timeout(timeout: float | None) -> Fix | None:
+    if timeout is None:
+        return None
+    longer = min(max(timeout * 2, timeout + 10), 600)
+    return Fix("raise_timeout", f"Send again with a {longer:g} s timeout", (("seconds", f"{longer:g}"),))
 
 
 def proxy_findings(url: str) -> list[Finding]:

@@ -46,6 +46,7 @@ from explorer.model import (
     AppSummary,
     AuthInfo,
     Connection,
+    Endpoint,
     EndpointListing,
     Exchange,
     Finding,
@@ -94,6 +95,7 @@ class ExplorerSession:
         self._browser: oauth.BrowserLogin | None = None
         self._decoded: tuple[str | None, tuple[str, ...], TokenInfo] | None = None
         self._forwarded: str | None = None
+        self._operations: dict[str, list[Endpoint]] = {}  # per app origin, from its OpenAPI document
 
     def __repr__(self) -> str:
         method = self._connection.auth.method if self._connection else None
@@ -250,7 +252,8 @@ class ExplorerSession:
             return [], error.findings
 
     def list_endpoints(self, app_url: str) -> EndpointListing:
-        return fetch_endpoints(
+        """The app's endpoints; remembered, so a 404 on a documented path is read as the app's own."""
+        listing = fetch_endpoints(
             app_url,
             self._credentials,
             session_pool=self._pool,
@@ -258,6 +261,10 @@ class ExplorerSession:
             redactor=self.redactor,
             timeout=max(self.timeout, 15.0),
         )
+        if listing.endpoints:
+            with self._lock:
+                self._operations[origin_key(app_url)] = listing.endpoints
+        return listing
 
     def facts_for(self, url: str, refresh: bool = False) -> WorkspaceFacts | None:
         """Cached workspace facts about the app serving `url` (None when not connected)."""
@@ -289,7 +296,7 @@ class ExplorerSession:
         if not exchange.ok and credentials is not None:
             facts = self.facts_for(spec.url, refresh=True)
             exchange.token = self._token_info(credentials, facts) if exchange.token else None
-        exchange.findings = diagnose(exchange, facts)
+        exchange.findings = diagnose(exchange, facts, self._operations.get(origin_key(spec.url)))
         self.history.add(exchange)
         return exchange
 

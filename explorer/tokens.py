@@ -56,6 +56,27 @@ def normalize_token(text: str) -> str:
     return _WHITESPACE.sub("", _BEARER_PREFIX.sub("", text.strip()))
 
 
+# The same scope under its current and its legacy spelling (docs/PLATFORM.md#scope-names-and-their-drift).
+SCOPE_ALIASES: tuple[tuple[str, str], ...] = (
+    ("files", "files.files"),
+    ("genie", "dashboards.genie"),
+    ("model-serving", "serving.serving-endpoints"),
+    ("catalog.tables:read", "catalog.tables.read"),
+    ("iam.current-user:read", "iam.current-user.read"),
+    ("iam.access-control:read", "iam.access-control.read"),
+)
+
+
+def scope_alias(scope: str) -> str | None:
+    """The other spelling of `scope`, when it has one."""
+    for current, legacy in SCOPE_ALIASES:
+        if scope == current:
+            return legacy
+        if scope == legacy:
+            return current
+    return None
+
+
 def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> list[str]:
     """Required scopes the token lacks, in the order required, without duplicates.
 

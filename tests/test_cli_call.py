@@ -64,7 +64,8 @@ def test_error_status_exits_1_with_findings(sandbox_info, sp_env):
     document = json.loads(out)
     assert code == 1 and document["ok"] is False and document["response"]["status"] == 403
     first = document["findings"][0]
-    assert set(first) == {"code", "severity", "message", "fix"} and first["code"] == "SCOPE_MISSING"
+    assert {"code", "severity", "message", "fix"} <= set(first) and first["code"] == "SCOPE_MISSING"
+    assert first["action"]["kind"] == "add_scopes"  # the structured fix, for presenters that apply it
 
 
 def test_no_response_exits_2(sp_env, sandbox_info):

@@ -121,3 +121,101 @@ def test_server_timing_is_parsed_leniently() -> None:
         ("db", 53.2, "a, b"),
         ("x", None, ""),
     ]
+
+
+# --- a diagnosis that reads the answer (the sandbox's sample app over its gateway) ---------------------
+
+
+@pytest.fixture
+def connected(sandbox_info: dict, clean_databricks_env: Path) -> Iterator[ExplorerSession]:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    session = ExplorerSession(timeout=10)
+    fields = {
+        "host": sandbox_info["host"],
+        "client_id": sp["client_id"],
+        "client_secret": sp["client_secret"],
+    }
+    assert session.connect("m2m", fields).ok
+    yield session
+    session.close()
+
+
+def first(exchange, code: str):  # type: ignore[no-untyped-def]
+    found = [f for f in exchange.findings if f.code == code]
+    assert found, [(f.code, f.message) for f in exchange.findings]
+    return found[0]
+
+
+def test_the_apps_own_404_is_not_a_missing_route(connected: ExplorerSession, sandbox_info: dict) -> None:
+    hello = sandbox_info["apps"]["hello"]["url"]
+    exchange = connected.send(RequestSpec("GET", hello + "/api/items/999"))
+    finding = first(exchange, "RESOURCE_NOT_FOUND")
+    assert "item 999 not found" in finding.message and "PATH_NOT_FOUND" not in [
+        f.code for f in exchange.findings
+    ]
+    # a path the app really has no route for is still PATH_NOT_FOUND
+    missing = connected.send(RequestSpec("GET", hello + "/api/no-such-route"))
+    assert [f.code for f in missing.findings if f.severity == "error"][:1] == ["PATH_NOT_FOUND"]
+
+
+def test_a_documented_templated_path_is_the_apps_resource(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    hello = sandbox_info["apps"]["hello"]["url"]
+    assert connected.list_endpoints(hello).endpoints
+    exchange = connected.send(RequestSpec("DELETE", hello + "/api/items/424242"))
+    finding = first(exchange, "RESOURCE_NOT_FOUND")
+    assert "/api/items/{item_id}" in finding.message
+
+
+def test_a_validation_error_names_the_field(connected: ExplorerSession, sandbox_info: dict) -> None:
+    hello = sandbox_info["apps"]["hello"]["url"]
+    spec = RequestSpec(
+        "POST", hello + "/api/items", headers=[("Content-Type", "application/json")], body="{}"
+    )
+    exchange = connected.send(spec)
+    assert exchange.response.status == 422
+    finding = first(exchange, "REQUEST_REJECTED")
+    assert "body.name" in finding.message and "422" in finding.message
+
+
+def test_a_timeout_carries_a_fix_the_ui_can_apply(connected: ExplorerSession, sandbox_info: dict) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/slow?ms=3000"
+    exchange = connected.send(RequestSpec("GET", url, timeout=1))
+    finding = first(exchange, "TIMEOUT")
+    assert finding.action is not None and finding.action.kind == "raise_timeout"
+    assert float(finding.action.param("seconds") or 0) > 1
+
+
+def test_a_missing_scope_carries_an_add_scopes_fix_and_names_spelling_drift(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    scoped = sandbox_info["apps"]["scoped"]["url"]
+    exchange = connected.send(RequestSpec("GET", scoped + "/api/whoami"))
+    finding = first(exchange, "SCOPE_MISSING")
+    assert finding.action is not None and finding.action.kind == "add_scopes"
+    assert finding.action.param("scopes") and finding.action.param("method") == "m2m"
+    assert finding.as_dict()["action"]["kind"] == "add_scopes"
+
+
+def test_scope_spellings_are_explained_as_the_same_scope() -> None:
+    from explorer.diagnose import scope_missing
+    from explorer.model import TokenInfo
+
+    token = TokenInfo(masked="eyJh…x9Q", kind="oauth", scopes=["all-apis", "files.files"])
+    finding = scope_missing(["files"], token, None, "error")
+    assert "files.files for files" in finding.message and "another spelling" in finding.message
+
+
+def test_a_sign_in_html_page_with_200_is_recognised() -> None:
+    from explorer.diagnose import diagnose
+    from explorer.model import Exchange, Response
+
+    page = "<html><body><form action='/oidc/v1/authorize'><button>Sign in</button></form></body></html>"
+    response = Response(200, "OK", [("Content-Type", "text/html")], page.encode(), len(page), 5, 2,
+                        content_type="text/html; charset=utf-8", kind="text", text=page)  # fmt: skip
+    exchange = Exchange(
+        "x", 0, RequestSpec("GET", "https://a-1.aws.databricksapps.com/api/x"), response, None, None
+    )
+    codes = [f.code for f in diagnose(exchange)]
+    assert "SIGN_IN_PAGE" in codes
