@@ -110,6 +110,9 @@ def build_parser() -> argparse.ArgumentParser:
     from explorer.collection.cli import add_commands  # run, import, export (collections)
 
     COMMANDS.update(add_commands(commands))
+    from explorer.load.cli import add_commands as add_load_commands  # load (Locust runs)
+
+    COMMANDS.update(add_load_commands(commands))
     return parser
 
 

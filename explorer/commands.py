@@ -16,6 +16,7 @@ CLI_COMMANDS: dict[str, str] = {
     "run": "run a collection (assertions, chaining, reports)",
     "import": "import OpenAPI, Postman, curl or HAR as a collection",
     "export": "export a collection as Postman v2.1",
+    "load": "load run on Locust: users, duration, percentiles, errors by finding",
 }
 OTHER_COMMANDS: dict[str, str] = {
     "sandbox": "run the offline stand-in workspace (OAuth server, apps, gateways)",
