@@ -239,6 +239,10 @@ class Redactor:
         """`redact_json`, then `scrub` on every string (keys included)."""
         return self._scrub_strings(redact_json(value))
 
+    def scrub_values(self, value: Any) -> Any:
+        """`scrub` on every string of a JSON value (no masking by key: for the explorer's own data)."""
+        return self._scrub_strings(value)
+
     def _scrub_strings(self, value: Any) -> Any:
         if isinstance(value, str):
             return self.scrub(value)

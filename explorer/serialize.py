@@ -118,9 +118,9 @@ def iso(epoch: float | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def findings_to_list(findings: list[Finding], redactor: Redactor | None = None) -> list[dict[str, str]]:
+def findings_to_list(findings: list[Finding], redactor: Redactor | None = None) -> list[dict[str, Any]]:
     redactor = redactor or Redactor()
-    return [{k: redactor.scrub(v) for k, v in f.as_dict().items()} for f in findings]
+    return [redactor.scrub_values(f.as_dict()) for f in findings]
 
 
 def connection_to_dict(connection: Connection, redactor: Redactor | None = None) -> dict[str, Any]:
