@@ -24,7 +24,16 @@ from explorer import request
 from explorer.auth import DEFAULT_TIMEOUT, METHODS, AuthFailed, cli_fields, secret_env_vars
 from explorer.auth import choose_method as detect_method
 from explorer.commands import CLI_COMMANDS
-from explorer.model import AppSummary, AuthInfo, EndpointListing, Exchange, Finding, RequestSpec, TokenInfo
+from explorer.model import (
+    AppSummary,
+    AuthEvent,
+    AuthInfo,
+    EndpointListing,
+    Exchange,
+    Finding,
+    RequestSpec,
+    TokenInfo,
+)
 from explorer.parse import InputError, normalize_url, parse_header_line
 from explorer.serialize import auth_to_dict, exchange_to_dict, findings_to_list, token_to_dict
 from explorer.session import Connection, ExplorerSession
@@ -72,7 +81,7 @@ def main(argv: list[str] | None = None, output: Output | None = None) -> int:
     except SystemExit as exit_:  # argparse already printed the usage error
         return EXIT_OK if exit_.code == 0 else EXIT_FAILURE
     _configure_logging(args.debug)
-    session = ExplorerSession(timeout=min(args.timeout, DEFAULT_TIMEOUT))
+    session = ExplorerSession(timeout=min(args.timeout, DEFAULT_TIMEOUT), retry_on_401=not args.no_retry)
     _remember_env_secrets(session, args)
     try:
         return COMMANDS[args.command](args, session, output)
@@ -143,6 +152,9 @@ def _add_auth_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--no-open", action="store_true", help="print the sign-in URL instead of opening it")
     group.add_argument("--paste", action="store_true", help="sign in by pasting the redirected URL back")
     group.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    group.add_argument(
+        "--no-retry", action="store_true", help="on a 401, do not refresh the token and send once more"
+    )
     group.add_argument("--debug", action="store_true", help="debug logging (secrets redacted)")
 
 
@@ -294,17 +306,25 @@ def cmd_token(args: argparse.Namespace, session: ExplorerSession, output: Output
             "auth": auth_to_dict(connection.auth, session.redactor),
             "token": token_to_dict(connection.token, session.redactor) if connection.token else None,
             "findings": findings_to_list(connection.findings, session.redactor),
+            "auth_events": [session.redactor.scrub_values(e.as_dict()) for e in connection.auth_events],
             "ok": connection.ok,
         }
         output.json(document)
     elif connection.ok:
         _print_auth(connection, output, session)
+        _print_auth_events(connection.auth_events, output, session)
         if connection.token:
             _print_token_details(connection.token, output)
         _print_findings(connection.findings, output, session)
     else:
+        _print_auth_events(connection.auth_events, output, session)
         _print_findings(connection.findings, output, session)
     return EXIT_OK if connection.ok else EXIT_FAILURE
+
+
+def _print_auth_events(events: list[AuthEvent], output: Output, session: ExplorerSession) -> None:
+    for event in events:
+        output.note(session.redactor.scrub(f"token call {auth_event_text(event)}"))
 
 
 def cmd_apps(args: argparse.Namespace, session: ExplorerSession, output: Output) -> int:
@@ -428,8 +448,7 @@ def _print_exchange(exchange: Exchange, output: Output, session: ExplorerSession
             output.note(f"location {response.location}")
     if exchange.retried:
         output.note(f"retried {exchange.retried}")
-    for event in exchange.auth_events:
-        output.note(session.redactor.scrub(f"token call {auth_event_text(event)}"))
+    _print_auth_events(exchange.auth_events, output, session)
     if exchange.auth:
         _print_auth_line(exchange.auth, output, session)
     if exchange.token:

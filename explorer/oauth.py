@@ -148,6 +148,7 @@ class BrowserLogin:
         self.scopes = browser_scopes(scopes)
         self.client_id = client_id
         self.trust = trust  # explorer.trust.Trust the sign-in was started under
+        self.token_log: Any = None  # explorer.auth.timeline.TokenLog of this sign-in
         self._oidc = oidc_config.databricks_oidc_endpoints
         if self._oidc is None:
             raise SignInError(f"{self.host} does not offer OAuth (no OIDC endpoints)")

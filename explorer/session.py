@@ -44,6 +44,7 @@ from explorer.guard import Allowlist
 from explorer.history import History
 from explorer.model import (
     AppSummary,
+    AuthEvent,
     AuthInfo,
     Connection,
     Endpoint,
@@ -79,8 +80,10 @@ class ExplorerSession:
         *,
         trust: Trust | None = None,
         timeout: float = DEFAULT_TIMEOUT,
+        retry_on_401: bool = True,
     ) -> None:
         self.trust = trust or Trust.local(allowlist)
+        self.retry_on_401 = retry_on_401
         self.allowlist = self.trust.allowlist
         self.timeout = timeout
         self.redactor = Redactor(self.trust.platform_secrets())
@@ -127,7 +130,7 @@ class ExplorerSession:
         try:
             credentials = auth_method.resolve(fields or {}, timeout=self.timeout, trust=self.trust)
         except AuthFailed as error:
-            return self._failed(method, error.findings)
+            return self._failed(method, error.findings, error.auth_events)
         return self._adopt(credentials)
 
     @property
@@ -219,6 +222,7 @@ class ExplorerSession:
         workspace = Workspace(credentials, self.timeout)
         _learn_display_name(credentials.info, workspace)
         connection = Connection(credentials.info, token, token_findings(token, credentials.info), True)
+        connection.auth_events = credentials.events_since(0)
         with self._lock:
             self._credentials = credentials
             self._workspace = workspace
@@ -226,8 +230,10 @@ class ExplorerSession:
             self._facts.clear()
         return connection
 
-    def _failed(self, method: str, findings: list[Finding]) -> Connection:
-        connection = Connection(AuthInfo(method, "not connected"), None, findings, False)
+    def _failed(
+        self, method: str, findings: list[Finding], events: list[AuthEvent] | None = None
+    ) -> Connection:
+        connection = Connection(AuthInfo(method, "not connected"), None, findings, False, list(events or []))
         with self._lock:
             self._credentials, self._workspace, self._connection = None, None, connection
             self._facts.clear()
@@ -286,12 +292,37 @@ class ExplorerSession:
     # --- sending ----------------------------------------------------------------------------
 
     def send(self, spec: RequestSpec) -> Exchange:
-        """Send `spec` with the current credentials; diagnose; add to the history."""
+        """Send `spec` with the current credentials; diagnose; add to the history.
+
+        A 401 with credentials that can refresh is answered once by forcing a fresh token and sending
+        again (never more: a second 401 is the verdict); `retry_on_401=False` turns that off.
+        """
         credentials = self._credentials
         facts = self.facts_for(spec.url) if credentials else None
-        exchange = send(
-            spec, credentials, session_pool=self._pool, allowlist=self.allowlist, redactor=self.redactor
-        )
+        seen = credentials.events_count() if credentials else 0
+        exchange = self._send_once(spec, credentials)
+        if self._should_retry(exchange, credentials):
+            assert credentials is not None
+            first = exchange.response
+            try:
+                credentials.refresh()
+            except Exception as error:  # the refresh itself failed: the 401 stands, with why
+                log.debug("forcing a fresh token failed", exc_info=True)
+                exchange.retried = (
+                    f"not retried: getting a fresh token failed ({self.redactor.scrub(str(error))[:200]})"
+                )
+            else:
+                for secret in credentials.secrets():
+                    self.redactor.add(secret)
+                exchange = self._send_once(spec, credentials)
+                exchange.retried = (
+                    f"the first attempt got {first.status} {first.reason}: a fresh token was fetched and "
+                    "the request sent once more"
+                    if first is not None
+                    else "retried once with a fresh token"
+                )
+        if credentials is not None:
+            exchange.auth_events = credentials.events_since(seen)
         exchange.token = self._token_info(credentials, facts) if exchange.request.headers else None
         if not exchange.ok and credentials is not None:
             facts = self.facts_for(spec.url, refresh=True)
@@ -299,6 +330,21 @@ class ExplorerSession:
         exchange.findings = diagnose(exchange, facts, self._operations.get(origin_key(spec.url)))
         self.history.add(exchange)
         return exchange
+
+    def _send_once(self, spec: RequestSpec, credentials: Credentials | None) -> Exchange:
+        return send(
+            spec, credentials, session_pool=self._pool, allowlist=self.allowlist, redactor=self.redactor
+        )
+
+    def _should_retry(self, exchange: Exchange, credentials: Credentials | None) -> bool:
+        response = exchange.response
+        return bool(
+            self.retry_on_401
+            and credentials is not None
+            and credentials.can_refresh
+            and response is not None
+            and response.status == 401
+        )
 
     def _token_info(self, credentials: Credentials | None, facts: WorkspaceFacts | None) -> TokenInfo | None:
         if credentials is None:

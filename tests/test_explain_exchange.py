@@ -219,3 +219,124 @@ def test_a_sign_in_html_page_with_200_is_recognised() -> None:
     )
     codes = [f.code for f in diagnose(exchange)]
     assert "SIGN_IN_PAGE" in codes
+
+
+# --- where the token came from, and a 401 that recovers by itself ---------------------------------
+
+
+def revoke_all_tokens(host: str) -> int:
+    import requests
+
+    return int(requests.post(host + "/_sandbox/tokens/revoke", timeout=10).json()["revoked"])
+
+
+@pytest.fixture(scope="module")
+def own_info() -> Iterator[dict]:
+    """A sandbox of these tests' own: revoking every token must not touch other tests' tokens."""
+    from explorer.sandbox import Sandbox
+
+    with Sandbox(config=None, port=0) as sandbox:
+        yield sandbox.info
+
+
+@pytest.fixture
+def own_connected(own_info: dict, clean_databricks_env: Path) -> Iterator[ExplorerSession]:
+    sp = own_info["service_principals"]["demo-sp"]
+    session = ExplorerSession(timeout=10)
+    fields = {"host": own_info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
+    assert session.connect("m2m", fields).ok
+    yield session
+    session.close()
+
+
+def test_connect_shows_the_token_calls_the_sdk_really_made(
+    sandbox_info: dict, clean_databricks_env: Path
+) -> None:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    session = ExplorerSession(timeout=10)
+    try:
+        fields = {
+            "host": sandbox_info["host"],
+            "client_id": sp["client_id"],
+            "client_secret": sp["client_secret"],
+        }
+        connection = session.connect("m2m", {**fields, "scopes": "all-apis sql"})
+        assert connection.ok
+        (event,) = connection.auth_events
+        assert event.url == sandbox_info["host"] + "/oidc/v1/token"
+        assert event.grant_type == "client_credentials" and event.scopes == ["all-apis", "sql"]
+        assert event.status == 200 and event.error is None
+
+        wrong = session.connect("m2m", {**fields, "client_secret": "wrong-secret-123456789"})
+        assert not wrong.ok
+        assert [(e.status, e.error) for e in wrong.auth_events] == [(401, "invalid_client")]
+        assert "wrong-secret-123456789" not in json.dumps([e.as_dict() for e in wrong.auth_events])
+    finally:
+        session.close()
+
+
+def test_token_json_includes_the_timeline(
+    sandbox_info: dict, clean_databricks_env: Path, monkeypatch
+) -> None:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    out, err = io.StringIO(), io.StringIO()
+    argv = [
+        "token",
+        "--auth",
+        "m2m",
+        "--host",
+        sandbox_info["host"],
+        "--client-id",
+        sp["client_id"],
+        "--json",
+    ]
+    assert main(argv, Output(out, err)) == 0
+    document = json.loads(out.getvalue())
+    assert [e["grant_type"] for e in document["auth_events"]] == ["client_credentials"]
+    assert sp["client_secret"] not in out.getvalue() + err.getvalue()
+
+
+def test_a_401_from_a_revoked_token_refreshes_once_and_recovers(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/hello"
+    assert connected.send(RequestSpec("GET", url)).ok
+    assert revoke_all_tokens(sandbox_info["host"]) >= 1  # the SDK still holds a token it thinks is good
+
+    exchange = connected.send(RequestSpec("GET", url))
+    assert exchange.ok and exchange.response.status == 200
+    assert exchange.retried and "401" in exchange.retried
+    assert [e.grant_type for e in exchange.auth_events] == ["client_credentials"]  # the refresh, on the wire
+    assert connected.send(RequestSpec("GET", url)).retried is None  # and the fresh token is kept
+
+
+def test_without_retry_the_401_is_the_verdict(sandbox_info: dict, clean_databricks_env: Path) -> None:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    session = ExplorerSession(timeout=10, retry_on_401=False)
+    try:
+        fields = {
+            "host": sandbox_info["host"],
+            "client_id": sp["client_id"],
+            "client_secret": sp["client_secret"],
+        }
+        assert session.connect("m2m", fields).ok
+        revoke_all_tokens(sandbox_info["host"])
+        exchange = session.send(RequestSpec("GET", sandbox_info["apps"]["hello"]["url"] + "/api/hello"))
+    finally:
+        session.close()
+    assert exchange.response.status == 401 and exchange.retried is None
+    assert "TOKEN_INVALID" in [f.code for f in exchange.findings]
+
+
+def test_a_pasted_token_cannot_refresh_so_its_401_stands(own_info: dict) -> None:
+    from support.sandbox_helpers import m2m_token
+
+    session = ExplorerSession(timeout=10)
+    try:
+        assert session.connect("token", {"token": m2m_token(own_info)}).ok
+        revoke_all_tokens(own_info["host"])
+        exchange = session.send(RequestSpec("GET", own_info["apps"]["hello"]["url"] + "/api/hello"))
+    finally:
+        session.close()
+    assert exchange.response.status == 401 and exchange.retried is None

@@ -13,8 +13,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
+from explorer.auth.timeline import TokenLog
 from explorer.failures import auth_failed
-from explorer.model import AuthInfo, Finding
+from explorer.model import AuthEvent, AuthInfo, Finding
 from explorer.parse import normalize_host, parse_scopes
 from explorer.tokens import normalize_token
 from explorer.trust import Trust
@@ -63,10 +64,12 @@ class Field:
 
 
 class AuthFailed(Exception):
-    """No credentials could be obtained; `findings` say why and what to do (no secrets inside)."""
+    """No credentials could be obtained; `findings` say why and what to do (no secrets inside);
+    `auth_events` the token calls that were made on the way (the auth timeline)."""
 
-    def __init__(self, findings: list[Finding]) -> None:
+    def __init__(self, findings: list[Finding], auth_events: list[AuthEvent] | None = None) -> None:
         self.findings = findings
+        self.auth_events = list(auth_events or [])
         super().__init__(findings[0].message if findings else "Authentication failed")
 
 
@@ -80,10 +83,34 @@ class Credentials:
     known_secrets: tuple[str, ...] = field(default=(), repr=False)
     refresh_token_source: Callable[[], str | None] | None = field(default=None, repr=False)
     timeout: float = field(default=DEFAULT_TIMEOUT, repr=False)
+    token_log: TokenLog | None = field(default=None, repr=False)  # the auth timeline
+    refresher: Callable[[Credentials], None] | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         self._config: Config | None = None
         self._lock = threading.Lock()
+
+    @property
+    def can_refresh(self) -> bool:
+        return self.refresher is not None
+
+    def refresh(self) -> None:
+        """Force a fresh token for the next `headers()` (a 401 may mean the cached one was revoked)."""
+        if self.refresher is not None:
+            run_bounded(lambda: self.refresher(self), self.timeout + 2, "refreshing the token")  # type: ignore[misc]
+
+    def use_config(self, cfg: Config) -> None:
+        """Sign with `cfg` from now on (a rebuilt Config: its first call fetches a new token)."""
+        with self._lock:
+            self.header_factory = cfg.authenticate
+            self.config_factory = lambda: cfg
+            self._config = cfg
+
+    def events_since(self, count: int) -> list[AuthEvent]:
+        return self.token_log.since(count) if self.token_log is not None else []
+
+    def events_count(self) -> int:
+        return len(self.token_log) if self.token_log is not None else 0
 
     def headers(self) -> dict[str, str]:
         return dict(self.header_factory())
@@ -202,6 +229,7 @@ class Inputs:
             if spec.secret and spec.name in cleaned:
                 cleaned[spec.name] = normalize_token(cleaned[spec.name])
         self._values = cleaned
+        self.token_log = TokenLog()  # every token call this resolution makes, once endpoints are known
         self._refuse_server_reach()
 
     def _refuse_server_reach(self) -> None:

@@ -94,11 +94,13 @@ def start_browser_login(
         )
 
     try:
-        return run_bounded(make, timeout + 2, "discovering the workspace's sign-in endpoints")
+        login = run_bounded(make, timeout + 2, "discovering the workspace's sign-in endpoints")
     except oauth.SignInError:
         raise
     except Exception as error:
         raise AuthFailed(failure_findings(method, error, host, timeout)) from None
+    login.token_log = inputs.token_log  # the code exchange and every refresh land in the timeline
+    return login
 
 
 def browser_credentials(
@@ -134,4 +136,14 @@ def browser_credentials(
         config_factory=lambda: cfg,
         refresh_token_source=lambda: session.token().refresh_token,
         timeout=timeout,
+        token_log=getattr(login, "token_log", None),
+        refresher=lambda _credentials: _force_refresh(session),
     )
+
+
+def _force_refresh(session: Any) -> None:
+    """Use the refresh token now, not when the SDK would (the gateway refused the current token)."""
+    fresh = session.refresh()
+    update = getattr(session, "_update_token", None)  # the SDK's Refreshable keeps its token here
+    if callable(update):
+        update(fresh)

@@ -17,6 +17,7 @@ from urllib.parse import urlsplit
 import requests
 
 from explorer.auth.base import AuthFailed, Inputs
+from explorer.auth.timeline import watch_token_endpoint
 from explorer.failures import auth_failed, finding_for_error, proxy_findings
 from explorer.parse import excerpt
 
@@ -49,6 +50,7 @@ def discover_endpoints(inputs: Inputs, host: str, timeout: float) -> OidcEndpoin
     )
     _check_link(inputs, endpoints.token_endpoint, "the token endpoint")
     _check_link(inputs, endpoints.authorization_endpoint, "the sign-in (authorize) endpoint")
+    watch_token_endpoint(endpoints.token_endpoint, inputs.token_log)
     return endpoints
 
 

@@ -7,6 +7,7 @@ it is posted only to the token endpoint discovered and checked for the workspace
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
 from explorer.auth.endpoints import discover_endpoints
@@ -14,6 +15,9 @@ from explorer.auth.sdk import credentials_from_config, new_config
 from explorer.failures import auth_failed
 from explorer.model import AuthInfo
 from explorer.tokens import decode_token, normalize_token
+
+if TYPE_CHECKING:
+    from databricks.sdk.config import Config
 
 MAX_SUBJECT_TOKEN_FILE = 64 * 1024
 
@@ -26,20 +30,24 @@ def resolve_federated(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | N
     subject, source = subject_token(inputs)
     client_id, scopes = inputs.get("client_id"), inputs.scopes() or None
     endpoints = discover_endpoints(inputs, host, timeout)
-    cfg = new_config(
-        inputs.trust,
-        timeout,
-        endpoints=endpoints,
-        host=host,
-        client_id=client_id,
-        scopes=scopes,
-        auth_type="federated",
-        credentials_strategy=oauth.federation_strategy(subject),
-    )
+
+    def build() -> Config:
+        return new_config(
+            inputs.trust,
+            timeout,
+            endpoints=endpoints,
+            host=host,
+            client_id=client_id,
+            scopes=scopes,
+            auth_type="federated",
+            credentials_strategy=oauth.federation_strategy(subject),
+        )
+
+    cfg = build()
     issuer = decode_token(subject).issuer or "an external identity provider"
     who = f" for service principal {client_id}" if client_id else " (account-wide federation policy)"
     info = AuthInfo("federated", f"token from {issuer} ({source}) exchanged{who}", host=host)
-    credentials = credentials_from_config(cfg, info, inputs, timeout)
+    credentials = credentials_from_config(cfg, info, inputs, timeout, build)
     credentials.known_secrets = (subject, *credentials.known_secrets)
     return credentials
 

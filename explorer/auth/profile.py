@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from typing import TYPE_CHECKING
 
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
 from explorer.auth.endpoints import discover_endpoints, probe_workspace
@@ -12,6 +13,9 @@ from explorer.auth.sdk import credentials_from_config, new_config
 from explorer.failures import auth_failed
 from explorer.model import AuthInfo, Finding
 from explorer.parse import normalize_host
+
+if TYPE_CHECKING:
+    from databricks.sdk.config import Config
 
 DEFAULT_CONFIG_FILE = "~/.databrickscfg"
 
@@ -49,12 +53,16 @@ def resolve_profile(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | Non
             endpoints = discover_endpoints(inputs, host, timeout)
         else:
             probe_workspace(host, timeout)
-    cfg = new_config(
-        inputs.trust, timeout, endpoints=endpoints, profile=name, config_file=os.path.expanduser(path)
-    )
+
+    def build() -> Config:
+        return new_config(
+            inputs.trust, timeout, endpoints=endpoints, profile=name, config_file=os.path.expanduser(path)
+        )
+
+    cfg = build()
     source = f"profile [{name}] in {path} (auth type {cfg.auth_type})"
     info = AuthInfo("profile", source, host=cfg.host, details={"profile": name})
-    return credentials_from_config(cfg, info, inputs, timeout)
+    return credentials_from_config(cfg, info, inputs, timeout, build)
 
 
 def databricks_cli_available() -> bool:

@@ -25,19 +25,21 @@ def resolve_with(
     from explorer import oauth  # imports the SDK: on first use, not at start-up
 
     redactor = Redactor(inputs.secret_values())
+    events = inputs.token_log.since
     try:
         credentials = method.resolver(inputs, timeout, prompt)
         token = run_bounded(lambda: credentials.token, timeout, "getting a token")
-    except AuthFailed:
-        raise
+    except AuthFailed as failed:
+        raise AuthFailed(failed.findings, failed.auth_events or events(0)) from None
     except InputError as error:
         fix = "Correct the value; a workspace URL looks like https://<workspace>.cloud.databricks.com."
-        raise AuthFailed([auth_failed(redactor.scrub(str(error)), fix)]) from None
+        raise AuthFailed([auth_failed(redactor.scrub(str(error)), fix)], events(0)) from None
     except oauth.SignInError as error:
-        raise AuthFailed([auth_failed(redactor.scrub(str(error)), method.failure_fix)]) from None
+        raise AuthFailed([auth_failed(redactor.scrub(str(error)), method.failure_fix)], events(0)) from None
     except Exception as error:
         log.debug("%s: resolving failed: %s", method.name, redactor.scrub(repr(error)))
-        raise AuthFailed(failure_findings(method, error, inputs.get("host"), timeout, redactor)) from None
+        findings = failure_findings(method, error, inputs.get("host"), timeout, redactor)
+        raise AuthFailed(findings, events(0)) from None
     if credentials.info.identity is None and token:
         credentials.info.identity = decode_token(token).subject
     return credentials

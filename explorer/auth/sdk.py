@@ -14,6 +14,7 @@ Two guards on top of the plain `Config`:
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from explorer.auth.base import Credentials, Inputs
@@ -88,12 +89,17 @@ def _config_class(sealed: bool, pinned: bool) -> type:
     return ExplorerConfig
 
 
-def credentials_from_config(cfg: Config, info: AuthInfo, inputs: Inputs, timeout: float) -> Credentials:
-    """Credentials that sign with the Config (the SDK caches and refreshes the token)."""
+def credentials_from_config(
+    cfg: Config, info: AuthInfo, inputs: Inputs, timeout: float, rebuild: Callable[[], Config]
+) -> Credentials:
+    """Credentials that sign with `cfg` (the SDK caches and refreshes the token); forcing a fresh
+    token signs with `rebuild()`'s new Config from then on."""
     return Credentials(
         info=info,
         header_factory=cfg.authenticate,
         config_factory=lambda: cfg,
         known_secrets=tuple(inputs.secret_values()),
         timeout=timeout,
+        token_log=inputs.token_log,
+        refresher=lambda credentials: credentials.use_config(rebuild()),
     )

@@ -7,11 +7,16 @@ One Config per connection: the SDK caches the token, so many sends make one toke
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
 from explorer.auth.endpoints import discover_endpoints
 from explorer.auth.sdk import credentials_from_config, new_config
 from explorer.failures import auth_failed
 from explorer.model import AuthInfo
+
+if TYPE_CHECKING:
+    from databricks.sdk.config import Config
 
 
 def resolve_m2m(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | None) -> Credentials:
@@ -46,16 +51,20 @@ def service_principal(
 ) -> Credentials:
     scopes = inputs.scopes() or None
     endpoints = discover_endpoints(inputs, host, timeout)
-    cfg = new_config(
-        inputs.trust,
-        timeout,
-        endpoints=endpoints,
-        host=host,
-        client_id=client_id,
-        client_secret=secret,
-        scopes=scopes,
-        auth_type="oauth-m2m",
-    )
+
+    def build() -> Config:
+        return new_config(
+            inputs.trust,
+            timeout,
+            endpoints=endpoints,
+            host=host,
+            client_id=client_id,
+            client_secret=secret,
+            scopes=scopes,
+            auth_type="oauth-m2m",
+        )
+
+    cfg = build()
     details = {"client_id": client_id, "scopes": " ".join(scopes or ["all-apis"])}
     info = AuthInfo(method, source, host=host, identity=client_id, details=details)
-    return credentials_from_config(cfg, info, inputs, timeout)
+    return credentials_from_config(cfg, info, inputs, timeout, build)

@@ -50,6 +50,11 @@ def build_workspace_app(
         authority.reset_stats()
         return authority.token_stats()
 
+    @app.post("/_sandbox/tokens/revoke", tags=["sandbox"])
+    def revoke_tokens() -> dict:
+        """Revoke every access token issued so far: the next call with one is a 401 (invalid_token)."""
+        return {"revoked": authority.revoke_issued()}
+
     @app.get("/", include_in_schema=False)
     def home() -> dict:
         return {"workspace": authority.host, "workspace_id": workspace_id, "apps": sorted(apps)}

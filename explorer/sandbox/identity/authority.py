@@ -125,6 +125,8 @@ class Authority:
         self._codes: dict[str, Grant] = {}
         self._refresh: dict[str, Grant] = {}
         self._token_requests: Counter[str] = Counter()
+        self._minted: set[str] = set()  # jti of every access token issued
+        self._revoked: set[str] = set()
 
     def __repr__(self) -> str:
         return f"Authority(issuer={self.issuer!r})"
@@ -146,11 +148,24 @@ class Authority:
             "exp": now + ttl,
             "jti": str(uuid.uuid4()),
         }
+        with self._lock:
+            self._minted.add(claims["jti"])
         return self.key.sign(claims), ttl
+
+    def revoke_issued(self) -> int:
+        """Revoke every access token issued so far (as an admin revoking sessions would); returns how many."""
+        with self._lock:
+            fresh = self._minted - self._revoked
+            self._revoked |= fresh
+            return len(fresh)
 
     def verify(self, token: str) -> tuple[dict[str, Any], Principal]:
         """Claims and principal of a token this workspace issued, else TokenRejected."""
         claims = self.key.verify(token, issuer=self.issuer, audience=self.config.workspace_id)
+        with self._lock:
+            revoked = claims.get("jti") in self._revoked
+        if revoked:
+            raise TokenRejected("invalid_token", "the token was revoked")
         principal = self.directory.principal(str(claims.get("sub")))
         if principal is None:
             raise TokenRejected("unknown_subject", "the token's subject is not a user of this workspace")
