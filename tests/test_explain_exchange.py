@@ -340,3 +340,28 @@ def test_a_pasted_token_cannot_refresh_so_its_401_stands(own_info: dict) -> None
     finally:
         session.close()
     assert exchange.response.status == 401 and exchange.retried is None
+
+
+def test_a_refresh_during_an_exchange_is_on_its_timeline(clean_databricks_env: Path) -> None:
+    from support.sandbox_helpers import default_config
+
+    from explorer.sandbox import Sandbox
+
+    # tokens this short are refreshed by the SDK before every call (it treats them as expiring)
+    with Sandbox(config=default_config(token_ttl_seconds=30), port=0) as sandbox:
+        info = sandbox.info
+        sp = info["service_principals"]["demo-sp"]
+        session = ExplorerSession(timeout=10)
+        try:
+            fields = {
+                "host": info["host"],
+                "client_id": sp["client_id"],
+                "client_secret": sp["client_secret"],
+            }
+            assert session.connect("m2m", fields).ok
+            exchange = session.send(RequestSpec("GET", info["apps"]["hello"]["url"] + "/api/hello"))
+        finally:
+            session.close()
+    assert exchange.ok
+    assert [e.grant_type for e in exchange.auth_events] == ["client_credentials"]
+    assert json.loads(json.dumps(exchange.auth_events[0].as_dict()))["status"] == 200
