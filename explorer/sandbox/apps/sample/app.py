@@ -241,13 +241,17 @@ def _data_routes() -> APIRouter:
         )
 
     @router.get("/api/status/{code}", summary="Answer with any HTTP status")
-    def status(code: int) -> Response:
+    def status(
+        code: int,
+        retry_after: int | None = Query(None, ge=0, le=86_400, description="Send Retry-After: N (seconds)"),
+    ) -> Response:
         if not 200 <= code <= 599:
             raise HTTPException(400, "code must be between 200 and 599")
+        headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
         if code in (204, 304):
-            return Response(status_code=code)
+            return Response(status_code=code, headers=headers)
         reason = HTTPStatus(code).phrase if code in HTTPStatus._value2member_map_ else "Unknown"
-        return JSONResponse({"status": code, "reason": reason}, status_code=code)
+        return JSONResponse({"status": code, "reason": reason}, status_code=code, headers=headers)
 
     return router
 
