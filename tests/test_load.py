@@ -111,8 +111,21 @@ def test_twenty_users_counted_at_the_app_match_locust_and_one_token(
     report_file = tmp_path / "report.json"
 
     result = load(
-        [f"{app}/api/slow?ms=0", "--users", "20", "--spawn-rate", "20", "--duration", "6s", "--auth", "m2m"]
-        + ["--json", str(report_file), "--csv", str(tmp_path / "locust")],
+        [
+            f"{app}/api/slow?ms=0",
+            "--users",
+            "20",
+            "--spawn-rate",
+            "20",
+            "--duration",
+            "6s",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+            "--csv",
+            str(tmp_path / "locust"),
+        ],
         load_env,
     )
 
@@ -168,8 +181,19 @@ def test_the_slow_endpoint_shows_the_latency_it_was_told_to_take(sandbox_info, l
     report_file = tmp_path / "report.json"
 
     result = load(
-        [f"{hello(sandbox_info)}/api/slow?ms=250", "--users", "5", "--duration", "4s", "--auth", "m2m"]
-        + ["--json", str(report_file), "--max-p95", "2000"],
+        [
+            f"{hello(sandbox_info)}/api/slow?ms=250",
+            "--users",
+            "5",
+            "--duration",
+            "4s",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+            "--max-p95",
+            "2000",
+        ],
         load_env,
     )
 
@@ -186,8 +210,19 @@ def test_a_503_storm_is_a_server_error_burst_with_its_retry_after(sandbox_info, 
     report_file = tmp_path / "report.json"
 
     result = load(
-        [f"{hello(sandbox_info)}/api/status/503?retry_after=7", "--users", "5", "--requests", "200"]
-        + ["--auth", "m2m", "--json", str(report_file), "--max-error-rate", "5"],
+        [
+            f"{hello(sandbox_info)}/api/status/503?retry_after=7",
+            "--users",
+            "5",
+            "--requests",
+            "200",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+            "--max-error-rate",
+            "5",
+        ],
         load_env,
     )
 
@@ -206,8 +241,17 @@ def test_no_token_is_named_by_its_finding(sandbox_info, load_env, tmp_path):
     report_file = tmp_path / "report.json"
 
     result = load(
-        [f"{hello(sandbox_info)}/api/hello", "--users", "2", "--requests", "20", "--auth", "none"]
-        + ["--json", str(report_file)],
+        [
+            f"{hello(sandbox_info)}/api/hello",
+            "--users",
+            "2",
+            "--requests",
+            "20",
+            "--auth",
+            "none",
+            "--json",
+            str(report_file),
+        ],
         load_env,
     )
 
@@ -225,8 +269,19 @@ def test_a_master_and_two_workers_finish_and_aggregate(sandbox_info, load_env, a
     report_file = tmp_path / "report.json"
 
     result = load(
-        [f"{app}/api/slow?ms=0", "--users", "6", "--requests", "300", "--workers", "2", "--auth", "m2m"]
-        + ["--json", str(report_file)],
+        [
+            f"{app}/api/slow?ms=0",
+            "--users",
+            "6",
+            "--requests",
+            "300",
+            "--workers",
+            "2",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+        ],
         load_env,
     )
 
@@ -272,8 +327,12 @@ def _alive(pid: int) -> bool:
 def test_sigterm_ends_every_locust_process_workers_included(sandbox_info, load_env, tmp_path):
     report_file = tmp_path / "report.json"
     process = subprocess.Popen(
-        [sys.executable, "-m", "explorer", "load", f"{hello(sandbox_info)}/api/slow?ms=10"]
-        + [
+        [
+            sys.executable,
+            "-m",
+            "explorer",
+            "load",
+            f"{hello(sandbox_info)}/api/slow?ms=10",
             "--users",
             "4",
             "--duration",
@@ -322,8 +381,17 @@ def test_the_exported_locustfile_is_readable_and_holds_no_secret(sandbox_info, l
     env = {**load_env, "DATABRICKS_CLIENT_SECRET": "unused"}
 
     result = load(
-        [f"{hello(sandbox_info)}/api/hello?name=Ada", "--auth", "m2m", "--client-secret", secret]
-        + ["--export-locustfile", str(target), "--users", "7"],
+        [
+            f"{hello(sandbox_info)}/api/hello?name=Ada",
+            "--auth",
+            "m2m",
+            "--client-secret",
+            secret,
+            "--export-locustfile",
+            str(target),
+            "--users",
+            "7",
+        ],
         env,
     )
 
@@ -347,8 +415,24 @@ def test_an_exported_locustfile_runs_under_plain_locust(sandbox_info, load_env, 
     )
 
     result = subprocess.run(
-        [sys.executable, "-m", "locust", "-f", str(target), "--headless", "-u", "3", "-r", "3", "-t", "3s"]
-        + ["--explorer-requests", "30", "--only-summary", "--json"],
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(target),
+            "--headless",
+            "-u",
+            "3",
+            "-r",
+            "3",
+            "-t",
+            "3s",
+            "--explorer-requests",
+            "30",
+            "--only-summary",
+            "--json",
+        ],
         cwd=tmp_path,
         env=load_env,
         capture_output=True,
@@ -377,8 +461,21 @@ def test_a_collection_runs_with_its_chain_and_expected_statuses(sandbox_info, lo
         [demo, "--env", "sandbox", "--folder", "items", "--export-locustfile", str(exported)], env
     )
     result = load(
-        [demo, "--env", "sandbox", "--folder", "items", "--users", "3", "--requests", "60"]
-        + ["--json", str(report_file), "--max-error-rate", "0"],
+        [
+            demo,
+            "--env",
+            "sandbox",
+            "--folder",
+            "items",
+            "--users",
+            "3",
+            "--requests",
+            "60",
+            "--json",
+            str(report_file),
+            "--max-error-rate",
+            "0",
+        ],
         env,
     )
 
