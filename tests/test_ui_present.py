@@ -196,3 +196,20 @@ def test_no_token_reaches_the_page_whole_even_when_a_server_echoes_it() -> None:
     for text in shown:
         assert jwt not in text and secret not in text
     assert "eyJh…" in view.pretty
+
+
+def test_the_waterfall_and_the_auth_timeline_are_escaped_and_proportional():
+    from explorer.model import AuthEvent, ServerTiming, Timings
+    from explorer.ui.present.timeline import auth_events_html, waterfall_html
+
+    r = response(200, body={"a": 1})
+    r.timings = Timings(dns_ms=1.0, connect_ms=1.0, tls_ms=None, send_ms=1.0, wait_ms=6.0, receive_ms=1.0)
+    r.server_timing = [ServerTiming("db<script>", 5.0, "<b>x</b>")]
+    html = waterfall_html(r)
+    assert 'wf-wait" style="width:60.0%"' in html and "wf-tls" not in html
+    assert "<script>" not in html and "&lt;b&gt;x&lt;/b&gt;" in html and "new connection" in html
+    event = AuthEvent(0, "https://h/oidc/v1/token", "client_credentials", ["all-apis"], 401, 12.0,
+                      "invalid_client", "<img src=x>")  # fmt: skip
+    table = auth_events_html([event])
+    assert "invalid_client" in table and "<img" not in table and "&lt;img" in table
+    assert waterfall_html(None) == "" and auth_events_html([]) == ""
