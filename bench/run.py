@@ -35,6 +35,8 @@ class Plan:
     cli_repeats: int
     cli_commands: tuple[str, ...]  # whose `--help` is checked for a Gradio import
     collection_repeats: int = 5  # rounds of the 1,000-request collection run
+    load_repeats: int = 4  # pairs of Locust runs (generated locustfile vs minimal HttpUser)
+    load_seconds: int = 6
 
 
 QUICK = Plan(
@@ -45,6 +47,8 @@ QUICK = Plan(
     cli_repeats=2,
     cli_commands=("call",),
     collection_repeats=1,
+    load_repeats=2,
+    load_seconds=3,
 )
 FULL = Plan(
     overhead_rounds=300,
@@ -81,6 +85,7 @@ def run(plan: Plan) -> list[Row]:
     from bench.collection_run import collection_run
     from bench.concurrency import concurrency
     from bench.large_body import large_body
+    from bench.load_run import load_throughput
     from bench.overhead import engine_overhead, token_requests
     from bench.startup import cli_imports, cli_startup, ui_startup
 
@@ -93,6 +98,7 @@ def run(plan: Plan) -> list[Row]:
         rows += guarded("large body", lambda: large_body(info, plan.large_repeats))
         rows += guarded("CLI imports", lambda: cli_imports(info, plan.cli_commands))
         rows += guarded("collection run", lambda: collection_run(info, plan.collection_repeats))
+        rows += guarded("load run", lambda: load_throughput(info, plan.load_repeats, plan.load_seconds))
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
     rows += guarded("CLI start-up", lambda: cli_startup(plan.cli_repeats))
     return rows
