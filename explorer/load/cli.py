@@ -195,13 +195,17 @@ class _Progress:
         self.tty = hasattr(output.err, "isatty") and output.err.isatty()
         self.last = 0.0
         self.shown = False
+        self.running_since: float | None = None
 
     def __call__(self, progress: Progress) -> None:
         now = time.monotonic()
         if not self.tty and now - self.last < 2.0:
             return
         self.last = now
-        line = report.progress_line(progress, now - self.started, self.target)
+        if progress.users and self.running_since is None:
+            self.running_since = now  # the duration counts from the first users, after Locust started
+        elapsed = now - (self.running_since if self.running_since is not None else self.started)
+        line = report.progress_line(progress, elapsed, self.target)
         if self.tty:
             print("\r\x1b[2K" + line, end="", file=self.output.err, flush=True)
             self.shown = True

@@ -31,6 +31,8 @@ def _ms(value: float | None) -> str:
 def progress_line(progress: Progress, elapsed: float, target: float | None) -> str:
     """`12 s/30 s · 20 users · 812 req/s · p50 3 ms · p95 9 ms · 0 failures`."""
     of = f"/{target:.0f} s" if target else " s"
+    if not progress.users and not progress.requests:
+        return f"{elapsed:.0f} s · starting Locust…"
     rate = f"{100.0 * progress.failures / progress.requests:.1f}%" if progress.requests else "0%"
     return (
         f"{elapsed:.0f}{of} · {progress.users} users · {progress.rps:.0f} req/s · "
