@@ -32,6 +32,8 @@ from explorer.model import (
     Exchange,
     Finding,
     RequestSpec,
+    Response,
+    StreamEvent,
     TokenInfo,
 )
 from explorer.parse import InputError, normalize_url, parse_header_line
@@ -63,13 +65,17 @@ class Output:
         self.err = err or sys.stderr
 
     def result(self, text: str) -> None:
-        print(escape_controls(text), file=self.out)
+        print(escape_controls(text), file=self.out, flush=True)
 
     def note(self, text: str) -> None:
         print(escape_controls(text), file=self.err)
 
     def json(self, document: Any) -> None:
         print(json_text(document), file=self.out)
+
+    def json_line(self, document: Any) -> None:
+        """One compact JSON object on one line, flushed (a stream's event as it arrives)."""
+        print(json_text(document, indent=None), file=self.out, flush=True)
 
 
 def main(argv: list[str] | None = None, output: Output | None = None) -> int:
@@ -246,7 +252,7 @@ def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output)
     connection = connect(session, args, output, default="none")
     if connection is not None and not connection.ok:
         return _auth_failure(args, session, output, connection, spec)
-    exchange = session.send(spec)
+    exchange = session.send(spec, on_event=_event_printer(args, output, session))
     if args.json:
         output.json(exchange_to_dict(exchange, session.redactor))
     else:
@@ -254,6 +260,19 @@ def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output)
     if exchange.response is None:
         return EXIT_FAILURE
     return EXIT_OK if exchange.ok else EXIT_STATUS
+
+
+def _event_printer(args: argparse.Namespace, output: Output, session: ExplorerSession) -> Any:
+    """A streamed answer goes out event by event as it arrives: its data on stdout (--json: one
+    `{"offset_ms", "event", "id", "data"}` line per event, the exchange object last)."""
+
+    def show(event: StreamEvent) -> None:
+        if args.json:
+            output.json_line(session.redactor.scrub_values(event.as_dict()))
+        else:
+            output.result(session.redactor.scrub(event.data))
+
+    return show
 
 
 def build_spec(args: argparse.Namespace) -> RequestSpec:
@@ -320,6 +339,23 @@ def cmd_token(args: argparse.Namespace, session: ExplorerSession, output: Output
         _print_auth_events(connection.auth_events, output, session)
         _print_findings(connection.findings, output, session)
     return EXIT_OK if connection.ok else EXIT_FAILURE
+
+
+def _print_transcript(response: Response, output: Output) -> None:
+    t = response.transcript
+    assert t is not None
+    facts = [f"{response.events_total} events"]
+    if response.first_event_ms is not None:
+        facts.append(f"first event {response.first_event_ms:.0f} ms")
+    if t.first_token_ms is not None:
+        facts.append(f"first token {t.first_token_ms:.0f} ms")
+    if t.tokens_per_second is not None:
+        facts.append(f"{t.tokens_per_second:.0f} tokens/s")
+    output.note(f"agent ({t.shape}) · " + " · ".join(facts) + ("" if t.done else " · not finished"))
+    for call in t.tool_calls:
+        output.note(f"tool call {call['name']}({call['arguments']})")
+    if t.text:
+        output.note(f"answer {t.text}")
 
 
 def _print_auth_events(events: list[AuthEvent], output: Output, session: ExplorerSession) -> None:
@@ -455,8 +491,10 @@ def _print_exchange(exchange: Exchange, output: Output, session: ExplorerSession
         token = exchange.token
         scopes = " ".join(token.scopes) or "none"
         output.note(f"token {token.masked} ({token.kind}) · {describe_expiry(token)} · scopes {scopes}")
+    if response is not None and response.transcript is not None:
+        _print_transcript(response, output)
     _print_findings(exchange.findings, output, session)
-    if response is not None and response.size:
+    if response is not None and response.size and response.stream is None:  # a stream is out already
         output.result(session.redactor.scrub(response.text))
 
 

@@ -39,6 +39,7 @@ class Code(str, Enum):
     SERVER_ERROR = "SERVER_ERROR"
     REQUEST_REJECTED = "REQUEST_REJECTED"  # the app answered 4xx for another reason
     REQUEST_INVALID = "REQUEST_INVALID"  # the request cannot be sent as typed
+    REQUEST_CANCELLED = "REQUEST_CANCELLED"  # the user stopped it before an answer came
     WORKSPACE_ERROR = "WORKSPACE_ERROR"
     WORKSPACE_UNKNOWN = "WORKSPACE_UNKNOWN"
     OPENAPI_NOT_FOUND = "OPENAPI_NOT_FOUND"

@@ -282,6 +282,9 @@ def _har_content(response: Response, redactor: Redactor) -> dict[str, Any]:
         content["text"] = redactor.scrub_body(raw, response.content_type)
     if response.truncated:
         content["comment"] = f"body truncated to {len(response.body)} of {response.size} bytes"
+    if response.stream:  # HAR allows custom fields with a leading underscore: the events and when they came
+        content["_events"] = [redactor.scrub_values(e.as_dict()) for e in response.events]
+        content["_eventsTotal"] = response.events_total
     return content
 
 

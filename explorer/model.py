@@ -64,6 +64,43 @@ class ServerTiming:
 
 
 @dataclass
+class StreamEvent:
+    """One event of a streamed body (an SSE event, or one NDJSON line), as it arrived."""
+
+    offset_ms: float  # since the request was sent
+    data: str
+    event: str | None = None
+    id: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"offset_ms": _ms(self.offset_ms), "event": self.event, "id": self.id, "data": self.data}
+
+
+@dataclass
+class Transcript:
+    """An agent's answer assembled from its stream (OpenAI Responses / Chat Completions shapes)."""
+
+    shape: str  # "responses" | "chat"
+    text: str = ""
+    tool_calls: list[dict[str, str]] = field(default_factory=list)  # {name, arguments}
+    first_token_ms: float | None = None
+    usage: dict[str, Any] = field(default_factory=dict)
+    done: bool = False
+    tokens_per_second: float | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "shape": self.shape,
+            "text": self.text,
+            "tool_calls": self.tool_calls,
+            "first_token_ms": _ms(self.first_token_ms),
+            "tokens_per_second": None if self.tokens_per_second is None else round(self.tokens_per_second, 1),
+            "usage": self.usage,
+            "done": self.done,
+        }
+
+
+@dataclass
 class Response:
     """What came back. `body` holds at most the display limit; `size` is the real size."""
 
@@ -82,6 +119,12 @@ class Response:
     location: str | None = None  # a redirect's target (redirects are never followed)
     timings: Timings | None = None
     server_timing: list[ServerTiming] = field(default_factory=list)
+    stream: str | None = None  # "sse" | "ndjson" when the body was read event by event
+    events: list[StreamEvent] = field(default_factory=list)  # the latest ones (bounded)
+    events_total: int = 0  # every event that arrived (older ones dropped from `events`)
+    first_event_ms: float | None = None
+    cancelled: bool = False  # the user stopped it; what arrived is kept
+    transcript: Transcript | None = None
 
     def header(self, name: str) -> str | None:
         name = name.lower()

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import collections
 import json
 import logging
 import math
@@ -21,11 +22,15 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import replace
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import requests
+import urllib3
 
+from explorer.agent import TranscriptBuilder
 from explorer.auth import Credentials
 from explorer.failures import (
     auth_failed,
@@ -38,11 +43,12 @@ from explorer.failures import (
 )
 from explorer.guard import Allowlist
 from explorer.headers import parse_server_timing
-from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response
+from explorer.model import BodyKind, Exchange, Finding, RequestSpec, Response, StreamEvent
 from explorer.parse import url_with_params
 from explorer.redact import Redactor, is_secret_field, mask, redact_headers, redact_url
+from explorer.stream import MAX_EVENTS, parser_for, stream_kind
 from explorer.textview import human_size
-from explorer.transport import Watch, WatchedAdapter, timings_of, watched
+from explorer.transport import Cancel, Watch, WatchedAdapter, timings_of, watched
 
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
@@ -112,6 +118,8 @@ def send(
     allowlist: Allowlist | None = None,
     redactor: Redactor | None = None,
     keep: int = DISPLAY_LIMIT,
+    on_event: Callable[[StreamEvent], None] | None = None,
+    cancel: Cancel | None = None,
 ) -> Exchange:
     """Send `spec` with `credentials`; never raises for network or HTTP trouble.
 
@@ -145,10 +153,16 @@ def send(
     # One wall-clock budget from connect to the last byte: the watch closes the connection when it
     # is spent, however slowly the server trickles headers or body.
     with watched(spec.timeout) as watch:
+        if cancel is not None:
+            cancel.attach(watch)
         try:
-            exchange.response, broken = _transfer(spec, headers, session_pool.get(spec.url), keep, watch)
+            exchange.response, broken = _transfer(
+                spec, headers, session_pool.get(spec.url), keep, watch, _Stream(on_event)
+            )
         except requests.RequestException as error:
             log.debug("%s %s failed", spec.method, redactor.scrub_url(spec.url), exc_info=True)
+            if watch.cancelled:
+                return _failed(exchange, _cancelled(spec))
             if watch.expired:
                 return _failed(exchange, timeout_finding(spec.url, spec.timeout))
             finding = finding_for_error(error, spec.url, spec.timeout)
@@ -165,14 +179,25 @@ def send(
         exchange.response.size,
         exchange.response.elapsed_ms,
     )
-    if watch.expired:  # whatever arrived before the deadline is incomplete, headers included
+    if watch.cancelled:  # stopped by the user: what arrived is kept, and said to be incomplete
+        exchange.response.truncated = exchange.response.cancelled = True
+    elif watch.expired:  # whatever arrived before the deadline is incomplete, headers included
         exchange.response.truncated = True
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))
-    elif broken is not None:  # the status and headers came, then the body broke off
+    elif broken is not None and not watch.cancelled:  # the status and headers came, then the body broke off
         exchange.findings.append(_broken_body(broken, spec, exchange.response.size))
     elif exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))
     return exchange
+
+
+def _cancelled(spec: RequestSpec) -> Finding:
+    return Finding(
+        "REQUEST_CANCELLED",
+        "info",
+        f"Cancelled before {spec.method} {redact_url(spec.url)} got its answer",
+        "Send again when you are ready.",
+    )
 
 
 def _broken_body(error: requests.RequestException, spec: RequestSpec, received: int) -> Finding:
@@ -279,6 +304,7 @@ def _transfer(
     session: requests.Session,
     keep: int = DISPLAY_LIMIT,
     watch: Watch | None = None,
+    stream: _Stream | None = None,
 ) -> tuple[Response, requests.RequestException | None]:
     """The response (body cut to `keep` bytes) and the error that broke its body off, if any."""
     started = time.perf_counter()
@@ -294,8 +320,11 @@ def _transfer(
         stream=True,
     )
     ttfb = time.perf_counter() - started
+    stream = stream or _Stream(None)
+    stream.begin(raw.headers.get("Content-Type", ""), started)
     with raw:
-        kept, size, complete, broken = _read_body(raw, deadline, keep)
+        kept, size, complete, broken = _read_body(raw, deadline, keep, stream)
+    stream.end()
     done = time.perf_counter()
     elapsed = done - started
     content_type = raw.headers.get("Content-Type", "")
@@ -317,30 +346,93 @@ def _transfer(
         location=urljoin(spec.url, location) if location and 300 <= raw.status_code < 400 else None,
         timings=timings_of(watch, done) if watch is not None else None,
         server_timing=parse_server_timing(raw.raw.headers.getlist("Server-Timing") if raw.raw else []),
+        stream=stream.kind,
+        events=list(stream.events),
+        events_total=stream.total,
+        first_event_ms=stream.first_ms,
+        transcript=stream.builder.transcript,
     )
     return response, broken
 
 
+class _Stream:
+    """A streamed body's events, parsed as the chunks arrive (nothing happens for other bodies)."""
+
+    def __init__(self, on_event: Callable[[StreamEvent], None] | None) -> None:
+        self.on_event = on_event
+        self.kind: str | None = None
+        self.events: collections.deque[StreamEvent] = collections.deque(maxlen=MAX_EVENTS)
+        self.total = 0
+        self.first_ms: float | None = None
+        self.builder = TranscriptBuilder()
+        self._parser: Any = None
+        self._started = 0.0
+
+    def begin(self, content_type: str, started: float) -> None:
+        self.kind, self._started = stream_kind(content_type), started
+        self._parser = parser_for(self.kind) if self.kind else None
+
+    def feed(self, chunk: bytes) -> None:
+        if self._parser is not None:
+            self._emit(self._parser.feed(chunk, self._offset()))
+
+    def end(self) -> None:
+        if self._parser is not None:
+            self._emit(self._parser.close(self._offset()))
+
+    def _offset(self) -> float:
+        return (time.perf_counter() - self._started) * 1000
+
+    def _emit(self, events: list[StreamEvent]) -> None:
+        for event in events:
+            if self.first_ms is None:
+                self.first_ms = event.offset_ms
+            self.events.append(event)
+            self.total += 1
+            self.builder.add(event)
+            if self.on_event is not None:
+                self.on_event(event)
+
+
 def _read_body(
-    raw: requests.Response, deadline: float, keep: int = DISPLAY_LIMIT
+    raw: requests.Response, deadline: float, keep: int = DISPLAY_LIMIT, stream: _Stream | None = None
 ) -> tuple[bytes, int, bool, requests.RequestException | None]:
     """(first `keep` bytes, total size, complete?, what broke it off) — stops at the deadline.
 
-    A connection that breaks mid-body keeps what arrived: the status and headers are real.
+    A connection that breaks mid-body keeps what arrived: the status and headers are real. A
+    streamed body (SSE, NDJSON) is read as its bytes arrive and parsed event by event.
     """
     kept = bytearray()
     size = 0
+    streaming = stream is not None and stream.kind is not None
     try:
-        for chunk in raw.iter_content(CHUNK_SIZE):
+        for chunk in _chunks(raw, streaming):
             size += len(chunk)
             room = keep - len(kept)
             if room > 0:
                 kept += chunk[:room]
+            if streaming:
+                stream.feed(chunk)  # type: ignore[union-attr]
             if time.perf_counter() > deadline:
                 return bytes(kept), size, False, None
     except requests.RequestException as error:
         return bytes(kept), size, False, error
     return bytes(kept), size, True, None
+
+
+def _chunks(raw: requests.Response, streaming: bool) -> Iterator[bytes]:
+    """The body's chunks: 64 KB at a time, or for a stream whatever has arrived (read1)."""
+    if not streaming or raw.raw is None or not hasattr(raw.raw, "read1"):
+        yield from raw.iter_content(CHUNK_SIZE)
+        return
+    while True:
+        try:
+            chunk = raw.raw.read1(CHUNK_SIZE, decode_content=True)
+        except (urllib3.exceptions.HTTPError, OSError) as error:
+            raise requests.exceptions.ChunkedEncodingError(error) from error
+        if not chunk:
+            return
+        yield chunk
 
 
 # --- decoding for display -------------------------------------------------------------------------

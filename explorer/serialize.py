@@ -62,6 +62,19 @@ def _response_dict(response: Response, redactor: Redactor) -> dict[str, Any]:
             {"name": m.name, "duration_ms": m.duration_ms, "description": redactor.scrub(m.description)}
             for m in response.server_timing
         ],
+        "stream": response.stream,
+        "cancelled": response.cancelled,
+        **(_stream_dict(response, redactor) if response.stream else {}),
+    }
+
+
+def _stream_dict(response: Response, redactor: Redactor) -> dict[str, Any]:
+    """A streamed body's events (the latest MAX_EVENTS, with their offsets) and the agent's transcript."""
+    return {
+        "events_total": response.events_total,
+        "first_event_ms": None if response.first_event_ms is None else round(response.first_event_ms, 2),
+        "events": [redactor.scrub_values(e.as_dict()) for e in response.events],
+        "transcript": redactor.scrub_values(response.transcript.as_dict()) if response.transcript else None,
     }
 
 

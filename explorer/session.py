@@ -26,7 +26,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from explorer.auth import (
@@ -52,6 +52,7 @@ from explorer.model import (
     Exchange,
     Finding,
     RequestSpec,
+    StreamEvent,
     TokenInfo,
     WorkspaceFacts,
 )
@@ -60,6 +61,7 @@ from explorer.redact import Redactor, install_log_filter, uninstall_log_filter
 from explorer.send import SessionPool, send
 from explorer.snippets import render_snippet
 from explorer.tokens import decode_token
+from explorer.transport import Cancel
 from explorer.trust import Trust
 from explorer.workspace import Workspace, WorkspaceError
 
@@ -291,8 +293,17 @@ class ExplorerSession:
 
     # --- sending ----------------------------------------------------------------------------
 
-    def send(self, spec: RequestSpec) -> Exchange:
+    def send(
+        self,
+        spec: RequestSpec,
+        *,
+        on_event: Callable[[StreamEvent], None] | None = None,
+        cancel: Cancel | None = None,
+    ) -> Exchange:
         """Send `spec` with the current credentials; diagnose; add to the history.
+
+        A streamed answer (SSE, NDJSON) is parsed as it arrives: `on_event` gets each event at once;
+        `cancel.set()` from another thread closes the connection and keeps what arrived.
 
         A 401 with credentials that can refresh is answered once by forcing a fresh token and sending
         again (never more: a second 401 is the verdict); `retry_on_401=False` turns that off.
@@ -300,7 +311,7 @@ class ExplorerSession:
         credentials = self._credentials
         facts = self.facts_for(spec.url) if credentials else None
         seen = credentials.events_count() if credentials else 0
-        exchange = self._send_once(spec, credentials)
+        exchange = self._send_once(spec, credentials, on_event, cancel)
         if self._should_retry(exchange, credentials):
             assert credentials is not None
             first = exchange.response
@@ -314,7 +325,7 @@ class ExplorerSession:
             else:
                 for secret in credentials.secrets():
                     self.redactor.add(secret)
-                exchange = self._send_once(spec, credentials)
+                exchange = self._send_once(spec, credentials, on_event, cancel)
                 exchange.retried = (
                     f"the first attempt got {first.status} {first.reason}: a fresh token was fetched and "
                     "the request sent once more"
@@ -331,9 +342,21 @@ class ExplorerSession:
         self.history.add(exchange)
         return exchange
 
-    def _send_once(self, spec: RequestSpec, credentials: Credentials | None) -> Exchange:
+    def _send_once(
+        self,
+        spec: RequestSpec,
+        credentials: Credentials | None,
+        on_event: Callable[[StreamEvent], None] | None = None,
+        cancel: Cancel | None = None,
+    ) -> Exchange:
         return send(
-            spec, credentials, session_pool=self._pool, allowlist=self.allowlist, redactor=self.redactor
+            spec,
+            credentials,
+            session_pool=self._pool,
+            allowlist=self.allowlist,
+            redactor=self.redactor,
+            on_event=on_event,
+            cancel=cancel,
         )
 
     def _should_retry(self, exchange: Exchange, credentials: Credentials | None) -> bool:

@@ -75,8 +75,8 @@ def auth_event_text(event: AuthEvent) -> str:
     )
 
 
-def json_text(document: Any) -> str:
+def json_text(document: Any, indent: int | None = 2) -> str:
     """JSON for a terminal: indented, non-ASCII kept readable, but controls json.dumps leaves raw
     (DEL, C1, separators, bidi overrides) written as \\u escapes, so the text stays valid JSON."""
-    text = json.dumps(document, indent=2, ensure_ascii=False, default=str)
+    text = json.dumps(document, indent=indent, ensure_ascii=False, default=str)
     return _JSON_UNSAFE.sub(lambda m: f"\\u{ord(m.group(0)):04x}", text)

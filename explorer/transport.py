@@ -40,6 +40,7 @@ class Watch:
         self.expired = False  # the deadline closed the connection
         self.phases: dict[str, float] = {}  # ms per phase, as measured on the connection
         self.connected = False  # a new connection was made for this exchange (else: reused)
+        self.cancelled = False  # closed because the user cancelled, not because time ran out
 
     def attach(self, connection: HTTPConnection) -> None:
         with self._lock:
@@ -54,6 +55,11 @@ class Watch:
             self.expired = True
             if self._connection is not None:
                 _shut(self._connection)
+
+    def cancel(self) -> None:
+        """The user stopped the exchange: close its connection now (the upstream sees it go)."""
+        self.cancelled = True
+        self.expire()
 
     def stop(self) -> None:
         with self._lock:
@@ -105,6 +111,29 @@ def _shut(connection: HTTPConnection) -> None:
         sock.shutdown(socket.SHUT_RDWR)  # wakes a blocked recv in another thread, unlike close()
     except OSError:
         pass
+
+
+class Cancel:
+    """A handle to stop an exchange from another thread (the UI's Cancel, Ctrl-C); safe to set early."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._watch: Watch | None = None
+        self.requested = False
+
+    def attach(self, watch: Watch) -> None:
+        with self._lock:
+            self._watch = watch
+            requested = self.requested
+        if requested:
+            watch.cancel()
+
+    def set(self) -> None:
+        with self._lock:
+            self.requested = True
+            watch = self._watch
+        if watch is not None:
+            watch.cancel()
 
 
 @contextmanager

@@ -1,0 +1,255 @@
+"""Streams as they arrive: SSE and NDJSON parsed event by event through the real gateway, the agent's
+answer assembled word by word, Cancel closing the upstream connection, endless streams bounded, and
+the CLI printing each event as it comes. A third-party-shaped SSE server behaves the same."""
+
+from __future__ import annotations
+
+import io
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from support.recording_server import serving
+
+from explorer.agent import TranscriptBuilder
+from explorer.cli import Output, main
+from explorer.model import RequestSpec, StreamEvent
+from explorer.session import ExplorerSession
+from explorer.stream import MAX_EVENTS, NDJSONParser, SSEParser
+from explorer.transport import Cancel
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture
+def connected(sandbox_info: dict, clean_databricks_env: Path) -> Iterator[ExplorerSession]:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    session = ExplorerSession(timeout=10)
+    fields = {
+        "host": sandbox_info["host"],
+        "client_id": sp["client_id"],
+        "client_secret": sp["client_secret"],
+    }
+    assert session.connect("m2m", fields).ok
+    yield session
+    session.close()
+
+
+def agent_request(url: str, **extra: Any) -> RequestSpec:
+    body = json.dumps({"input": "How many items are there?", "stream": True, **extra})
+    return RequestSpec("POST", url, headers=[("Content-Type", "application/json")], body=body, timeout=20)
+
+
+# --- the parsers -----------------------------------------------------------------------------------
+
+
+def test_sse_is_parsed_as_eventsource_does_across_chunk_boundaries() -> None:
+    parser = SSEParser()
+    raw = b': keep-alive\n\nevent: greet\nid: 7\ndata: hello\ndata: world\n\ndata: {"a": 1}\r\n\r\ndata: cut'
+    events: list[StreamEvent] = []
+    for i in range(len(raw)):  # one byte at a time: no event may depend on how the bytes are split
+        events += parser.feed(raw[i : i + 1], float(i))
+    events += parser.close(99.0)
+    assert [(e.event, e.id, e.data) for e in events] == [
+        ("greet", "7", "hello\nworld"),
+        (None, "7", '{"a": 1}'),
+        (None, "7", "cut"),
+    ]
+
+
+def test_ndjson_lines_are_events_and_a_split_utf8_character_survives() -> None:
+    parser = NDJSONParser()
+    text = '{"w": "é"}\n\n{"w": 2}\n'.encode()
+    split = text.index("é".encode()) + 1
+    events = parser.feed(text[:split], 1.0) + parser.feed(text[split:], 2.0) + parser.close(3.0)
+    assert [json.loads(e.data)["w"] for e in events] == ["é", 2]
+
+
+def test_chat_completions_chunks_are_assembled_too() -> None:
+    builder = TranscriptBuilder()
+    chunks = [
+        {"choices": [{"delta": {"role": "assistant", "content": "Hel"}}]},
+        {"choices": [{"delta": {"content": "lo"}}]},
+        {
+            "choices": [
+                {"delta": {"tool_calls": [{"index": 0, "function": {"name": "f", "arguments": '{"x"'}}]}}
+            ]
+        },
+        {"choices": [{"delta": {"tool_calls": [{"index": 0, "function": {"arguments": ": 1}"}}]}}]},
+        {"choices": [{"delta": {}, "finish_reason": "stop"}], "usage": {"completion_tokens": 2}},
+    ]
+    for i, chunk in enumerate(chunks):
+        builder.add(StreamEvent(10.0 * (i + 1), json.dumps(chunk)))
+    builder.add(StreamEvent(60.0, "[DONE]"))
+    t = builder.transcript
+    assert t is not None and t.shape == "chat" and t.text == "Hello" and t.done
+    assert t.tool_calls == [{"name": "f", "arguments": '{"x": 1}'}] and t.first_token_ms == 10.0
+
+
+# --- through the gateway ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", ["/api/invocations", "/responses"])
+def test_the_agent_answer_streams_in_word_by_word(
+    connected: ExplorerSession, sandbox_info: dict, path: str
+) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + path
+    arrivals: list[float] = []
+    started = time.perf_counter()
+    exchange = connected.send(
+        agent_request(url), on_event=lambda e: arrivals.append(time.perf_counter() - started)
+    )
+    if path == "/responses":  # outside /api/: the gateway (as documented) sends a token call to sign in
+        assert exchange.response.status == 302 and "PATH_NOT_API" in [f.code for f in exchange.findings]
+        return
+    response = exchange.response
+    assert exchange.ok and response.stream == "sse" and response.events_total == len(arrivals) > 10
+    elapsed = response.elapsed_ms / 1000
+    assert arrivals[0] < elapsed / 2  # the first events came long before the stream ended
+    t = response.transcript
+    assert t is not None and t.shape == "responses" and t.done
+    assert "scripted by the sandbox" in t.text and t.tool_calls[0]["name"] == "lookup_items"
+    assert t.first_token_ms is not None and t.first_token_ms < response.elapsed_ms
+    assert t.usage["output_tokens"] > 0 and t.tokens_per_second
+
+
+def test_ndjson_through_the_gateway(connected: ExplorerSession, sandbox_info: dict) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/ndjson?count=5&interval_ms=100"
+    exchange = connected.send(RequestSpec("GET", url))
+    events = exchange.response.events
+    assert exchange.response.stream == "ndjson" and [json.loads(e.data)["n"] for e in events] == [
+        0,
+        1,
+        2,
+        3,
+        4,
+    ]
+    offsets = [e.offset_ms for e in events]
+    assert offsets == sorted(offsets) and offsets[-1] - offsets[0] >= 300  # they came apart, in time
+
+
+def heartbeats(info: dict) -> dict:
+    return requests.get(info["apps"]["hello"]["url"] + "/api/stats", headers=_bearer(info), timeout=10).json()
+
+
+def _bearer(info: dict) -> dict:
+    from support.sandbox_helpers import m2m_token
+
+    return {"Authorization": f"Bearer {m2m_token(info)}"}
+
+
+def test_cancel_closes_the_upstream_and_keeps_what_arrived(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    before = heartbeats(sandbox_info)["heartbeat"]["disconnected"]
+    cancel = Cancel()
+    seen: list[StreamEvent] = []
+
+    def on_event(event: StreamEvent) -> None:
+        seen.append(event)
+        if len(seen) == 3:
+            cancel.set()  # as the UI's Cancel or Ctrl-C would, from another thread: here, mid-stream
+
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/heartbeat?interval_ms=50"
+    exchange = connected.send(RequestSpec("GET", url, timeout=30), on_event=on_event, cancel=cancel)
+    assert exchange.response is not None and exchange.response.cancelled
+    assert exchange.response.events_total >= 3 and "TIMEOUT" not in [f.code for f in exchange.findings]
+    deadline = time.monotonic() + 10
+    while heartbeats(sandbox_info)["heartbeat"]["disconnected"] == before and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert heartbeats(sandbox_info)["heartbeat"]["disconnected"] > before  # the app saw the client go
+
+
+def test_an_endless_stream_keeps_a_bounded_view(connected: ExplorerSession, sandbox_info: dict) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/ndjson?count=5000&interval_ms=0"
+    exchange = connected.send(RequestSpec("GET", url, timeout=30))
+    response = exchange.response
+    assert response.events_total == 5000 and len(response.events) == MAX_EVENTS
+    assert json.loads(response.events[-1].data)["n"] == 4999  # the newest are kept, the oldest counted
+
+
+def test_the_cli_prints_each_event_as_it_arrives(
+    sandbox_info: dict, clean_databricks_env: Path, monkeypatch
+) -> None:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+
+    class Clocked(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def write(self, text: str) -> int:
+            if text.strip():
+                self.times.append(time.perf_counter())
+            return super().write(text)
+
+    out, err = Clocked(), io.StringIO()
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/ndjson?count=4&interval_ms=200"
+    argv = ["call", url, "--auth", "m2m", "--host", sandbox_info["host"], "--json"]
+    assert main(argv, Output(out, err)) == 0
+    lines = out.getvalue().strip().split("\n")
+    events = [json.loads(line) for line in lines[:4]]
+    assert [json.loads(e["data"])["n"] for e in events] == [0, 1, 2, 3] and set(events[0]) == {
+        "offset_ms",
+        "event",
+        "id",
+        "data",
+    }
+    assert json.loads("\n".join(lines[4:]))["response"]["stream"] == "ndjson"  # the exchange object last
+    assert out.times[3] - out.times[0] >= 0.4  # printed as they came, not all at the end
+
+
+def test_a_third_party_sse_server_behaves_the_same() -> None:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.0"  # no chunking, no length: the body ends when the connection does
+
+        def do_GET(self) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "text/event-stream")
+            self.end_headers()
+            for i in range(3):
+                self.wfile.write(f'event: tick\nid: {i}\ndata: {{"i": {i}}}\n\n'.encode())
+                self.wfile.flush()
+                time.sleep(0.15)
+
+        def log_message(self, *_: object) -> None:
+            pass
+
+    arrivals: list[float] = []
+    with serving(Handler) as base:
+        session = ExplorerSession(timeout=10)
+        try:
+            started = time.perf_counter()
+            exchange = session.send(
+                RequestSpec("GET", base + "/stream"),
+                on_event=lambda e: arrivals.append(time.perf_counter() - started),
+            )
+        finally:
+            session.close()
+    assert [(e.event, e.id) for e in exchange.response.events] == [
+        ("tick", "0"),
+        ("tick", "1"),
+        ("tick", "2"),
+    ]
+    assert arrivals[1] - arrivals[0] >= 0.1  # read as it arrived, not at the end (read1, not 64 KB reads)
+    assert threading.active_count() > 0
+
+
+def test_history_and_har_keep_the_events_with_their_offsets(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/ndjson?count=3&interval_ms=20"
+    connected.send(RequestSpec("GET", url))
+    entry = json.loads(connected.history.export("har")[1])["log"]["entries"][-1]
+    events = entry["response"]["content"]["_events"]
+    assert [json.loads(e["data"])["n"] for e in events] == [0, 1, 2] and all("offset_ms" in e for e in events)
+    exported = json.loads(connected.history.export("json")[1])[-1]
+    assert exported["response"]["events_total"] == 3
