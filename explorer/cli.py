@@ -269,6 +269,8 @@ def _event_printer(args: argparse.Namespace, output: Output, session: ExplorerSe
     def show(event: StreamEvent) -> None:
         if args.json:
             output.json_line(session.redactor.scrub_values(event.as_dict()))
+        elif event.event in ("sent", "received"):  # a WebSocket frame: which way it went
+            output.result(("→ " if event.event == "sent" else "← ") + session.redactor.scrub(event.data))
         else:
             output.result(session.redactor.scrub(event.data))
 

@@ -117,7 +117,7 @@ def diagnose(
     response = exchange.response
     if response is None:
         return sort_findings(recorded + worries)
-    if 200 <= response.status < 300:
+    if exchange.ok:
         # The gateway let it through: earlier worries are context now, not problems. A body that
         # broke off (timeout, reset) is still a problem: what is shown is incomplete.
         page = [sign_in_page(exchange)] if is_sign_in_page(response) else []

@@ -23,7 +23,7 @@ from explorer.parse import InputError, excerpt
 APPS_DOMAIN = "databricksapps.com"
 DEFAULT_PATTERNS = (APPS_DOMAIN, f"*.{APPS_DOMAIN}")
 ENV_VAR = "EXPLORER_ALLOWED_HOSTS"
-_DEFAULT_PORTS = {"http": 80, "https": 443}
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}  # a WebSocket is HTTP upgraded
 _HOST_CHARS = re.compile(r"[a-z0-9._-]+|[0-9a-f:.]+")  # names (after IDNA) and IP literals
 
 

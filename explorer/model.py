@@ -270,7 +270,11 @@ class Exchange:
 
     @property
     def ok(self) -> bool:
-        return self.response is not None and 200 <= self.response.status < 300
+        """A 2xx, or a WebSocket whose upgrade was accepted (101)."""
+        response = self.response
+        if response is None:
+            return False
+        return 200 <= response.status < 300 or (response.status == 101 and response.stream == "websocket")
 
 
 @dataclass

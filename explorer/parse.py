@@ -18,6 +18,7 @@ from urllib.parse import SplitResult, quote, unquote, unquote_plus, urlencode, u
 MAX_MESSAGE = 200
 _EXCERPT = 40
 _SCHEMES = ("http", "https")
+_URL_SCHEMES = (*_SCHEMES, "ws", "wss")  # what a request may target (WebSockets included)
 # RFC 9110 token characters: what a header name may contain.
 _HEADER_NAME = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 # RFC 6749 §3.3 scope-token characters.
@@ -84,6 +85,8 @@ def normalize_host(text: str) -> str:
     text = _required_text(text, "Enter the workspace host, e.g. https://adb-123.4.azuredatabricks.net")
     _reject_blanks(text, "Host")
     parts = _split_checked(_with_scheme(text))
+    if parts.scheme not in _SCHEMES:  # a workspace is reached over HTTP(S), never a WebSocket
+        raise InputError(f"Unsupported scheme {excerpt(parts.scheme)} for a workspace: use https://")
     return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
@@ -178,8 +181,10 @@ def _split_checked(text: str) -> SplitResult:
     except ValueError as error:  # e.g. an unbalanced "[" in the host
         raise InputError(f"Malformed URL {excerpt(text)}: {error}") from None
     scheme = parts.scheme.lower()
-    if scheme not in _SCHEMES:
-        raise InputError(f"Unsupported scheme {excerpt(parts.scheme)}: use http:// or https://")
+    if scheme not in _URL_SCHEMES:
+        raise InputError(
+            f"Unsupported scheme {excerpt(parts.scheme)}: use http:// or https:// (ws:// or wss:// for a WebSocket)"
+        )
     if "@" in parts.netloc:
         raise InputError("User name or password in the URL is not supported: pick an auth method instead")
     host = _checked_host(parts.hostname or "", text)

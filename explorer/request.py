@@ -31,7 +31,8 @@ def build_spec(
 
     A path is joined to `base` (the picked app); `{name}` path parameters must be filled in; GET and
     HEAD carry no body; a body without a Content-Type must be JSON (it is then labelled JSON), one
-    with another Content-Type is sent as typed.
+    with another Content-Type is sent as typed. For a ws:// or wss:// URL the body is the text
+    frames to send, one per line.
     """
     verb = (method or "GET").strip().upper()
     if verb not in HTTP_METHODS:
@@ -42,6 +43,11 @@ def build_spec(
         raise InputError(f"Fill in the path parameter {unfilled.group(0)} in the URL.")
     header_list = list(headers)
     text = body if body is not None and body.strip() else None
+    if text is not None and target.split(":", 1)[0] in ("ws", "wss"):
+        # a WebSocket's "body" is the text frames to send, one per line: no method rule, no JSON label
+        return RequestSpec(
+            method="GET", url=target, params=list(params), headers=header_list, body=text, timeout=timeout
+        )
     if text is not None:
         if verb in BODYLESS:
             raise InputError(f"{verb} requests carry no body: remove the body or use POST, PUT or PATCH.")

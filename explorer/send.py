@@ -49,6 +49,7 @@ from explorer.redact import Redactor, is_secret_field, mask, redact_headers, red
 from explorer.stream import MAX_EVENTS, parser_for, stream_kind
 from explorer.textview import human_size
 from explorer.transport import Cancel, Watch, WatchedAdapter, timings_of, watched
+from explorer.websocket import exchange_frames, is_websocket
 
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
@@ -150,6 +151,8 @@ def send(
         log.debug("getting the token for %s failed", redactor.scrub_url(spec.url), exc_info=True)
         return _failed(exchange, _token_failure(error, spec, redactor))
     exchange.request = _recorded(spec, list(headers.items()), redactor)
+    if is_websocket(spec.url):
+        return _websocket(exchange, spec, headers, on_event, cancel)
     # One wall-clock budget from connect to the last byte: the watch closes the connection when it
     # is spent, however slowly the server trickles headers or body.
     with watched(spec.timeout) as watch:
@@ -189,6 +192,34 @@ def send(
     elif exchange.response.truncated and exchange.response.elapsed_ms >= spec.timeout * 1000:
         exchange.findings.append(timeout_finding(spec.url, spec.timeout))
     return exchange
+
+
+def _websocket(
+    exchange: Exchange,
+    spec: RequestSpec,
+    headers: dict[str, str],
+    on_event: Callable[[StreamEvent], None] | None,
+    cancel: Cancel | None,
+) -> Exchange:
+    """A WebSocket exchange: the frames are its events; a refused upgrade is a Response like any."""
+    ws_headers = {k: v for k, v in headers.items() if k.lower() != "content-type"}
+    try:
+        exchange.response = exchange_frames(spec, ws_headers, on_event=on_event, cancel=cancel)
+    except (OSError, TimeoutError) as error:
+        finding = finding_for_error(error, spec.url.replace("ws", "http", 1), spec.timeout)
+        return _failed(exchange, finding)
+    except Exception as error:  # the library's handshake errors (not an HTTP answer at all)
+        return _failed(exchange, _malformed_upgrade(spec, error))
+    return exchange
+
+
+def _malformed_upgrade(spec: RequestSpec, error: Exception) -> Finding:
+    return Finding(
+        "RESPONSE_MALFORMED",
+        "error",
+        f"{urlsplit(spec.url).hostname} did not complete a WebSocket handshake ({type(error).__name__}: {str(error)[:160]})",
+        "Check that the path serves a WebSocket (an http(s) URL is an ordinary request) and what sits in between.",
+    )
 
 
 def _cancelled(spec: RequestSpec) -> Finding:

@@ -253,3 +253,81 @@ def test_history_and_har_keep_the_events_with_their_offsets(
     assert [json.loads(e["data"])["n"] for e in events] == [0, 1, 2] and all("offset_ms" in e for e in events)
     exported = json.loads(connected.history.export("json")[1])[-1]
     assert exported["response"]["events_total"] == 3
+
+
+# --- WebSockets ----------------------------------------------------------------------------------------
+
+
+def ws_url(info: dict, path: str = "/api/ws") -> str:
+    return info["apps"]["hello"]["url"].replace("http://", "ws://") + path
+
+
+def test_a_websocket_through_the_gateway_with_the_token(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    spec = RequestSpec("GET", ws_url(sandbox_info), body="hello\nagain", timeout=10)
+    exchange = connected.send(spec)
+    response = exchange.response
+    assert response is not None and response.status == 101 and response.stream == "websocket"
+    assert [(e.event, e.data) for e in response.events] == [
+        ("sent", "hello"),
+        ("sent", "again"),
+        ("received", "echo: hello"),
+        ("received", "echo: again"),
+    ]
+    offsets = [e.offset_ms for e in response.events]
+    assert offsets == sorted(offsets)
+    assert exchange.request.headers and dict(exchange.request.headers)["Authorization"].startswith("Bearer ")
+
+
+def test_a_websocket_without_a_token_gets_the_http_diagnosis(sandbox_info: dict) -> None:
+    session = ExplorerSession(timeout=10)
+    try:
+        exchange = session.send(RequestSpec("GET", ws_url(sandbox_info), body="x", timeout=10))
+    finally:
+        session.close()
+    # the sandbox's gateway refuses an upgrade it cannot redirect with 403 (Starlette's WebSocket
+    # denial); whatever the status, the diagnosis is the one HTTP gets: no token was sent
+    assert exchange.response is not None and exchange.response.status in (302, 401, 403)
+    assert "TOKEN_MISSING" in {f.code for f in exchange.findings}
+
+
+def test_a_websocket_to_a_host_off_the_allowlist_is_refused(sandbox_info: dict) -> None:
+    from explorer.guard import Allowlist
+
+    session = ExplorerSession(allowlist=Allowlist(["example.invalid"]), timeout=5)
+    try:
+        exchange = session.send(RequestSpec("GET", ws_url(sandbox_info), body="x"))
+    finally:
+        session.close()
+    assert exchange.response is None and exchange.findings[0].code == "HOST_NOT_ALLOWED"
+
+
+def test_paths_beyond_api_are_a_note_never_the_verdict_when_the_app_answers(
+    clean_databricks_env: Path,
+) -> None:
+    from support.sandbox_helpers import default_config
+
+    from explorer.sandbox import Sandbox
+
+    config = default_config()
+    for app in config["apps"]:
+        if app["name"] == "hello":
+            app["token_paths"] = ["/api/", "/responses"]  # as MLflow's agent server is reached
+    with Sandbox(config=config, port=0) as sandbox:
+        info = sandbox.info
+        sp = info["service_principals"]["demo-sp"]
+        session = ExplorerSession(timeout=10)
+        try:
+            fields = {
+                "host": info["host"],
+                "client_id": sp["client_id"],
+                "client_secret": sp["client_secret"],
+            }
+            assert session.connect("m2m", fields).ok
+            exchange = session.send(agent_request(info["apps"]["hello"]["url"] + "/responses"))
+        finally:
+            session.close()
+    assert exchange.ok and exchange.response.transcript is not None and exchange.response.transcript.done
+    notes = [f for f in exchange.findings if f.code == "PATH_NOT_API"]
+    assert notes and all(f.severity == "info" for f in notes)
