@@ -16,6 +16,39 @@ from explorer.model import StreamEvent, Transcript
 MAX_TEXT = 1024 * 1024
 
 
+PENDING = ("queued", "in_progress")
+
+
+def background_id(body: Any) -> str | None:
+    """The id to poll when `body` is a Responses object still running in the background."""
+    if not isinstance(body, dict) or body.get("object") != "response":
+        return None
+    if body.get("status") not in PENDING or not isinstance(body.get("id"), str):
+        return None
+    ident = body["id"]
+    return ident if ident.replace("_", "").replace("-", "").isalnum() and len(ident) <= 200 else None
+
+
+def transcript_of(body: Any) -> Transcript | None:
+    """The transcript of a finished (non-streamed) Responses object: its output text and tool calls."""
+    if not isinstance(body, dict) or body.get("object") != "response":
+        return None
+    t = Transcript("responses", done=body.get("status") not in PENDING)
+    for item in body.get("output") or []:
+        if not isinstance(item, dict):
+            continue
+        if item.get("type") == "function_call":
+            t.tool_calls.append(
+                {"name": str(item.get("name", "")), "arguments": str(item.get("arguments", ""))}
+            )
+        for part in item.get("content") or [] if item.get("type") == "message" else []:
+            if isinstance(part, dict) and part.get("type") == "output_text":
+                t.text += str(part.get("text", ""))[:MAX_TEXT]
+    if isinstance(body.get("usage"), dict):
+        t.usage = body["usage"]
+    return t
+
+
 class TranscriptBuilder:
     """Feed it events; `transcript` is None until an event has one of the recognised shapes."""
 

@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     call = commands.add_parser("call", help=CLI_COMMANDS["call"])
     call.add_argument("url", metavar="URL")
+    call.add_argument(
+        "--follow", action="store_true", help="follow an agent's background answer: poll its id until done"
+    )
     _add_request_options(call)
     token = commands.add_parser("token", help=CLI_COMMANDS["token"])
     apps = commands.add_parser("apps", help=CLI_COMMANDS["apps"])
@@ -253,6 +256,9 @@ def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output)
     if connection is not None and not connection.ok:
         return _auth_failure(args, session, output, connection, spec)
     exchange = session.send(spec, on_event=_event_printer(args, output, session))
+    if args.follow and exchange.ok:
+        polls = session.follow_background(exchange, on_poll=lambda poll: _print_poll(poll, output, args))
+        exchange = polls[-1] if polls else exchange
     if args.json:
         output.json(exchange_to_dict(exchange, session.redactor))
     else:
@@ -260,6 +266,15 @@ def cmd_call(args: argparse.Namespace, session: ExplorerSession, output: Output)
     if exchange.response is None:
         return EXIT_FAILURE
     return EXIT_OK if exchange.ok else EXIT_STATUS
+
+
+def _print_poll(poll: Exchange, output: Output, args: argparse.Namespace) -> None:
+    if args.json:
+        return
+    body = poll.response.json if poll.response is not None else None
+    status = body.get("status") if isinstance(body, dict) else None
+    code = poll.response.status if poll.response is not None else "no response"
+    output.note(f"poll {poll.request.method} {poll.request.url} -> {code} {status or ''}".rstrip())
 
 
 def _event_printer(args: argparse.Namespace, output: Output, session: ExplorerSession) -> Any:

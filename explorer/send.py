@@ -30,7 +30,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 import urllib3
 
-from explorer.agent import TranscriptBuilder
+from explorer.agent import TranscriptBuilder, transcript_of
 from explorer.auth import Credentials
 from explorer.failures import (
     auth_failed,
@@ -381,7 +381,7 @@ def _transfer(
         events=list(stream.events),
         events_total=stream.total,
         first_event_ms=stream.first_ms,
-        transcript=stream.builder.transcript,
+        transcript=stream.builder.transcript or transcript_of(parsed),
     )
     return response, broken
 

@@ -29,6 +29,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from explorer.agent import background_id, transcript_of
 from explorer.auth import (
     DEFAULT_TIMEOUT,
     METHODS,
@@ -341,6 +342,34 @@ class ExplorerSession:
         exchange.findings = diagnose(exchange, facts, self._operations.get(origin_key(spec.url)))
         self.history.add(exchange)
         return exchange
+
+    def follow_background(
+        self,
+        exchange: Exchange,
+        *,
+        on_poll: Callable[[Exchange], None] | None = None,
+        interval: float = 0.5,
+        limit: int = 120,
+    ) -> list[Exchange]:
+        """An agent's background answer followed to the end: poll `<url>/<id>` until it is no longer
+        queued or in progress (at most `limit` polls); each poll is an exchange of its own."""
+        response = exchange.response
+        ident = background_id(response.json) if response is not None else None
+        polls: list[Exchange] = []
+        while ident is not None and len(polls) < limit:
+            time.sleep(interval)
+            spec = RequestSpec(
+                "GET", exchange.request.url.rstrip("/") + "/" + ident, timeout=exchange.request.timeout
+            )
+            poll = self.send(spec)
+            if poll.response is not None and poll.response.json is not None:
+                poll.response.transcript = transcript_of(poll.response.json)
+            polls.append(poll)
+            if on_poll is not None:
+                on_poll(poll)
+            if not poll.ok or background_id(poll.response.json if poll.response else None) is None:
+                break
+        return polls
 
     def _send_once(
         self,

@@ -331,3 +331,19 @@ def test_paths_beyond_api_are_a_note_never_the_verdict_when_the_app_answers(
     assert exchange.ok and exchange.response.transcript is not None and exchange.response.transcript.done
     notes = [f for f in exchange.findings if f.code == "PATH_NOT_API"]
     assert notes and all(f.severity == "info" for f in notes)
+
+
+def test_a_background_answer_is_followed_poll_by_poll(connected: ExplorerSession, sandbox_info: dict) -> None:
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/invocations"
+    spec = agent_request(url, stream=False, background=True)
+    submitted = connected.send(spec)
+    assert submitted.ok and submitted.response.json["status"] in ("queued", "in_progress")
+    seen: list[str] = []
+    polls = connected.follow_background(
+        submitted, on_poll=lambda p: seen.append(p.response.json["status"]), interval=0.1
+    )
+    assert polls and seen[-1] == "completed" and len(seen) == len(polls)
+    final = polls[-1].response.transcript
+    assert final is not None and final.done and "scripted by the sandbox" in final.text
+    assert final.tool_calls[0]["name"] == "lookup_items"
+    assert all(p.request.url.startswith(url + "/") for p in polls)
