@@ -8,91 +8,16 @@ the history downloads as HAR without the token. Screenshots land in test-artifac
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
-import subprocess
-import sys
-import tempfile
-import threading
-import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
+from support.demo_page import WAIT_MS, browser_context, demo_url, shot  # noqa: F401  (fixtures)
 from support.ports import free_port
 
 from explorer.ui.config import PRESET_SECRET
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-
-REPO = Path(__file__).resolve().parents[1]
-VIEWPORT = {"width": 1366, "height": 768}
-WAIT_MS = 30_000
-
-
-@pytest.fixture(scope="module")
-def demo_url() -> Iterator[str]:
-    """`python -m explorer --demo` on a free port, exactly as the README runs it; Ctrl-C stops it."""
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "explorer", "--demo", "--port", str(port)],
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env={**os.environ, "GRADIO_ANALYTICS_ENABLED": "false"},
-    )
-    url = _wait_for_url(proc)
-    try:
-        yield url
-    finally:
-        proc.send_signal(signal.SIGINT)  # what Ctrl-C does: the UI and the sandbox stop
-        try:
-            assert proc.wait(timeout=20) == 0
-        finally:
-            if proc.poll() is None:
-                proc.kill()
-                proc.wait()
-
-
-def _wait_for_url(proc: subprocess.Popen[str], timeout: float = 90.0) -> str:
-    """The URL the demo prints; its output keeps being drained so the pipe never fills up."""
-    printed = threading.Event()
-    lines: list[str] = []
-
-    def drain() -> None:
-        for line in proc.stdout or []:
-            lines.append(line)
-            if "open http" in line:
-                printed.set()
-
-    threading.Thread(target=drain, daemon=True).start()
-    deadline = time.monotonic() + timeout
-    while not printed.wait(0.2) and proc.poll() is None and time.monotonic() < deadline:
-        pass
-    match = next((m for m in (re.search(r"open (http://\S+)", x) for x in lines) if m), None)
-    if match is None:
-        proc.kill()
-        pytest.fail("the demo did not print its URL:\n" + "".join(lines[-20:]))
-    return match.group(1)
-
-
-@pytest.fixture(scope="module")
-def browser_context() -> Iterator[object]:
-    executable = chromium_or_skip()
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p, tempfile.TemporaryDirectory() as profile:
-        context = p.chromium.launch_persistent_context(
-            profile, executable_path=executable, args=CHROMIUM_ARGS, viewport=VIEWPORT, accept_downloads=True
-        )
-        try:
-            yield context
-        finally:
-            context.close()
 
 
 def endpoint(page: object, path: str) -> object:
@@ -101,11 +26,7 @@ def endpoint(page: object, path: str) -> object:
     return cell.first
 
 
-def shot(page: object, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"))  # type: ignore[attr-defined]
-
-
-def test_demo_story(demo_url: str, browser_context: object) -> None:
+def test_demo_story(demo_url: str, browser_context: object) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     page = browser_context.new_page()  # type: ignore[attr-defined]
@@ -143,8 +64,11 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:
     endpoint(page, "/api/hello").click()
     page.locator("#send").click()
     expect(page.locator("#status .badge")).to_have_text("403", timeout=WAIT_MS)
+    # The failure does not hide the body: its top findings are a banner above it.
+    expect(page.locator("#banner")).to_contain_text("NO_CAN_USE")
+    expect(page.locator("#pretty")).to_be_visible()
+    page.get_by_role("tab", name=re.compile(r"^Diagnosis")).click()
     expect(page.locator("#diagnosis")).to_contain_text("NO_CAN_USE")
-    expect(page.get_by_role("tab", name=re.compile(r"Diagnosis"))).to_have_attribute("aria-selected", "true")
     shot(page, "4-diagnosis-403")
 
     # The token is shown only on request; the HAR export never contains it.
@@ -187,7 +111,7 @@ def _sign_in_with_browser(page: object, context: object, email: str) -> None:
     expect(page.locator("#connection")).to_contain_text(email, timeout=WAIT_MS)  # type: ignore[attr-defined]
 
 
-def test_dark_theme_is_readable(demo_url: str, browser_context: object) -> None:
+def test_dark_theme_is_readable(demo_url: str, browser_context: object) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     page = browser_context.new_page()  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import html
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -183,3 +184,53 @@ def test_paste_back_sign_in_survives_the_listener_wait_timing_out(
     hello = sandbox_info["apps"]["hello"]["url"]
     summary = send(client, hello + "/api/hello")["summary"]  # …and Alice is still signed in
     assert summary["response"]["status"] == 200 and summary["auth"]["identity"] == "alice@example.com"
+
+
+def _tabs_and_summary(outputs: Any) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """From a tab event's outputs: the open tabs (tabs_data) and the response summary (the last)."""
+    tabs = next(json.loads(o) for o in outputs if isinstance(o, str) and o.startswith('[{"id": "t'))
+    return tabs, json.loads(outputs[-1] or "{}")
+
+
+FORM = {"params": "", "header_lines": "", "body": "", "timeout": 30, "app_url": ""}
+
+
+def test_tabs_keep_their_own_responses(client: Client, sandbox_info: dict[str, Any]) -> None:
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    hello = sandbox_info["apps"]["hello"]["url"]
+    assert send(client, hello + "/api/hello")["summary"]["response"]["status"] == 200
+    tabs, summary = _tabs_and_summary(
+        client.predict(method="GET", url=hello + "/api/hello", **FORM, api_name="/new_tab")
+    )
+    assert [t["status"] for t in tabs] == [200, None] and tabs[1]["active"]
+    assert summary == {}  # a new tab answers nothing yet
+    body = '{"name": "pen", "price": 1}'
+    created = send(client, hello + "/api/items", method="POST", body=body)["summary"]
+    assert created["response"]["status"] == 201
+    outputs = client.predict(
+        method="POST", url=hello + "/api/items", **{**FORM, "body": body}, tab="t1", api_name="/switch_tab"
+    )
+    tabs, summary = _tabs_and_summary(outputs)
+    assert [t["status"] for t in tabs] == [200, 201] and tabs[0]["active"]
+    assert summary["request"]["method"] == "GET" and summary["response"]["status"] == 200
+    assert hello + "/api/hello" in outputs  # the form is the first tab's request again
+    tabs, _ = _tabs_and_summary(
+        client.predict(method="GET", url=hello + "/api/hello", **FORM, api_name="/close_tab")
+    )
+    assert [t["status"] for t in tabs] == [201]
+
+
+def test_cancel_gives_up_on_a_running_send(client: Client, sandbox_info: dict[str, Any]) -> None:
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    slow = sandbox_info["apps"]["hello"]["url"] + "/api/slow"
+    job = client.submit(
+        method="GET", url=slow, **{**FORM, "params": "ms=8000"}, snippet_language="curl", export_format="HAR",
+        api_name="/send",
+    )  # fmt: skip
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not any("Sending" in str(o) for o in job.outputs()):
+        time.sleep(0.1)
+    started = time.monotonic()
+    client.predict(api_name="/cancel")
+    status = job.result(timeout=5)[0]
+    assert "Cancelled" in status and time.monotonic() - started < 4

@@ -135,12 +135,36 @@ def test_countdown_text() -> None:
     assert present.countdown_text(-61) == "expired 1:01 ago"
 
 
-def test_a_failed_exchange_opens_the_diagnosis() -> None:
-    failed = exchange(response(403, reason="Forbidden"), [Finding("NO_CAN_USE", "error", "no", "grant")])
-    view = present.exchange_view(failed, NOW)
-    assert view.tab == "diagnosis" and view.finding_count == 1
+def test_a_failure_keeps_the_body_and_puts_its_top_findings_in_a_banner() -> None:
+    findings = [
+        Finding("NO_CAN_USE", "error", "no", "grant it: `databricks apps set-permissions`"),
+        Finding("SCOPE_MISSING", "error", "scopes", "add them"),
+        Finding("REDIRECT", "warning", "moved", "follow"),
+    ]
+    view = present.exchange_view(exchange(response(403, reason="Forbidden"), findings), NOW)
+    assert view.tab == "body" and view.finding_count == 3
     assert view.summary["findings"][0]["code"] == "NO_CAN_USE"
-    assert present.exchange_view(exchange(response(200, body={"a": 1})), NOW).tab == "body"
+    assert "NO_CAN_USE" in view.banner and "1 more in Diagnosis" in view.banner
+    # Command-line advice is code, never literal backticks, in the GUI.
+    assert "`" not in view.banner and "<code>databricks apps set-permissions</code>" in view.banner
+    assert "`" not in view.diagnosis
+    ok = present.exchange_view(exchange(response(200, body={"a": 1})), NOW)
+    assert ok.tab == "body" and ok.banner == ""
+
+
+def test_a_finding_with_an_action_renders_a_fix_button_and_one_without_renders_none() -> None:
+    from explorer.model import Fix
+
+    fix = Fix("add_scopes", "Add sql to Scopes and reconnect", (("scopes", "sql"),))
+    findings = [
+        Finding("SCOPE_MISSING", "error", "scopes <b>", "add", action=fix),
+        Finding("REDIRECT", "warning", "m", "f"),
+    ]
+    view = present.exchange_view(exchange(response(403, reason="Forbidden"), findings), NOW)
+    assert view.banner.count('class="fix-action"') == 1 and 'data-fix="0"' in view.banner
+    assert "Add sql to Scopes and reconnect" in view.diagnosis and "&lt;b&gt;" in view.diagnosis
+    plain = present.exchange_view(exchange(response(403), [Finding("REDIRECT", "warning", "m", "f")]), NOW)
+    assert "fix-action" not in plain.banner + plain.diagnosis
 
 
 def test_the_summary_is_json_and_holds_only_the_masked_token() -> None:

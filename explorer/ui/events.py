@@ -17,7 +17,7 @@ from explorer.ui.authform import box_view
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FORM_PARAMS, RequestForm
 from explorer.ui.handlers import Handlers, friendly
-from explorer.ui.panes import Panes
+from explorer.ui.panes import TAB_CHROME, Panes
 from explorer.ui.state import UISession
 
 # Fields that mean the same for every method: switching methods keeps what was typed in them.
@@ -37,8 +37,15 @@ def with_field_params(fn: Callable[..., Any], names: list[str], request: bool) -
     script can call `connect(method="m2m", host=…, client_id=…)` instead of counting positions.
     """
 
-    def call(*args: Any) -> Any:
-        return fn(*args)
+    if inspect.isgeneratorfunction(fn):  # a streaming handler stays one (Gradio streams its yields)
+
+        def call(*args: Any) -> Any:
+            yield from fn(*args)
+
+    else:
+
+        def call(*args: Any) -> Any:
+            return fn(*args)
 
     kind = inspect.Parameter.POSITIONAL_OR_KEYWORD
     params = [inspect.Parameter(n, kind) for n in ["ui", *names]]
@@ -130,8 +137,11 @@ def _discovery_events(p: Panes, h: Handlers) -> None:
         api_name="filter_endpoints", show_progress="hidden",
     )  # fmt: skip
     p.endpoints.select(
-        friendly(h.pick_endpoint), [p.state, p.app_url],
-        [p.http_method, p.url, p.params, p.body, p.request_tabs], api_name="pick_endpoint",
+        friendly(h.pick_endpoint), [p.state, p.app_url], p.tab_view(), api_name="pick_endpoint"
+    )
+    p.endpoint_filter.submit(
+        friendly(h.open_first_endpoint), [p.state, p.app_url, p.endpoint_filter], p.tab_view(),
+        api_name="open_first_endpoint",
     )  # fmt: skip
 
 
@@ -145,20 +155,60 @@ def with_form(fn: Callable[..., Any], extra: list[str], request: bool) -> Callab
     the request form's fields are declared once (forms.FORM_PARAMS, panes.REQUEST_FORM)."""
     size = len(FORM_PARAMS)
 
-    def call(ui: Any, *rest: Any) -> Any:
-        return fn(ui, RequestForm.from_values(rest[:size]), *rest[size:])
+    if inspect.isgeneratorfunction(fn):
+
+        def call(ui: Any, *rest: Any) -> Any:
+            yield from fn(ui, RequestForm.from_values(rest[:size]), *rest[size:])
+
+    else:
+
+        def call(ui: Any, *rest: Any) -> Any:
+            return fn(ui, RequestForm.from_values(rest[:size]), *rest[size:])
 
     call.__name__ = fn.__name__
     return with_field_params(call, [*FORM_PARAMS, *extra], request=request)
 
 
+def _tab_events(p: Panes, h: Handlers) -> None:
+    """Request tabs: switch, open, close; typing marks a tab unsaved; the path-variable table."""
+    form, view = p.request_form(), p.tab_view()
+    p.tabstrip.input(
+        friendly(with_form(h.switch_tab, ["tab"], request=False)), [p.state, *form, p.tabstrip], view,
+        api_name="switch_tab",
+    )  # fmt: skip
+    p.new_tab.click(
+        friendly(with_form(h.new_tab, [], request=False)), [p.state, *form], view, api_name="new_tab"
+    )
+    p.close_tab.click(
+        friendly(with_form(h.close_tab, [], request=False)), [p.state, *form], view, api_name="close_tab"
+    )
+    edit = friendly(with_form(h.edit_form, [], request=False))
+    boxes = {"method": p.http_method, "url": p.url, "params": p.params, "headers": p.headers, "body": p.body}
+    for name, box in boxes.items():
+        box.input(
+            edit, [p.state, *form], view, api_name=f"edit_{name}",
+            api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last",
+        )  # fmt: skip
+    p.path_table.input(
+        friendly(h.edit_path), [p.state, p.path_table], p.state, api_name="edit_path", show_progress="hidden"
+    )
+
+
 def _request_events(p: Panes, h: Handlers) -> None:
     form, response = p.request_form(), p.response_pane()
     send_inputs = [p.state, *form, p.snippet_language, p.export_format]
-    send_outputs = [p.state, *response, p.snippet, p.history, p.download]
+    # Send and Cancel are buttons: gradio_client's outputs stay the response pane, snippet, history, export.
+    send_outputs = [p.state, p.send, p.cancel, *response, p.snippet, p.history, p.download]
+    chrome = [p.state, *(getattr(p, n) for n in TAB_CHROME)]
     send = friendly(with_form(h.send, ["snippet_language", "export_format"], request=True))
-    p.send.click(send, send_inputs, send_outputs, api_name="send", show_progress_on=[p.status])
-    p.url.submit(send, send_inputs, send_outputs, api_name="send_on_enter", show_progress_on=[p.status])
+    after = friendly(h.chrome)
+    for trigger, name in ((p.send.click, "send"), (p.url.submit, "send_on_enter")):
+        # "multiple": a send from another tab while one runs is never dropped (Gradio's default "once" would).
+        trigger(send, send_inputs, send_outputs, api_name=name, show_progress="hidden", trigger_mode="multiple").then(
+            after, p.state, chrome, api_name=f"tabs_after_{name}", api_visibility="undocumented",
+            show_progress="hidden",
+        )  # fmt: skip
+    p.cancel.click(friendly(h.cancel), p.state, [p.state, p.send, p.cancel], api_name="cancel")
     p.send_json.click(
         friendly(with_form(h.send_json, [], request=True)), [p.state, *form], [p.state, p.summary],
         api_name="send_json",
@@ -173,9 +223,8 @@ def _request_events(p: Panes, h: Handlers) -> None:
 
 
 def _history_events(p: Panes, h: Handlers) -> None:
-    response = p.response_pane()
     p.history_pane.expand(friendly(h.history), p.state, [p.state, p.history], api_name="history")
-    p.history.select(friendly(h.show_exchange), p.state, [p.state, *response], api_name="show_exchange")
+    p.history.select(friendly(h.show_exchange), p.state, p.tab_view(), api_name="show_exchange")
     p.export_format.change(
         friendly(h.export_history),
         [p.state, p.export_format],
@@ -199,12 +248,17 @@ def _startup_events(blocks: gr.Blocks, p: Panes, h: Handlers) -> None:
         friendly(h.list_apps_if_connected), [p.state, p.app], [p.state, p.app, p.apps_notice, p.apps_data],
         api_name="list_apps_on_load", api_visibility="undocumented",
     )  # fmt: skip
+    blocks.load(
+        friendly(with_form(h.first_tab, [], request=False)), [p.state, *p.request_form()],
+        [p.state, *(getattr(p, n) for n in TAB_CHROME)], api_name="first_tab", api_visibility="undocumented",
+    )  # fmt: skip
 
 
 def wire(blocks: gr.Blocks, p: Panes, config: UIConfig) -> None:
     h = Handlers(config)
     _connection_events(p, h, config)
     _discovery_events(p, h)
+    _tab_events(p, h)
     _request_events(p, h)
     _history_events(p, h)
     _startup_events(blocks, p, h)

@@ -7,9 +7,11 @@ conventions: `#` comment lines and paths under the picked app.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 from explorer import request
 from explorer.model import Endpoint, RequestSpec
@@ -102,3 +104,79 @@ def endpoint_form(endpoint: Endpoint, app_url: str) -> RequestForm:
         body=endpoint.body_example or "",
         app_url=app_url,
     )
+
+
+def form_from_spec(spec: RequestSpec, app_url: str = "") -> RequestForm:
+    """The form that sends `spec` again (a history row reopened): query and headers as lines.
+
+    The Authorization header is the connection's (redacted in history), so it is left out."""
+    headers = [(k, v) for k, v in spec.headers if k.lower() != "authorization"]
+    return RequestForm(
+        method=spec.method.upper(),
+        url=spec.url,
+        params="\n".join(f"{k}={v}" for k, v in spec.params),
+        headers="\n".join(f"{k}: {v}" for k, v in headers),
+        body=spec.body or "",
+        app_url=app_url,
+        timeout=spec.timeout,
+    )
+
+
+_PATH_VARIABLE = re.compile(r"\{([^{}/]+)\}")
+
+
+def path_names(url: str) -> list[str]:
+    """The `{name}` path parameters of a URL template, in order, once each (`{{var}}` is a variable)."""
+    names: list[str] = []
+    for match in _PATH_VARIABLE.finditer(url or ""):
+        start = match.start()
+        if (url[start - 1 : start] == "{") or url[match.end() : match.end() + 1] == "}":
+            continue  # {{collection variable}}
+        if match.group(1) not in names:
+            names.append(match.group(1))
+    return names
+
+
+@dataclass(frozen=True)
+class PathParam:
+    """One row of the path-variable table: the value typed, and what the OpenAPI document says."""
+
+    name: str
+    value: str = ""
+    type: str = ""
+    required: bool = True  # path parameters always are (OpenAPI 3)
+    description: str = ""
+
+
+def path_params(url: str, values: dict[str, str], endpoint: Endpoint | None = None) -> list[PathParam]:
+    """The table's rows for `url`: each `{name}` with its value and its declaration, if any."""
+    declared = {p.get("name"): p for p in (endpoint.parameters if endpoint else []) if p.get("in") == "path"}
+    rows = []
+    for name in path_names(url):
+        spec = declared.get(name) or {}
+        schema = spec.get("schema") or {}
+        kind = str(schema.get("type") or "") + (f" ({schema['format']})" if schema.get("format") else "")
+        rows.append(PathParam(name, values.get(name, ""), kind, True, str(spec.get("description") or "")))
+    return rows
+
+
+def fill_path(url: str, values: dict[str, str]) -> str:
+    """`url` with each `{name}` replaced by its value (percent-encoded); FormError names an empty one."""
+    for name in path_names(url):
+        value = (values.get(name) or "").strip()
+        if not value:
+            raise FormError(f"Fill in the path parameter {{{name}}} (in the Path table under Params).")
+        url = url.replace("{" + name + "}", quote(value, safe=""))
+    return url
+
+
+def values_from_rows(rows: Any) -> dict[str, str]:
+    """{name: value} from the path table's rows as the page sends them back (a DataFrame or lists)."""
+    records = rows.values.tolist() if hasattr(rows, "values") and hasattr(rows, "columns") else rows
+    if isinstance(rows, dict):
+        records = rows.get("data") or []
+    values: dict[str, str] = {}
+    for row in records or []:
+        if isinstance(row, (list, tuple)) and len(row) >= 2 and row[0] not in (None, ""):
+            values[str(row[0])] = "" if row[1] is None else str(row[1])
+    return values

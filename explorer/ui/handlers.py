@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any, TypeVar
 
 import gradio as gr
@@ -25,9 +26,19 @@ from explorer.parse import InputError
 from explorer.textview import escape_controls
 from explorer.ui import authform, present
 from explorer.ui.config import UIConfig
-from explorer.ui.forms import FormError, RequestForm, build_spec, endpoint_form
-from explorer.ui.panes import RESPONSE_PANE
-from explorer.ui.state import NotYourSession, UISession
+from explorer.ui.forms import (
+    FormError,
+    RequestForm,
+    build_spec,
+    endpoint_form,
+    fill_path,
+    form_from_spec,
+    path_params,
+    values_from_rows,
+)
+from explorer.ui.panes import RESPONSE_PANE, TAB_CHROME
+from explorer.ui.present import tabs as tabview
+from explorer.ui.state import NotYourSession, RequestTab, SendJob, UISession
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -125,6 +136,7 @@ def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
         view.diagnosis,
         gr.update(label=diagnosis_label),
         gr.update(selected=view.tab),
+        view.banner,
         present.as_json(view.summary),
     )
 
@@ -136,6 +148,61 @@ def connection_outputs(connection: Any) -> tuple[Any, ...]:
         present.as_json(present.connection_summary(connection)),
         gr.update(open=not connection.ok),
     )
+
+
+FORM_SIZE = 7  # panes.REQUEST_FORM
+
+
+def form_outputs(form: RequestForm) -> tuple[Any, ...]:
+    """The request form's boxes for `form` (panes.REQUEST_FORM order; the app stays as picked)."""
+    return form.method, form.url, form.params, form.headers, form.body, form.timeout, gr.skip()
+
+
+def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
+    """The response pane of `tab`: its own exchange only; while it sends, the previous one dimmed."""
+    if tab.exchange is not None:
+        view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor)
+    else:
+        view = present.not_sent_view("", tab.notice or present.status_html(None))
+        view.summary = {}
+    if tab.sending and tab.job is not None:
+        view.status = tabview.sending_html(tab.job.method, tab.job.url, tab.job.started)
+    return view
+
+
+def tab_chrome(ui: UISession, tab: RequestTab | None = None) -> tuple[Any, ...]:
+    """The tab strip, its JSON twin, the path table, the notes, Send/Cancel (panes.TAB_CHROME)."""
+    tab = tab or ui.tab()
+    choices = [
+        (tabview.tab_label(t.form.method, t.name, t.form.url, t.dirty, t.sending), t.id) for t in ui.tabs
+    ]
+    rows = path_params(tab.form.url, tab.path_values, tab.endpoint)
+    frame = pd.DataFrame(
+        [(r.name, r.value, r.type, "yes" if r.required else "", r.description) for r in rows],
+        columns=["Path parameter", "Value", "Type", "Required", "Description"],
+    )
+    chrome = (
+        gr.update(choices=choices, value=tab.id),
+        present.as_json(tabview.tabs_summary(ui.tabs, ui.active)),
+        frame,
+        gr.update(visible=bool(rows)),
+        gr.update(value=tab.notes, visible=bool(tab.notes.strip())),
+        gr.update(visible=not tab.sending),
+        gr.update(visible=tab.sending),
+        gr.update(selected="body" if tab.form.body else "params"),
+    )
+    assert len(chrome) == len(TAB_CHROME)
+    return chrome
+
+
+def tab_outputs(ui: UISession, tab: RequestTab | None = None) -> tuple[Any, ...]:
+    """panes.tab_view(): state, chrome, form, response pane, all for the active tab."""
+    tab = tab or ui.tab()
+    return ui, *tab_chrome(ui, tab), *form_outputs(tab.form), *view_outputs(tab_view(ui, tab))
+
+
+def skipped_tab_outputs(ui: UISession) -> tuple[Any, ...]:
+    return ui, *(gr.skip(),) * (len(TAB_CHROME) + FORM_SIZE + len(RESPONSE_PANE))
 
 
 class Handlers:
@@ -328,14 +395,95 @@ class Handlers:
         )
 
     def pick_endpoint(self, ui: UISession | None, app_url: str, evt: gr.SelectData) -> tuple[Any, ...]:
-        """An endpoint row clicked: method, URL, query skeleton and body skeleton into the request."""
+        """An endpoint row clicked: opened in a tab (the active one when untouched), its response empty."""
         ui = self.session(ui)
         endpoint = present.endpoint_for_row(ui.listing.endpoints if ui.listing else [], evt.row_value)
+        return self._open_endpoint(ui, endpoint, app_url)
+
+    def open_first_endpoint(self, ui: UISession | None, app_url: str, query: str) -> tuple[Any, ...]:
+        """Enter in the endpoint filter: open the first endpoint that matches."""
+        ui = self.session(ui)
+        matches = present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
+        return self._open_endpoint(ui, matches[0] if matches else None, app_url)
+
+    def _open_endpoint(self, ui: UISession, endpoint: Any, app_url: str) -> tuple[Any, ...]:
         if endpoint is None:
-            return (gr.skip(),) * 5
+            return skipped_tab_outputs(ui)
         form = endpoint_form(endpoint, (app_url or "").strip())
-        tab = "body" if form.body else "params"
-        return form.method, form.url, form.params, form.body, gr.Tabs(selected=tab)
+        tab = ui.open_tab(form, reuse=True, endpoint=endpoint)
+        return tab_outputs(ui, tab)
+
+    # --- request tabs -----------------------------------------------------------------------------
+
+    def keep_form(self, ui: UISession, form: RequestForm) -> RequestTab:
+        """What the boxes hold now belongs to the active tab (before it is switched away or sent)."""
+        tab = ui.tab()
+        tab.form = form
+        return tab
+
+    def switch_tab(self, ui: UISession | None, form: RequestForm, tab_id: str | None) -> tuple[Any, ...]:
+        """Another tab picked: the boxes go into the tab being left; the picked tab's request and response come back."""
+        ui = self.session(ui)
+        if tab_id and tab_id != ui.active:
+            self.keep_form(ui, form)
+            ui.active = ui.tab(tab_id).id
+        return tab_outputs(ui)
+
+    def new_tab(self, ui: UISession | None, form: RequestForm) -> tuple[Any, ...]:
+        ui = self.session(ui)
+        self.keep_form(ui, form)
+        tab = ui.open_tab(RequestForm(app_url=form.app_url))
+        return tab_outputs(ui, tab)
+
+    def close_tab(self, ui: UISession | None, form: RequestForm) -> tuple[Any, ...]:
+        ui = self.session(ui)
+        self.keep_form(ui, form)
+        return tab_outputs(ui, ui.close_tab(ui.active))
+
+    def edit_form(self, ui: UISession | None, form: RequestForm) -> tuple[Any, ...]:
+        """Typing in the request: the tab keeps it (its dot appears); a pasted curl command becomes the request."""
+        ui = self.session(ui)
+        tab = ui.tab()
+        was = (tab.dirty, tuple(path_params(tab.form.url, {}, None)))
+        if form.url.lstrip().startswith("curl ") and not tab.sending:
+            tab.form = self.from_curl(form)
+            return tab_outputs(ui, tab)
+        tab.form = form
+        now = (tab.dirty, tuple(path_params(tab.form.url, {}, None)))
+        if now == was:
+            return skipped_tab_outputs(ui)
+        chrome = tab_chrome(ui, tab)[:4]  # the label and the path table; Send and the form as they are
+        rest = (gr.skip(),) * (len(TAB_CHROME) - 4 + FORM_SIZE + len(RESPONSE_PANE))
+        return ui, *chrome, *rest
+
+    def from_curl(self, form: RequestForm) -> RequestForm:
+        """A curl command as the tab's request (explorer.collection's importer: one set of rules)."""
+        from explorer.collection.importers import ImportError_
+        from explorer.collection.importers.curl import parse_curl
+
+        try:
+            request, _notices = parse_curl(form.url.strip())
+        except (ImportError_, ValueError) as e:
+            raise FormError(f"That curl command cannot be read: {e}") from None
+        return request_form(request, form.app_url)
+
+    def edit_path(self, ui: UISession | None, rows: Any) -> UISession:
+        """A value typed in the path-variable table."""
+        ui = self.session(ui)
+        ui.tab().path_values.update(values_from_rows(rows))
+        return ui
+
+    def first_tab(self, ui: UISession | None, form: RequestForm) -> tuple[Any, ...]:
+        """Page load: the form as the page starts is the first tab (unmodified)."""
+        ui = self.session(ui)
+        if not ui.tabs:
+            ui.open_tab(form)
+        return ui, *tab_chrome(ui)
+
+    def chrome(self, ui: UISession | None) -> tuple[Any, ...]:
+        """The tab strip and Send/Cancel as they are now (after a send ends)."""
+        ui = self.session(ui)
+        return ui, *tab_chrome(ui)
 
     # --- request ----------------------------------------------------------------------------------
 
@@ -346,28 +494,94 @@ class Handlers:
         snippet_language: str,
         export_format: str,
         request: gr.Request | None = None,
-    ) -> tuple[Any, ...]:
-        """Send the request; outputs: state, the response pane, the snippet, the history, the export."""
+    ) -> Iterator[tuple[Any, ...]]:
+        """Send the active tab's request; its answer lands in that tab, whichever tab is shown by then.
+
+        Outputs: state, Send, Cancel, the response pane, the snippet, the history, the export. While it
+        runs the pane says "Sending… n s" over the previous answer; Cancel (or Esc) gives up on it.
+        """
         ui = self.session(ui, request)
+        tab = self.keep_form(ui, form)
+        skip_pane = (gr.skip(),) * len(RESPONSE_PANE)
         try:
-            spec = build_spec(form)
+            spec = build_spec(replace(form, url=fill_path(form.url, tab.path_values)))
         except FormError as e:
-            return ui, *view_outputs(present.not_sent_view(str(e))), *SKIP3
-        exchange = ui.explorer.send(spec)
+            tab.exchange, tab.notice = None, present.not_sent_view(str(e)).status
+            yield ui, gr.skip(), gr.skip(), *view_outputs(present.not_sent_view(str(e))), *SKIP3
+            return
+        if tab.job is not None:
+            tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
+        job = tab.job = SendJob(spec.method, spec.url)
+
+        def work() -> None:
+            try:
+                job.finish(ui.explorer.send(spec))
+            except BaseException as e:  # re-raised in the handler, where it becomes a message
+                job.finish(None, e)
+
+        threading.Thread(target=work, name="ui: send", daemon=True).start()
+        sending = tabview.sending_html(spec.method, spec.url, job.started)
+        yield ui, gr.update(visible=False), gr.update(visible=True), sending, *skip_pane[1:], *SKIP3
+        job.settled.wait()
+        shown = ui.active == tab.id and tab.job is job
+        if job.cancelled:
+            if tab.job is job:
+                tab.job, tab.exchange = None, None
+                tab.notice = tabview.cancelled_html(spec.method, spec.url, job.started, job.seconds)
+            if shown:
+                yield (
+                    ui,
+                    gr.update(visible=True),
+                    gr.update(visible=False),
+                    *view_outputs(tab_view(ui, tab)),
+                    *SKIP3,
+                )
+            return
+        if job.error is not None:
+            tab.job = None
+            raise job.error
+        exchange = job.exchange
+        assert exchange is not None
+        if tab.job is job:
+            tab.job, tab.exchange, tab.notice = None, exchange, ""
         ui.last = exchange
+        rows = present.history_frame(ui.explorer.history.rows())
+        export = self.export_file(ui, export_format)
+        if not shown:  # the user moved on: the answer waits in its own tab
+            yield ui, gr.skip(), gr.skip(), *skip_pane, gr.skip(), rows, export
+            return
         view = present.exchange_view(exchange, time.time(), ui.explorer.redactor)
         snippet = ui.explorer.snippet(spec, snippet_language or "curl")
-        rows = present.history_frame(ui.explorer.history.rows())
-        return ui, *view_outputs(view), snippet, rows, self.export_file(ui, export_format)
+        yield (
+            ui,
+            gr.update(visible=True),
+            gr.update(visible=False),
+            *view_outputs(view),
+            snippet,
+            rows,
+            export,
+        )
+
+    def cancel(self, ui: UISession | None) -> tuple[Any, ...]:
+        """Give up on the active tab's send (Cancel, Esc): its tab says so; a late answer is not shown."""
+        ui = self.session(ui)
+        tab = ui.tab()
+        if tab.job is not None:
+            tab.job.cancel()
+        return ui, gr.update(visible=True), gr.update(visible=False)
 
     def send_json(
         self, ui: UISession | None, form: RequestForm, request: gr.Request | None = None
     ) -> tuple[UISession, str]:
         """For scripts: send, and answer the exchange as one JSON object (the `call --json` shape)."""
         ui = self.session(ui, request)
-        spec = build_spec(form)  # FormError: one clear message
+        tab = self.keep_form(ui, form)
+        spec = build_spec(
+            replace(form, url=fill_path(form.url, tab.path_values))
+        )  # FormError: one clear message
         exchange = ui.explorer.send(spec)
-        ui.last = exchange
+        ui.last = tab.exchange = exchange
+        tab.notice = ""
         return ui, present.as_json(present.exchange_summary(exchange, ui.explorer.redactor))
 
     def snippet(self, ui: UISession | None, form: RequestForm, snippet_language: str) -> tuple[Any, ...]:
@@ -386,13 +600,18 @@ class Handlers:
         return ui, present.history_frame(ui.explorer.history.rows())
 
     def show_exchange(self, ui: UISession | None, evt: gr.SelectData) -> tuple[Any, ...]:
-        """A history row clicked: show that exchange in the response pane again."""
+        """A history row clicked: its request and its response, together, in a tab."""
         ui = self.session(ui)
         exchange = _numbered_exchange(ui, (evt.row_value or [None])[0])
         if exchange is None:
-            return ui, *view_outputs(None)
+            return skipped_tab_outputs(ui)
+        tab = ui.tab_with(exchange)
+        if tab is None:
+            tab = ui.open_tab(form_from_spec(exchange.request), reuse=True)
+            tab.exchange = exchange
+        ui.active = tab.id
         ui.last = exchange
-        return ui, *view_outputs(present.exchange_view(exchange, time.time(), ui.explorer.redactor))
+        return tab_outputs(ui, tab)
 
     def export_file(self, ui: UISession, fmt: str) -> str | None:
         """Write the redacted export to the session's folder; Gradio serves a copy from its cache."""
@@ -421,3 +640,17 @@ def _numbered_exchange(ui: UISession, number: Any) -> Exchange | None:
     except (TypeError, ValueError):
         return None
     return exchanges[index] if 0 <= index < len(exchanges) else None
+
+
+def request_form(request: Any, app_url: str = "") -> RequestForm:
+    """A collection Request (explorer.collection.model) as the form's text."""
+    params = "\n".join(("" if p.enabled else "# ") + f"{p.name}={p.value}" for p in request.params)
+    headers = "\n".join(("" if h.enabled else "# ") + f"{h.name}: {h.value}" for h in request.headers)
+    body = ""
+    if request.body is not None:
+        if request.body.content is not None:
+            body = request.body.content
+        elif request.body.form_data:
+            body = "&".join(f"{p.name}={p.value}" for p in request.body.form_data if p.enabled)
+    timeout = request.timeout if getattr(request, "timeout", None) else 30.0
+    return RequestForm(request.method.upper(), request.url, params, headers, body, app_url, float(timeout))

@@ -8,7 +8,7 @@ from explorer.ui.config import UIConfig
 from explorer.ui.forms import METHODS as HTTP_METHODS
 from explorer.ui.panes import Panes
 from explorer.ui.present import findings_html, status_html
-from explorer.ui.theme import COUNTDOWN_JS
+from explorer.ui.theme import COUNTDOWN_JS, SENDING_JS
 
 
 def json_twin(label: str) -> gr.Textbox:
@@ -47,7 +47,20 @@ def target(p: Panes, config: UIConfig) -> None:
     p.apps_data = json_twin("apps")
 
 
+def tab_strip(p: Panes) -> None:
+    """The open requests, one tab each (method + name or path, a dot while unsaved), + and ×."""
+    with gr.Row(equal_height=True, elem_id="tabbar"):
+        p.tabstrip = gr.Radio(
+            choices=[], value=None, label="open requests", show_label=False, container=False, scale=1,
+            elem_id="tabstrip",
+        )  # fmt: skip
+        p.new_tab = gr.Button("+", size="sm", scale=0, min_width=34, elem_id="new-tab")
+        p.close_tab = gr.Button("×", size="sm", scale=0, min_width=34, elem_id="close-tab")
+    p.tabs_data = json_twin("tabs")
+
+
 def request(p: Panes, config: UIConfig) -> None:
+    tab_strip(p)
     with gr.Row(equal_height=True, elem_id="reqbar"):
         p.http_method = gr.Dropdown(
             choices=list(HTTP_METHODS),
@@ -56,7 +69,7 @@ def request(p: Panes, config: UIConfig) -> None:
             show_label=False,
             container=False,
             scale=0,
-            min_width=104,
+            min_width=116,
             elem_id="http-method",
         )
         p.url = gr.Textbox(
@@ -65,13 +78,22 @@ def request(p: Panes, config: UIConfig) -> None:
             show_label=False,
             container=False,
             max_lines=1,
-            placeholder="https://<app-url>/api/…  or  /api/…",
+            placeholder="https://<app-url>/api/…  or  /api/…  or paste a curl command",
             scale=1,
             elem_id="url",
         )
         p.send = gr.Button("Send", variant="primary", scale=0, min_width=96, elem_id="send")
+        p.cancel = gr.Button("Cancel", variant="stop", scale=0, min_width=96, visible=False, elem_id="cancel")
+    p.notes = gr.Markdown("", visible=False, elem_id="notes")
     with gr.Tabs(elem_id="reqtabs") as p.request_tabs:
         with gr.Tab("Params", id="params"):
+            with gr.Group(visible=False, elem_id="path-group") as p.path_group:
+                p.path_table = gr.Dataframe(
+                    headers=["Path parameter", "Value", "Type", "Required", "Description"],
+                    datatype=["str", "str", "str", "str", "str"],
+                    label="path parameters", show_label=False, interactive=True, static_columns=[0, 2, 3, 4],
+                    buttons=[], elem_id="path-table",
+                )  # fmt: skip
             p.params = _lines_box("params", "name=value, one per line  (# comments out a line)")
         with gr.Tab("Headers", id="headers"):
             p.headers = _lines_box("headers", "Name: value, one per line  (Authorization is added for you)")
@@ -107,7 +129,11 @@ def _body_views(p: Panes) -> None:
 
 
 def response(p: Panes) -> None:
-    p.status = gr.HTML(status_html(None), label="status", elem_id="status")
+    p.status = gr.HTML(status_html(None), label="status", js_on_load=SENDING_JS, elem_id="status")
+    p.banner = gr.HTML("", label="banner", elem_id="banner")
+    # A fix button on the page (banner or Diagnosis) hands its finding's index to apply_fix here.
+    p.fix_index = gr.Textbox(label="fix_index", visible="hidden", elem_id="fix-index")
+    p.apply_fix = gr.Button("apply_fix", visible="hidden", elem_id="apply-fix")
     with gr.Tabs(elem_id="resptabs") as p.response_tabs:
         with gr.Tab("Body", id="body"):
             _body_views(p)

@@ -16,8 +16,10 @@ REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "a
 # The response pane, in the order handlers.view_outputs() fills it.
 RESPONSE_PANE = (
     "status", "pretty", "table", "table_tab", "raw", "response_headers", "token", "claims",
-    "diagnosis", "diagnosis_tab", "response_tabs", "summary",
+    "diagnosis", "diagnosis_tab", "response_tabs", "banner", "summary",
 )  # fmt: skip
+# What a tab switch changes besides the form and the response pane (handlers.tab_outputs, in order).
+TAB_CHROME = ("tabstrip", "tabs_data", "path_table", "path_group", "notes", "send", "cancel", "request_tabs")
 
 
 @dataclass(init=False)
@@ -54,9 +56,18 @@ class Panes:
     app_card: gr.HTML
     apps_notice: gr.HTML
     apps_data: gr.Textbox
+    # request tabs (workbench)
+    tabstrip: gr.Radio
+    tabs_data: gr.Textbox
+    new_tab: gr.Button
+    close_tab: gr.Button
     http_method: gr.Dropdown
     url: gr.Textbox
     send: gr.Button
+    cancel: gr.Button
+    path_group: gr.Group
+    path_table: gr.Dataframe
+    notes: gr.Markdown
     request_tabs: gr.Tabs
     params: gr.Textbox
     headers: gr.Textbox
@@ -64,6 +75,9 @@ class Panes:
     timeout: gr.Number
     # response
     status: gr.HTML
+    banner: gr.HTML
+    fix_index: gr.Textbox
+    apply_fix: gr.Button
     pretty: gr.Code
     table: gr.Dataframe
     table_tab: gr.Tab
@@ -95,3 +109,12 @@ class Panes:
 
     def response_pane(self) -> list[Any]:
         return [getattr(self, name) for name in RESPONSE_PANE]
+
+    def tab_view(self) -> list[Any]:
+        """Everything a tab switch rewrites: state, chrome, the form, the response pane."""
+        return [
+            self.state,
+            *(getattr(self, n) for n in TAB_CHROME),
+            *self.request_form(),
+            *self.response_pane(),
+        ]

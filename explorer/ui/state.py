@@ -7,11 +7,13 @@ import secrets
 import shutil
 import tempfile
 import threading
-from dataclasses import dataclass, field
+import time
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from explorer.model import AppSummary, EndpointListing, Exchange
+from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange
+from explorer.ui.forms import RequestForm
 
 if TYPE_CHECKING:
     from explorer.session import ExplorerSession
@@ -41,6 +43,71 @@ class NotYourSession(Exception):
         super().__init__("This page belongs to another signed-in user's session: reload it.")
 
 
+class SendJob:
+    """One send in flight from one tab: the engine works in a thread; the page may give up on it.
+
+    `settled` is set when the exchange arrived or the user cancelled, whichever came first.
+    """
+
+    def __init__(self, method: str, url: str) -> None:
+        self.method, self.url = method, url
+        self.started = time.time()
+        self.settled = threading.Event()
+        self.cancelled = False
+        self.exchange: Exchange | None = None
+        self.error: BaseException | None = None
+
+    def finish(self, exchange: Exchange | None, error: BaseException | None = None) -> None:
+        self.exchange, self.error = exchange, error
+        self.settled.set()
+
+    def cancel(self) -> None:
+        self.cancelled = True
+        self.settled.set()
+
+    @property
+    def seconds(self) -> float:
+        return time.time() - self.started
+
+
+@dataclass
+class RequestTab:
+    """One open request: its form, what it was opened with (to tell whether it changed), and the
+    response that answers it. A response is stored only in the tab that sent it."""
+
+    id: str
+    form: RequestForm
+    baseline: RequestForm
+    name: str = ""  # a saved request's name (else the tab shows the path)
+    notes: str = ""  # Markdown: the request's description (a demo's speaker notes)
+    source: str | None = None  # the collection file it came from, relative to the collection
+    endpoint: Endpoint | None = None  # the OpenAPI operation it was opened from (path parameter docs)
+    path_values: dict[str, str] = field(default_factory=dict)  # {item_id} -> value
+    exchange: Exchange | None = None
+    notice: str = ""  # why the last send produced no exchange (not sent, cancelled)
+    notice_at: float | None = None
+    job: SendJob | None = None
+
+    @property
+    def dirty(self) -> bool:
+        return self.form != self.baseline
+
+    @property
+    def sending(self) -> bool:
+        return self.job is not None and not self.job.settled.is_set()
+
+    @property
+    def untouched(self) -> bool:
+        """Nothing typed, sent or saved here: picking an endpoint may reuse it."""
+        return (
+            not self.dirty
+            and self.exchange is None
+            and not self.notice
+            and not self.sending
+            and not self.source
+        )
+
+
 @dataclass
 class UISession:
     """One browser session: its engine session plus what the panes were built from."""
@@ -49,6 +116,10 @@ class UISession:
     apps: list[AppSummary] = field(default_factory=list)
     listing: EndpointListing | None = None
     last: Exchange | None = None
+    tabs: list[RequestTab] = field(default_factory=list)
+    active: str = ""
+    collection: Any = None  # the open collection view (ui.collections.OpenCollection)
+    _tab_counter: int = field(default=0, repr=False)
     # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
     owner: str | None = None
     _export_dir: Path | None = field(default=None, repr=False)
@@ -70,6 +141,49 @@ class UISession:
         """Deployed sessions have an owner: an event from anyone else (a replayed session hash) is refused."""
         if self.owner is not None and self.owner != (email or "").strip().lower():
             raise NotYourSession()
+
+    # --- request tabs ------------------------------------------------------------------------------
+
+    def tab(self, tab_id: str | None = None) -> RequestTab:
+        """The tab `tab_id` (default: the active one); the first tab is made on first use."""
+        if not self.tabs:
+            self.open_tab(RequestForm())
+        wanted = tab_id or self.active
+        found = next((t for t in self.tabs if t.id == wanted), None)
+        return found if found is not None else self.tabs[0]
+
+    def open_tab(self, form: RequestForm, *, reuse: bool = False, **details: Any) -> RequestTab:
+        """Open `form` in a tab and make it active: the active tab when `reuse` and it is untouched."""
+        current = next((t for t in self.tabs if t.id == self.active), None)
+        if reuse and current is not None and current.untouched:
+            tab = current
+            tab.form, tab.baseline = form, replace(form)
+            tab.name, tab.notes, tab.source, tab.endpoint = "", "", None, None
+            tab.path_values = {}
+            for key, value in details.items():
+                setattr(tab, key, value)
+        else:
+            self._tab_counter += 1
+            tab = RequestTab(f"t{self._tab_counter}", form, replace(form), **details)
+            self.tabs.append(tab)
+        self.active = tab.id
+        return tab
+
+    def close_tab(self, tab_id: str) -> RequestTab:
+        """Close a tab (its send, if any, is abandoned); the neighbour becomes active. Never zero tabs."""
+        index = next((i for i, t in enumerate(self.tabs) if t.id == tab_id), None)
+        if index is not None:
+            closed = self.tabs.pop(index)
+            if closed.job is not None:
+                closed.job.cancel()
+            if not self.tabs:
+                return self.open_tab(RequestForm(app_url=closed.form.app_url))
+            if self.active == tab_id:
+                self.active = self.tabs[min(index, len(self.tabs) - 1)].id
+        return self.tab()
+
+    def tab_with(self, exchange: Exchange) -> RequestTab | None:
+        return next((t for t in self.tabs if t.exchange is exchange), None)
 
     def app_named(self, name: str | None) -> AppSummary | None:
         return next((a for a in self.apps if a.name == name), None)

@@ -36,6 +36,67 @@ setInterval(() => {
 }, 1000);
 """
 
+# The "Sending… 1.2 s" notice counts up in the browser from the time the server started the send.
+SENDING_JS = """
+setInterval(() => {
+  element.querySelectorAll("[data-started]").forEach((el) => {
+    const s = Math.max(0, Date.now() / 1000 - Number(el.dataset.started));
+    el.textContent = "Sending… " + s.toFixed(1) + " s";
+  });
+}, 100);
+"""
+
+# The page's keyboard and its in-HTML buttons (one script, in the page's head):
+# Ctrl/Cmd+Enter sends from anywhere in the request; Esc cancels a running send; Tab leaves the
+# body editor instead of indenting; focusing the method box selects it, so typing replaces it;
+# a fix button (banner, Diagnosis) hands its finding's index to the apply_fix event; "n more"
+# opens the Diagnosis tab; Enter in the endpoint filter is the filter's own submit event.
+KEYBOARD_HEAD = """
+<script>
+(() => {
+  const visible = (el) => el && el.offsetParent !== null;
+  const click = (id) => { const b = document.querySelector(id); if (visible(b)) { b.click(); return true; } return false; };
+  const inRequest = (el) => el && el.closest && el.closest("#reqbar, #reqtabs, #tabbar, #path-group");
+  window.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && inRequest(e.target)) {
+      e.preventDefault(); e.stopPropagation();
+      if (e.target.blur) { e.target.blur(); }
+      setTimeout(() => click("#send"), 120);  // after the box's change reached the server's form
+      return;
+    }
+    if (e.key === "Escape" && visible(document.querySelector("#cancel"))) {
+      e.preventDefault(); click("#cancel"); return;
+    }
+    if (e.key === "Tab" && !e.ctrlKey && !e.altKey && e.target.closest && e.target.closest("#body .cm-content")) {
+      e.preventDefault(); e.stopPropagation();
+      const next = e.shiftKey ? document.querySelector("#reqtabs [role=tab][aria-selected=true]") : document.querySelector("#send");
+      if (visible(next)) { next.focus(); } else { e.target.blur(); }
+    }
+  }, true);
+  document.addEventListener("focusin", (e) => {
+    if (e.target.matches && e.target.matches("#http-method input")) { setTimeout(() => e.target.select(), 0); }
+  });
+  document.addEventListener("click", (e) => {
+    const fix = e.target.closest && e.target.closest("button.fix-action");
+    if (fix) {
+      const box = document.querySelector("#fix-index textarea, #fix-index input");
+      if (box) {
+        box.value = fix.dataset.fix + ":" + Date.now();
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+        setTimeout(() => document.querySelector("#apply-fix").click(), 80);
+      }
+      return;
+    }
+    const more = e.target.closest && e.target.closest("[data-open-tab]");
+    if (more) {
+      const tab = [...document.querySelectorAll("#resptabs [role=tab]")].find((t) => t.textContent.trim().startsWith(more.dataset.openTab));
+      if (tab) { tab.click(); }
+    }
+  });
+})();
+</script>
+"""
+
 _SYSTEM_FONT = ("ui-sans-serif", "system-ui", "-apple-system", "Segoe UI", "Roboto", "sans-serif")
 _MONO_FONT = ("ui-monospace", "SFMono-Regular", "Menlo", "Consolas", "monospace")
 
@@ -69,4 +130,4 @@ def explorer_theme() -> gr.themes.Base:
 
 def page_options() -> dict[str, Any]:
     """Keyword arguments for `Blocks.launch()` and `gr.mount_gradio_app()`."""
-    return {"theme": explorer_theme(), "css_paths": [CSS_PATH]}
+    return {"theme": explorer_theme(), "css_paths": [CSS_PATH], "head": KEYBOARD_HEAD}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -10,7 +11,7 @@ from typing import Any
 import pandas as pd
 
 from explorer.codes import rank
-from explorer.model import Finding, TokenInfo
+from explorer.model import Finding, Fix, TokenInfo
 
 
 def as_json(value: Any) -> str:
@@ -68,15 +69,44 @@ def utc_time(epoch: float | None) -> str:
     return pd.Timestamp(epoch, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
 
 
-def findings_html(findings: Iterable[Finding], ok: bool = False) -> str:
+_CODE_SPAN = re.compile(r"`([^`]+)`")
+
+
+def rich_text(text: str) -> str:
+    """Escaped text with its `code spans` as <code> (the GUI never shows literal backticks)."""
+    return _CODE_SPAN.sub(lambda m: f"<code>{m.group(1)}</code>", escape(text or ""))
+
+
+def fix_button(action: Fix | None, index: int) -> str:
+    """A fix the explorer can apply, as a button the page's script hands to the apply_fix event."""
+    if action is None:
+        return ""
+    return (
+        f'<button type="button" class="fix-action" data-fix="{index}" '
+        f'title="{escape(action.label, quote=True)}">{rich_text(action.label)}</button>'
+    )
+
+
+def finding_card(f: Finding, index: int, cls: str = "finding") -> str:
+    """One finding: severity, code, message, the fix as text (code spans as code) and as an action."""
+    return (
+        f'<div class="{cls} {escape(f.severity)}"><div class="finding-head">'
+        f'<span class="sev">{escape(f.severity)}</span><code class="fcode">{escape(f.code)}</code></div>'
+        f'<div class="fmsg">{rich_text(f.message)}</div>'
+        f'<div class="ffix"><b>Fix</b> {rich_text(f.fix)}</div>{fix_button(f.action, index)}</div>'
+    )
+
+
+def findings_html(findings: Iterable[Finding], ok: bool = False, actions: bool = True) -> str:
+    """Findings, most important first; `actions`: fixes the explorer can apply as buttons (their
+    index is the finding's position in this order)."""
     items = sorted_findings(findings)
     if not items:
         text = "No problems found." if ok else "Nothing to diagnose yet."
         return f'<div class="findings empty">{text}</div>'
-    cards = "".join(
-        f'<div class="finding {escape(f.severity)}"><div class="finding-head">'
-        f'<span class="sev">{escape(f.severity)}</span><code class="fcode">{escape(f.code)}</code></div>'
-        f'<div class="fmsg">{escape(f.message)}</div><div class="ffix"><b>Fix</b> {escape(f.fix)}</div></div>'
-        for f in items
-    )
+    cards = "".join(finding_card(f if actions else _without_action(f), i) for i, f in enumerate(items))
     return f'<div class="findings">{cards}</div>'
+
+
+def _without_action(f: Finding) -> Finding:
+    return Finding(f.code, f.severity, f.message, f.fix)

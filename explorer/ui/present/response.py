@@ -15,6 +15,7 @@ from explorer.redact import Redactor
 from explorer.serialize import exchange_to_dict
 from explorer.textview import escape_controls, human_size
 from explorer.ui.present.basics import findings_html, human_ms, status_class
+from explorer.ui.present.tabs import banner_html, exchange_answers
 from explorer.ui.present.token import token_html
 
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
@@ -112,8 +113,9 @@ class ExchangeView:
     claims: dict[str, Any]
     diagnosis: str
     finding_count: int
-    tab: str  # the response tab to bring forward: "body", or "diagnosis" on failure
+    tab: str  # the response tab to bring forward: "body" (a failure's top findings are a banner over it)
     summary: dict[str, Any]
+    banner: str = ""  # on failure: the top findings above the body
 
 
 def exchange_summary(exchange: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
@@ -134,7 +136,7 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
         table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
     summary = exchange_summary(exchange, redactor)
     return ExchangeView(
-        status=status_html(exchange),
+        status=status_html(exchange) + exchange_answers(exchange),
         pretty=escape_controls(redactor.scrub(pretty)),
         language=language,
         table=table,
@@ -146,8 +148,9 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
         claims=dict(exchange.token.claims) if exchange.token else {},
         diagnosis=findings_html(exchange.findings, ok=exchange.ok),
         finding_count=len(exchange.findings),
-        tab="body" if exchange.ok else "diagnosis",
+        tab="body",
         summary=summary,
+        banner="" if exchange.ok else banner_html(exchange.findings),
     )
 
 
@@ -162,9 +165,10 @@ def scrub_json(value: Any, redactor: Redactor) -> Any:
     return value
 
 
-def not_sent_view(message: str) -> ExchangeView:
-    """The response pane when the form itself was wrong: say what to fix, send nothing."""
-    status = (
+def not_sent_view(message: str, status: str | None = None) -> ExchangeView:
+    """The response pane when the form itself was wrong: say what to fix, send nothing (or, with
+    `status`, any notice in the status line: a cancelled send, one still running)."""
+    status = status or (
         f'<div class="statusline"><span class="badge s-err">Not sent</span>'
         f'<span class="reason">{escape(message)}</span></div>'
     )

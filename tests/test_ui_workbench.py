@@ -1,0 +1,165 @@
+"""The workbench in Chromium: each response stays bound to the request that asked for it.
+
+The three sequences a tryout found broken (issue 12) are replayed: picking another endpoint after a
+POST, reopening a history row, and a slow answer arriving while another tab is shown. Then Cancel,
+Ctrl+Enter from the body, and the path-variable table. Screenshots land in test-artifacts/.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+
+import pytest
+from support.demo_page import WAIT_MS, browser_context, demo_url, shot  # noqa: F401  (fixtures)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def _open(page: object, method: str, path: str) -> None:
+    """Open an endpoint from the sidebar (filtered to it, so its row is the only one)."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#endpoint-filter input, #endpoint-filter textarea").first  # type: ignore[attr-defined]
+    box.fill(f"{method} {path}")
+    expect(page.locator("#endpoints")).not_to_contain_text("/api/echo")  # type: ignore[attr-defined]
+    page.locator(f'#endpoints .ep-path:visible:text-is("{path}")').first.click()  # type: ignore[attr-defined]
+    expect(url_box(page)).to_have_value(re.compile(re.escape(path.split("{")[0])))
+
+
+def url_box(page: object) -> object:
+    return page.locator("#url textarea, #url input").first  # type: ignore[attr-defined]
+
+
+def badge(page: object) -> object:
+    return page.locator("#status .badge")  # type: ignore[attr-defined]
+
+
+def tab(page: object, label: str) -> object:
+    return page.locator("#tabstrip label").filter(has_text=label).first  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def page(demo_url: str, browser_context: object) -> object:  # noqa: F811
+    from playwright.sync_api import expect
+
+    page = browser_context.new_page()  # type: ignore[attr-defined]
+    page.goto(demo_url + "?__theme=light")
+    expect(page.locator("#endpoints")).to_contain_text("/api/hello", timeout=WAIT_MS)
+    expect(page.locator("#tabstrip label")).to_have_count(1, timeout=WAIT_MS)
+    yield page
+    page.close()
+
+
+def test_another_endpoint_does_not_inherit_the_previous_response(page: object) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "POST", "/api/items")
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("201", timeout=WAIT_MS)
+    expect(page.locator("#status .answers")).to_contain_text("POST")  # type: ignore[attr-defined]
+    _open(page, "GET", "/api/hello")
+    # A new tab for the GET: no 201 under it, the pane says nothing was sent yet.
+    expect(page.locator("#tabstrip label")).to_have_count(2)  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_count(0)
+    expect(page.locator("#status")).to_contain_text("Send a request")  # type: ignore[attr-defined]
+    shot(page, "tabs-1-new-endpoint")
+    # Back to the POST tab: its request and its 201 together.
+    tab(page, "POST /api/items").click()
+    expect(badge(page)).to_have_text("201", timeout=WAIT_MS)
+    expect(url_box(page)).to_have_value(re.compile(r"/api/items$"))
+    expect(page.locator("#http-method input")).to_have_value("POST")  # type: ignore[attr-defined]
+
+
+def test_a_history_row_opens_its_request_and_response(page: object) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "GET", "/api/hello")
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("200", timeout=WAIT_MS)
+    _open(page, "POST", "/api/items")
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("201", timeout=WAIT_MS)
+    page.locator("#history-pane-tab, #history").get_by_text("History", exact=True).first.click()  # type: ignore[attr-defined]
+    expect(page.locator("#history-table")).to_contain_text("201", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.locator("#history-table").get_by_role("gridcell", name="200", exact=True).first.click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("200", timeout=WAIT_MS)
+    expect(url_box(page)).to_have_value(re.compile(r"/api/hello$"))
+    expect(page.locator("#http-method input")).to_have_value("GET")  # type: ignore[attr-defined]
+    shot(page, "tabs-2-history-row")
+
+
+def test_a_slow_answer_lands_in_the_tab_that_sent_it(page: object) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "GET", "/api/slow")
+    page.locator("#reqtabs").get_by_role("tab", name="Params").click()  # type: ignore[attr-defined]
+    params = page.locator("#reqtabs textarea").first  # type: ignore[attr-defined]
+    params.fill("ms=2500")
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(page.locator("#status .sending-text")).to_contain_text("Sending", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#cancel")).to_be_visible()  # type: ignore[attr-defined]
+    _open(page, "GET", "/api/hello")  # meanwhile: another endpoint, in another tab
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("200", timeout=WAIT_MS)
+    time.sleep(3.0)  # the slow answer arrives while /api/hello is shown
+    expect(page.locator("#pretty")).to_contain_text("Hello")  # type: ignore[attr-defined]
+    expect(page.locator("#pretty")).not_to_contain_text("slept_ms")  # type: ignore[attr-defined]
+    tab(page, "/api/slow").click()
+    expect(page.locator("#pretty")).to_contain_text("slept_ms", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#status .answers")).to_contain_text("/api/slow")  # type: ignore[attr-defined]
+    shot(page, "tabs-3-slow-answer")
+
+
+def test_cancel_and_escape_stop_a_send(page: object) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "GET", "/api/slow")
+    page.locator("#reqtabs").get_by_role("tab", name="Params").click()  # type: ignore[attr-defined]
+    page.locator("#reqtabs textarea").first.fill("ms=8000")  # type: ignore[attr-defined]
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(page.locator("#status .sending-text")).to_contain_text(re.compile(r"Sending… \d"), timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "send-1-sending")
+    page.locator("#cancel").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("Cancelled", timeout=WAIT_MS)
+    expect(page.locator("#send")).to_be_visible()  # type: ignore[attr-defined]
+    # Esc cancels too.
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(page.locator("#cancel")).to_be_visible(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.keyboard.press("Escape")  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("Cancelled", timeout=WAIT_MS)
+
+
+def test_ctrl_enter_sends_from_the_body_and_tab_leaves_it(page: object) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "POST", "/api/items")
+    editor = page.locator("#body .cm-content")  # type: ignore[attr-defined]
+    editor.click()
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    focused = page.evaluate("document.activeElement.closest('#body') === null")  # type: ignore[attr-defined]
+    assert focused, "Tab must leave the body editor"
+    editor.click()
+    page.keyboard.press("Control+Enter")  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("201", timeout=WAIT_MS)
+
+
+def test_path_variables_have_their_own_table(page: object) -> None:
+    from playwright.sync_api import expect
+
+    _open(page, "GET", "/api/items/{item_id}")
+    table = page.locator("#path-table")  # type: ignore[attr-defined]
+    expect(table).to_be_visible(timeout=WAIT_MS)
+    expect(table).to_contain_text("item_id")
+    expect(table).to_contain_text("integer")
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(page.locator("#status")).to_contain_text("Fill in the path parameter", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "path-1-table")
+    cell = table.get_by_role("gridcell").nth(1)
+    cell.dblclick()
+    page.keyboard.type("1")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    time.sleep(0.8)
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text(re.compile(r"200|404"), timeout=WAIT_MS)
+    expect(page.locator("#status .answers")).to_contain_text("/api/items/1")  # type: ignore[attr-defined]
