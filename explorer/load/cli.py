@@ -23,7 +23,7 @@ from types import FrameType
 from explorer import cli as base_cli
 from explorer.guard import Allowlist
 from explorer.load import report
-from explorer.load.locustfile import render
+from explorer.load.job import write_locustfile
 from explorer.load.plan import (
     Identity,
     LoadPlan,
@@ -175,18 +175,6 @@ def build_plan(args: argparse.Namespace, session: ExplorerSession, output: base_
     return plan_from_collection(run_plan, default, child_env=child_env, redactor=session.redactor)
 
 
-def write_locustfile(plan: LoadPlan, path: Path, options: LoadOptions, session: ExplorerSession) -> None:
-    """Write the locustfile; refuses (PlanError) if any secret the session knows would be in it."""
-    duration = f"{options.duration:g}s" if options.duration else "30s"
-    text = render(plan, users=options.users, spawn_rate=options.rate, duration=duration)
-    if session.redactor.scrub(text) != text or any(s and s in text for s in plan.secrets()):
-        raise PlanError("the generated locustfile would hold a secret: nothing was written")
-    try:
-        path.write_text(text, encoding="utf-8")
-    except OSError as error:
-        raise PlanError(f"{path}: cannot write it: {error.strerror or error}") from None
-
-
 class _Progress:
     """The progress line: rewritten in place on a terminal, one line every few seconds otherwise."""
 
@@ -223,7 +211,7 @@ def cmd_load(args: argparse.Namespace, session: ExplorerSession, output: base_cl
         max_error_rate = _error_rate(args.max_error_rate)
         plan = build_plan(args, session, output)
         if args.export_locustfile:
-            write_locustfile(plan, Path(args.export_locustfile), options, session)
+            write_locustfile(plan, Path(args.export_locustfile), options, session.redactor)
             output.result(f"wrote {args.export_locustfile}: {len(plan.requests)} request(s), {plan.host}")
             return EXIT_OK
         allowlist = session.allowlist or Allowlist.from_env()
@@ -238,7 +226,7 @@ def cmd_load(args: argparse.Namespace, session: ExplorerSession, output: base_cl
     with tempfile.TemporaryDirectory(prefix="explorer-load-") as tmp:
         workdir = Path(tmp)
         try:
-            write_locustfile(plan, workdir / "locustfile.py", options, session)
+            write_locustfile(plan, workdir / "locustfile.py", options, session.redactor)
         except PlanError as error:
             output.note(f"error: {error}")
             return EXIT_USAGE

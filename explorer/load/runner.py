@@ -14,6 +14,7 @@ SIGTERM, the UI's Stop) ends them all; `pids` lists them so tests can check none
 from __future__ import annotations
 
 import csv
+import itertools
 import os
 import signal
 import socket
@@ -118,6 +119,7 @@ class Progress:
     p95_ms: float | None
     requests: int
     failures: int
+    second_rps: float = 0.0  # requests answered since the previous row, per second (from Locust's totals)
 
 
 @dataclass
@@ -326,6 +328,10 @@ def read_history(path: Path) -> list[Progress]:
             )
         except (KeyError, TypeError, ValueError):
             continue  # a row being written
+    for previous, row in itertools.pairwise(rows):
+        elapsed = row.at - previous.at
+        if elapsed > 0:
+            row.second_rps = max(0, row.requests - previous.requests) / elapsed
     return rows
 
 

@@ -10,6 +10,7 @@ import gradio as gr
 
 from explorer.ui import events
 from explorer.ui.config import UIConfig
+from explorer.ui.load_view import load_view
 from explorer.ui.main_pane import main_pane
 from explorer.ui.panes import Panes
 from explorer.ui.sidebar import sidebar
@@ -30,6 +31,7 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
         p.state = gr.State(None, delete_callback=events.close_session)
         sidebar(p, config)
         main_pane(p, config)
+        load_view(p.state, config)  # self-contained: its own components and events (load_*)
         events.wire(blocks, p, config)
     blocks.queue(default_concurrency_limit=CONCURRENCY)
     return blocks
