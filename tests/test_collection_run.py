@@ -62,12 +62,12 @@ def test_the_demo_collection_runs_green_with_every_report(sandbox_env, tmp_path)
     assert code == 0, out + err
     lines = out.splitlines()
     assert lines[0] == "Sandbox demo · environment sandbox"
-    assert lines[-1].startswith("PASSED: 14/14 requests passed")
+    assert lines[-1].startswith("PASSED: 15/15 requests passed")
     created = next(line for line in lines if "Create an item" in line)
     assert "POST 201" in created and "4/4 passed" in created
     assert any("Stopped app" in line and "[APP_NOT_RUNNING]" in line for line in lines)
     suite = next(iter(JUnitXml.fromfile(str(junit))))
-    assert suite.tests == 14 and suite.failures == 0 and suite.errors == 0
+    assert suite.tests == 15 and suite.failures == 0 and suite.errors == 0
     cases = {case.name: case for case in suite}
     assert cases["Scoped app without its scopes"].classname == "failures"
     assert "SCOPE_MISSING" in cases["Scoped app without its scopes"].system_out

@@ -81,7 +81,7 @@ def test_a_collection_saved_to_workspace_files_runs_from_there(workspace):
 
     code, out, err = run(["run", f"workspace:{home}/demo", "--env", "sandbox", "--auth", "m2m"])
     assert code == 0, out + err
-    assert out.splitlines()[-1].startswith("PASSED: 14/14 requests passed")
+    assert out.splitlines()[-1].startswith("PASSED: 15/15 requests passed")
 
     files = every_file(WorkspaceClient(config=session.credentials.config), f"{home}/demo")
     assert len(files) == len(result.written)

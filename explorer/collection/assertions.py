@@ -87,6 +87,10 @@ def describe(assertion: dict[str, Any]) -> str:
         return "body conforms to the OpenAPI response schema"
     if "finding" in assertion:
         return f"diagnosis includes {assertion['finding']}"
+    if "event_matches" in assertion:
+        return f"a streamed event matches {shown(assertion['event_matches'])}"
+    if "text_contains" in assertion:
+        return f"the agent's answer contains {shown(assertion['text_contains'])}"
     return f"unknown assertion {shown(assertion)}"
 
 
@@ -138,6 +142,16 @@ def _check(
         return _check_header(assertion, response.header(str(assertion["header"])))
     if "json" in assertion:
         return _check_json(assertion, exchange)
+    if "event_matches" in assertion:  # streams (SSE, NDJSON, WebSocket frames)
+        pattern = re.compile(str(assertion["event_matches"]))
+        found = any(pattern.search(e.data) or pattern.search(e.event or "") for e in response.events)
+        seen = f"{response.events_total} events" if response.stream else "no stream"
+        return found, f"expected an event matching {shown(assertion['event_matches'])}, got {seen}"
+    if "text_contains" in assertion:  # an agent's assembled answer
+        text = response.transcript.text if response.transcript is not None else None
+        wanted = str(assertion["text_contains"])
+        found = text is not None and wanted in text
+        return found, f"expected the answer to contain {shown(wanted)}, got {shown(text) if text is not None else 'no agent answer'}"
     if "openapi_schema" in assertion:
         if openapi is None:
             return False, "expected an OpenAPI document, got none (set `openapi:` in collection.yaml)"
