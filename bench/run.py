@@ -37,6 +37,7 @@ class Plan:
     collection_repeats: int = 5  # rounds of the 1,000-request collection run
     load_repeats: int = 4  # pairs of Locust runs (generated locustfile vs minimal HttpUser)
     load_seconds: int = 6
+    stream_rounds: int = 5  # alternating rounds of the per-event latency (explorer CLI vs bare requests)
 
 
 QUICK = Plan(
@@ -49,6 +50,7 @@ QUICK = Plan(
     collection_repeats=1,
     load_repeats=2,
     load_seconds=3,
+    stream_rounds=2,
 )
 FULL = Plan(
     overhead_rounds=300,
@@ -88,6 +90,7 @@ def run(plan: Plan) -> list[Row]:
     from bench.load_run import load_throughput
     from bench.overhead import engine_overhead, token_requests
     from bench.startup import cli_imports, cli_startup, ui_startup
+    from bench.streams import event_latency, stream_memory
 
     rows: list[Row] = []
     with sandbox_process() as info:
@@ -99,6 +102,8 @@ def run(plan: Plan) -> list[Row]:
         rows += guarded("CLI imports", lambda: cli_imports(info, plan.cli_commands))
         rows += guarded("collection run", lambda: collection_run(info, plan.collection_repeats))
         rows += guarded("load run", lambda: load_throughput(info, plan.load_repeats, plan.load_seconds))
+    rows += guarded("stream latency", lambda: event_latency(plan.stream_rounds))
+    rows += guarded("stream memory", stream_memory)
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
     rows += guarded("CLI start-up", lambda: cli_startup(plan.cli_repeats))
     return rows
