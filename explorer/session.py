@@ -118,7 +118,9 @@ class ExplorerSession:
         return self._credentials
 
     def connect(self, method: str, fields: Mapping[str, Any] | None = None) -> Connection:
-        """Resolve `method` with `fields`; on failure the previous credentials are dropped.
+        """Resolve `method` with `fields`. A failed attempt returns its failed Connection (why, as
+        findings) and leaves the previous working connection in place: `self.connection` and the
+        credentials stay those that worked.
 
         Every host the resolution contacts is checked against the trust's allowlist first (the
         workspace, a profile's host, a token's issuer, the discovered OAuth endpoints).
@@ -126,14 +128,14 @@ class ExplorerSession:
         auth_method = METHODS.get(method)
         if auth_method is None or auth_method.interactive:
             hint = "use begin_browser()" if auth_method else f"choose one of {', '.join(METHODS)}"
-            return self._failed(
+            return self._attempt_failed(
                 method, [auth_failed(f"Cannot connect with {method!r}", hint.capitalize() + ".")]
             )
         self._remember_secrets(auth_method.name, fields or {})
         try:
             credentials = auth_method.resolve(fields or {}, timeout=self.timeout, trust=self.trust)
         except AuthFailed as error:
-            return self._failed(method, error.findings, error.auth_events)
+            return self._attempt_failed(method, error.findings, error.auth_events)
         return self._adopt(credentials)
 
     @property
@@ -232,6 +234,15 @@ class ExplorerSession:
             self._connection = connection
             self._facts.clear()
         return connection
+
+    def _attempt_failed(
+        self, method: str, findings: list[Finding], events: list[AuthEvent] | None = None
+    ) -> Connection:
+        """A connect that failed: reported as its own Connection, the working one (if any) kept."""
+        current = self._connection
+        if current is None or not current.ok:
+            return self._failed(method, findings, events)
+        return Connection(AuthInfo(method, "not connected"), None, findings, False, list(events or []))
 
     def _failed(
         self, method: str, findings: list[Finding], events: list[AuthEvent] | None = None

@@ -377,3 +377,12 @@ def test_every_method_declares_its_fields():
         assert len(names) == len(set(names)), method.name
     secrets = {(m.name, f.name) for m in METHODS.values() for f in m.fields if f.secret}
     assert ("m2m", "client_secret") in secrets and ("token", "token") in secrets
+
+
+def test_a_failed_connect_keeps_the_previous_working_connection(sandbox_info, clean_databricks_env, session):
+    working = session.connect("m2m", sp_fields(sandbox_info))
+    assert working.ok
+    failed = session.connect("m2m", {**sp_fields(sandbox_info), "client_secret": "wrong"})
+    assert not failed.ok and failed.findings  # the attempt says why it failed…
+    assert session.connection is working  # …and the connection that worked is still the session's
+    assert get(session, app_url(sandbox_info)).response.status == 200

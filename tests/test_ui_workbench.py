@@ -163,3 +163,18 @@ def test_path_variables_have_their_own_table(page: object) -> None:
     page.locator("#send").click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text(re.compile(r"200|404"), timeout=WAIT_MS)
     expect(page.locator("#status .answers")).to_contain_text("/api/items/1")  # type: ignore[attr-defined]
+
+
+def test_a_failed_connect_keeps_the_working_connection(page: object) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_text("Credentials").click()  # type: ignore[attr-defined]
+    page.locator("#field-client_secret input").fill("not-the-secret")  # type: ignore[attr-defined]
+    page.locator("#connect").click()  # type: ignore[attr-defined]
+    card = page.locator("#connection")  # type: ignore[attr-defined]
+    expect(card.locator(".attempt-failed")).to_be_visible(timeout=WAIT_MS)
+    expect(card.locator(".conn.ok")).to_contain_text("demo-sp")  # still connected as before
+    shot(page, "connect-1-failed-attempt")
+    _open(page, "GET", "/api/hello")
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("200", timeout=WAIT_MS)

@@ -15,6 +15,11 @@ from explorer.trust import Trust
 __all__ = ["METHODS", "BoxView", "box_names", "box_view", "fields_of", "is_secret", "method_choices"]
 
 
+# The credential itself: never labelled "(optional)" even when the registry allows an alternative
+# (a token env var, a token file, the config file's DEFAULT profile).
+ESSENTIAL = frozenset({"profile", "token", "subject_token"})
+
+
 @dataclass(frozen=True)
 class BoxView:
     """How one field box looks for one method."""
@@ -55,7 +60,7 @@ def box_view(method: str, name: str, deployed: bool = False) -> BoxView:
     f = m.field(name) if m else None
     if f is None or not _from_form(method, f) or (deployed and f.reaches):
         return BoxView(visible=False)
-    optional = not f.required and "optional" not in f.label.lower()
+    optional = not f.required and "optional" not in f.label.lower() and name not in ESSENTIAL
     label = f.label + (" (optional)" if optional else "")
     hints = [h for h in (f.help, f"or ${f.env_var}" if f.env_var and not deployed else "") if h]
     return BoxView(visible=True, label=label, placeholder=" · ".join(hints))

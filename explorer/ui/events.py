@@ -208,6 +208,27 @@ def _request_events(p: Panes, h: Handlers) -> None:
             after, p.state, chrome, api_name=f"tabs_after_{name}", api_visibility="undocumented",
             show_progress="hidden",
         )  # fmt: skip
+    names, boxes = list(p.fields), list(p.fields.values())
+
+    def apply_fix(ui: UISession | None, fix_index: str, method: str, *rest: Any) -> tuple[Any, ...]:
+        *values, request = rest
+        return h.apply_fix(
+            ui,
+            fix_index,
+            method,
+            names,
+            values[: len(names)],
+            RequestForm.from_values(values[len(names) :]),
+            request,
+        )
+
+    p.apply_fix.click(
+        friendly(with_field_params(apply_fix, ["fix_index", "auth_method", *names, *FORM_PARAMS], request=True)),
+        [p.state, p.fix_index, p.method, *boxes, *form],
+        [p.state, p.method, *boxes, p.connection, p.connection_data, p.credentials, p.http_method, p.url, p.timeout],
+        api_name="apply_fix",
+    ).then(friendly(h.list_apps_if_connected), [p.state, p.app], [p.state, p.app, p.apps_notice, p.apps_data],
+           api_name="list_apps_after_fix", api_visibility="undocumented")  # fmt: skip
     p.cancel.click(friendly(h.cancel), p.state, [p.state, p.send, p.cancel], api_name="cancel")
     p.send_json.click(
         friendly(with_form(h.send_json, [], request=True)), [p.state, *form], [p.state, p.summary],

@@ -21,8 +21,9 @@ import pandas as pd
 
 from explorer import redact
 from explorer.auth import AuthFailed
-from explorer.model import Exchange
+from explorer.model import Exchange, Fix
 from explorer.parse import InputError
+from explorer.request import HTTP_METHODS as HTTP_VERBS
 from explorer.textview import escape_controls
 from explorer.ui import authform, present
 from explorer.ui.config import UIConfig
@@ -141,8 +142,19 @@ def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
     )
 
 
-def connection_outputs(connection: Any) -> tuple[Any, ...]:
-    """The sidebar card, its JSON twin (for API clients), and the credentials form (folded once connected)."""
+def connection_outputs(connection: Any, kept: Any = None) -> tuple[Any, ...]:
+    """The sidebar card, its JSON twin (for API clients), and the credentials form (folded once connected).
+
+    `kept`: a failed attempt left this earlier, working connection in place; the card shows it, with
+    why the attempt failed, and the form stays open to correct it."""
+    if kept is not None and kept is not connection and kept.ok and not connection.ok:
+        summary = present.connection_summary(connection)
+        summary["kept"] = present.connection_summary(kept)
+        return (
+            present.connection_html(kept, time.time(), failed_attempt=connection),
+            present.as_json(summary),
+            gr.update(open=True),
+        )
     return (
         present.connection_html(connection, time.time()),
         present.as_json(present.connection_summary(connection)),
@@ -272,7 +284,7 @@ class Handlers:
         if method in authform.METHODS and authform.METHODS[method].interactive:
             raise FormError("Browser sign-in: use “Sign in with browser” (or begin_browser).")
         connection = ui.explorer.connect(method, self.connect_fields(ui, method, names, values))
-        return ui, *connection_outputs(connection)
+        return ui, *connection_outputs(connection, ui.explorer.connection)
 
     def begin_browser(
         self, ui: UISession | None, names: list[str], values: list[Any]
@@ -562,6 +574,54 @@ class Handlers:
             export,
         )
 
+    def apply_fix(
+        self,
+        ui: UISession | None,
+        fix_index: str,
+        method: str,
+        names: list[str],
+        values: list[Any],
+        form: RequestForm,
+        request: gr.Request | None = None,
+    ) -> tuple[Any, ...]:
+        """A fix button: apply the finding's structured fix (explorer.model.Fix) to the form or the connection.
+
+        Outputs: state, the auth method, its field boxes, the connection card (3), HTTP method, URL, timeout.
+        """
+        ui = self.session(ui, request)
+        action = _fix_at(ui.tab().exchange, fix_index)
+        boxes: list[Any] = [gr.skip()] * len(names)
+        auth_method, connection, verb, url, timeout = gr.skip(), SKIP3, gr.skip(), gr.skip(), gr.skip()
+        wanted = action.param("method") or method
+        if action.kind == "use_method" and wanted.upper() in HTTP_VERBS:
+            verb = wanted.upper()
+        elif action.kind == "use_path":
+            path = action.param("path") or ""
+            url = (form.app_url.rstrip("/") + path) if form.app_url and path.startswith("/") else path
+        elif action.kind == "raise_timeout":
+            timeout = float(action.param("seconds") or max(form.timeout * 2, 60))
+        elif action.kind == "use_method":
+            auth_method = wanted
+        elif action.kind in ("add_scopes", "reconnect"):
+            values = list(values)
+            if action.kind == "add_scopes" and "scopes" in names:
+                at = names.index("scopes")
+                scopes = " ".join(
+                    dict.fromkeys(
+                        [*(str(values[at] or "all-apis").split()), *(action.param("scopes") or "").split()]
+                    )
+                )
+                values[at] = boxes[at] = scopes
+            if wanted != method:
+                auth_method = wanted
+            if not authform.METHODS.get(wanted) or not authform.METHODS[wanted].interactive:
+                connection = connection_outputs(
+                    ui.explorer.connect(wanted, self.connect_fields(ui, wanted, names, values))
+                )
+        else:
+            raise FormError(f"The explorer cannot apply a {action.kind!r} fix here: follow the text.")
+        return ui, auth_method, *boxes, *connection, verb, url, timeout
+
     def cancel(self, ui: UISession | None) -> tuple[Any, ...]:
         """Give up on the active tab's send (Cancel, Esc): its tab says so; a late answer is not shown."""
         ui = self.session(ui)
@@ -640,6 +700,18 @@ def _numbered_exchange(ui: UISession, number: Any) -> Exchange | None:
     except (TypeError, ValueError):
         return None
     return exchanges[index] if 0 <= index < len(exchanges) else None
+
+
+def _fix_at(exchange: Exchange | None, fix_index: str) -> Fix:
+    """The structured fix of the shown exchange's finding at `fix_index` ("3" or "3:<nonce>" from the page)."""
+    findings = present.sorted_findings(exchange.findings) if exchange is not None else []
+    try:
+        action = findings[int(str(fix_index).split(":")[0])].action
+    except (ValueError, IndexError):
+        action = None
+    if action is None:
+        raise FormError("That fix belongs to an answer no longer shown: send again.")
+    return action
 
 
 def request_form(request: Any, app_url: str = "") -> RequestForm:

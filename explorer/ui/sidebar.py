@@ -47,7 +47,14 @@ def field_box(name: str, config: UIConfig) -> gr.components.Component:
     if name == "profile":
         # "" rather than None: gradio_client treats a None default as a required argument
         value = config.box_value(name)
-        return gr.Dropdown(choices=profile_choices(), value=value, allow_custom_value=True, **common)
+        choices = profile_choices()
+        info = (
+            None
+            if choices
+            else "No profiles in ~/.databrickscfg yet: run databricks auth login --host <workspace-url> "
+            "--profile <name>, then reload"
+        )
+        return gr.Dropdown(choices=choices, value=value, allow_custom_value=True, info=info, **common)
     kind = "password" if is_secret(name) else "text"
     return gr.Textbox(
         value=config.box_value(name), placeholder=view.placeholder, type=kind, max_lines=1, **common

@@ -10,22 +10,25 @@ from explorer.serialize import connection_to_dict
 from explorer.ui.present.basics import chips, code_html, countdown_html, findings_html, sorted_findings
 
 
-def connection_html(connection: Any, now: float) -> str:
+def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> str:
     """Sidebar card: who we are, where the credentials came from, the token in brief.
 
     `connection` is a session.Connection (auth: AuthInfo, token: TokenInfo | None, findings, ok).
+    `failed_attempt`: a Connect that failed while `connection` stayed in use: said under the card.
+    A connection whose token raised a warning or an error (a pasted non-JWT) gets an amber dot, not green.
     """
     if connection is None:
         return '<div class="conn idle"><span class="dot"></span>Not connected</div>'
     auth, token = connection.auth, connection.token
-    head_cls = "ok" if connection.ok else "bad"
+    doubtful = any(f.severity in ("error", "warning") for f in connection.findings)
+    head_cls = ("warn" if doubtful else "ok") if connection.ok else "bad"
     name = auth.details.get("display_name")
     who = escape(name or auth.identity or ("connected" if connection.ok else "not connected"))
     lines = [
         f'<div class="conn-head"><span class="dot {head_cls}"></span><b>{who}</b>'
         f'<span class="chip">{escape(auth.method)}</span></div>'
     ]
-    if name and auth.identity:
+    if name and auth.identity and auth.identity not in (auth.source or ""):  # the id once, not twice
         lines.append(f'<div class="muted">{escape(auth.identity)}</div>')
     if auth.source:
         lines.append(f'<div class="muted">{escape(auth.source)}</div>')
@@ -37,6 +40,12 @@ def connection_html(connection: Any, now: float) -> str:
         )
     if connection.findings:
         lines.append(findings_html(connection.findings))
+    if failed_attempt is not None:
+        lines.append(
+            f'<div class="attempt-failed" role="alert"><b>The new {escape(failed_attempt.auth.method)} attempt '
+            "failed; still connected as above.</b>"
+            f"{findings_html(failed_attempt.findings, actions=False)}</div>"
+        )
     return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
 
 
