@@ -131,6 +131,9 @@ def build_parser() -> argparse.ArgumentParser:
     from explorer.load.cli import add_commands as add_load_commands  # load (Locust runs)
 
     COMMANDS.update(add_load_commands(commands))
+    from explorer.collection.matrix_cli import add_matrix_command  # matrix (identities side by side)
+
+    COMMANDS.update(add_matrix_command(commands))
     return parser
 
 
@@ -194,10 +197,10 @@ def auth_fields(args: argparse.Namespace, method: str) -> dict[str, str]:
 
 def _remember_env_secrets(session: ExplorerSession, args: argparse.Namespace) -> None:
     """Secrets the process can see are scrubbed from every output and log line from the start."""
-    for var in [*secret_env_vars(), args.auth_token_env or ""]:
+    for var in [*secret_env_vars(), getattr(args, "auth_token_env", None) or ""]:
         if var and os.environ.get(var):
             session.redactor.add(os.environ[var])
-    if args.auth_client_secret:
+    if getattr(args, "auth_client_secret", None):
         session.redactor.add(args.auth_client_secret)
 
 

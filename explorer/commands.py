@@ -16,6 +16,7 @@ CLI_COMMANDS: dict[str, str] = {
     "run": "run a collection (assertions, chaining, reports)",
     "import": "import OpenAPI, Postman, curl or HAR as a collection",
     "export": "export a collection as Postman v2.1",
+    "matrix": "send a collection as several identities, side by side (an access audit)",
     "load": "load run on Locust: users, duration, percentiles, errors by finding",
 }
 OTHER_COMMANDS: dict[str, str] = {

@@ -333,6 +333,7 @@ class WorkspaceFacts:
     app: AppSummary | None = None  # the app whose URL is the target's origin
     permissions: list[Grant] | None = None  # None: not readable by this caller (needs CAN_MANAGE)
     caller: str | None = None  # SCIM Me userName (an email, or an SP's application id)
+    caller_groups: list[str] | None = None  # SCIM Me groups (None: not known)
     notes: list[Finding] = field(default_factory=list)
 
     @property
@@ -342,8 +343,11 @@ class WorkspaceFacts:
             return True
         return (app.state in (None, "RUNNING")) and (app.compute_state in (None, "ACTIVE"))
 
-    def can_use(self, identities: Iterable[str]) -> bool | None:
-        """True/False when the ACL settles whether one of `identities` may use the app; else None."""
+    def can_use(self, identities: Iterable[str], groups: Iterable[str] | None = None) -> bool | None:
+        """True/False when the ACL settles whether one of `identities` may use the app; else None.
+
+        `groups`: the caller's groups (SCIM Me), when known; without them a grant to a group other
+        than `users` leaves the answer open."""
         if self.permissions is None:
             return None
         names = {i.lower() for i in identities if i}
@@ -352,7 +356,9 @@ class WorkspaceFacts:
             return True
         if any(g.kind == "group" and g.principal == "users" for g in usable):
             return True
-        # A grant to another group may include the caller; membership is not checked here.
+        if groups is not None:
+            member_of = {g.lower() for g in groups}
+            return any(g.kind == "group" and g.principal.lower() in member_of for g in usable)
         return None if any(g.kind == "group" for g in usable) else False
 
 

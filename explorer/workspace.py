@@ -52,6 +52,7 @@ class Workspace:
         self._apps_at = 0.0
         self._caller: str | None = None
         self._caller_name: str | None = None
+        self._caller_groups: list[str] | None = None
         self._down: tuple[float, WorkspaceError] | None = None  # (when, why) of the last network failure
 
     def _workspace(self) -> WorkspaceClient:
@@ -121,6 +122,12 @@ class Workspace:
             me = self._call("reading the current user", lambda w: w.current_user.me().as_dict())
             self._caller = me.get("userName") or me.get("applicationId")
             self._caller_name = me.get("displayName")
+            groups = me.get("groups")
+            self._caller_groups = (
+                [str(g.get("display") or g.get("value")) for g in groups if isinstance(g, dict)]
+                if isinstance(groups, list)
+                else None
+            )
         return self._caller
 
     def display_name(self) -> str | None:
@@ -146,6 +153,7 @@ class Workspace:
 
     def _learn_caller(self, facts: WorkspaceFacts) -> None:
         facts.caller = self.current_user()
+        facts.caller_groups = self._caller_groups
 
     def _learn_permissions(self, facts: WorkspaceFacts) -> None:
         if facts.app is not None:

@@ -222,6 +222,7 @@ def request_from_dict(data: dict[str, Any], path: str = "") -> Request:
         auth=_basic(auth),
         assertions=list(data.get("assertions") or []),
         extractions=list(data.get("extractions") or []),
+        expect=dict(data.get("expect") or {}),
         path=path,
     )
 
@@ -269,29 +270,28 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def list_environments(storage: Storage) -> list[str]:
+def list_environments(storage: Storage, folder: str = "") -> list[str]:
     return [
         e.name.rsplit(".", 1)[0]
-        for e in storage.list_dir(ENVIRONMENTS)
+        for e in storage.list_dir(folder or ENVIRONMENTS)
         if not e.is_dir and e.name.endswith((".yaml", ".yml"))
     ]
 
 
-def load_environment(storage: Storage, name: str) -> Environment:
-    """`environments/<name>.yaml`; raises CollectionError naming the file and what is wrong."""
+def load_environment(storage: Storage, name: str, folder: str = "") -> Environment:
+    """`environments/<name>.yaml` (or `<folder>/<name>.yaml`, e.g. identities: the same shape, an
+    identity being an auth reference with its variables); raises CollectionError naming the file."""
+    folder = folder or ENVIRONMENTS
+    what = {ENVIRONMENTS: "environment", "identities": "identity"}.get(folder, folder)
     if not re.fullmatch(r"[A-Za-z0-9_.-]+", name) or name.startswith("."):
-        raise CollectionError(f"--env {name!r}: environment names are letters, digits, _ . -")
+        raise CollectionError(f"{what} {name!r}: names are letters, digits, _ . -")
     path = next(
-        (
-            f"{ENVIRONMENTS}/{name}{s}"
-            for s in (".yaml", ".yml")
-            if storage.exists(f"{ENVIRONMENTS}/{name}{s}")
-        ),
+        (f"{folder}/{name}{s}" for s in (".yaml", ".yml") if storage.exists(f"{folder}/{name}{s}")),
         None,
     )
     if path is None:
-        known = ", ".join(list_environments(storage)) or "none"
-        raise CollectionError(f"no environment {name!r} in {storage.describe(ENVIRONMENTS)} (known: {known})")
+        known = ", ".join(list_environments(storage, folder)) or "none"
+        raise CollectionError(f"no {what} {name!r} in {storage.describe(folder)} (known: {known})")
     data, error = _read_yaml(storage, path)
     error = error or validate(data if data is not None else {}, "environment", path)
     if error:
@@ -380,6 +380,8 @@ def request_to_dict(request: Request) -> dict[str, Any]:
         data["assertions"] = request.assertions
     if request.extractions:
         data["extractions"] = request.extractions
+    if request.expect:
+        data["expect"] = request.expect
     return data
 
 

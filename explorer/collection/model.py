@@ -68,6 +68,7 @@ class Request:
     auth: BasicAuth | None = None  # posting-style basic / bearer auth (references only)
     assertions: list[dict[str, Any]] = field(default_factory=list)
     extractions: list[dict[str, Any]] = field(default_factory=list)
+    expect: dict[str, Any] = field(default_factory=dict)  # identity name -> expected status (matrix runs)
     path: str = ""
 
     def comparable(self) -> dict[str, Any]:

@@ -1,0 +1,103 @@
+"""`python -m explorer matrix PATH --as NAME [--as NAME]… [--env E] [--json] [--junit F] [--markdown F]`.
+
+Exit 0 when every expectation holds (with none declared: every prediction), 1 otherwise, 2 for
+usage errors and broken files.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from explorer.collection.files import CollectionError
+from explorer.collection.matrix import Matrix, grid_markdown, grid_text, run_matrix
+from explorer.collection.runner import RunPlan
+from explorer.collection.storage import FolderStorage
+from explorer.collection.variables import parse_assignment
+from explorer.parse import InputError
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+def add_matrix_command(commands: Any) -> dict[str, Any]:
+    parser = commands.add_parser("matrix", help="send a collection as several identities, side by side")
+    parser.add_argument(
+        "path", metavar="PATH", help="the collection folder (identities in identities/NAME.yaml)"
+    )
+    parser.add_argument("--as", dest="identities", action="append", default=[], metavar="NAME",
+                        help="an identity (identities/NAME.yaml, or none); repeat")  # fmt: skip
+    parser.add_argument("--env", metavar="NAME", help="environment (environments/NAME.yaml)")
+    parser.add_argument("--var", action="append", default=[], metavar="K=V", help="variable (repeat)")
+    parser.add_argument("--folder", metavar="F", help="one folder only")
+    parser.add_argument("--parallel", type=int, default=8, help="cells sent at once (default 8)")
+    parser.add_argument("--json", action="store_true", help="print the grid as JSON on stdout")
+    parser.add_argument("--junit", metavar="FILE", help="write JUnit XML (a testcase per cell)")
+    parser.add_argument("--markdown", metavar="FILE", help="write the grid as Markdown")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request (default 30)")
+    parser.add_argument("--debug", action="store_true", help="debug logging (secrets redacted)")
+    parser.add_argument("--no-retry", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--auth", help=argparse.SUPPRESS)  # identities come from files
+    return {"matrix": cmd_matrix}
+
+
+def cmd_matrix(args: argparse.Namespace, _session: Any, output: Any) -> int:
+    if not args.identities:
+        output.note("error: name at least one identity: --as NAME (identities/NAME.yaml) [--as NAME]…")
+        return EXIT_USAGE
+    try:
+        cli_vars = dict(parse_assignment(v) for v in args.var)
+        plan = RunPlan.load(FolderStorage(args.path), env=args.env, cli_vars=cli_vars, folder=args.folder)
+        matrix = run_matrix(plan, args.identities, parallel=args.parallel, timeout=min(args.timeout, 10.0))
+    except (CollectionError, InputError, ValueError) as error:
+        output.note(f"error: {error}")
+        return EXIT_USAGE
+    for name, connection in matrix.connections.items():
+        if connection is not None and not connection.ok:
+            output.note(
+                f"{name}: not connected: {connection.findings[0].message if connection.findings else '?'}"
+            )
+    if args.json:
+        output.json(matrix.as_dict())
+    else:
+        output.result(grid_text(matrix))
+        surprises = sum(c.surprise for row in matrix.cells for c in row)
+        failed = sum(not c.ok for row in matrix.cells for c in row)
+        output.note(
+            f"{'PASSED' if matrix.passed else 'FAILED'}: {failed} cell(s) failed, {surprises} surprise(s)"
+        )
+    if args.markdown:
+        Path(args.markdown).write_text(grid_markdown(matrix), encoding="utf-8")
+    if args.junit:
+        Path(args.junit).write_text(junit_xml(matrix), encoding="utf-8")
+    return EXIT_OK if matrix.passed else EXIT_FAILED
+
+
+def junit_xml(matrix: Matrix) -> str:
+    from xml.sax.saxutils import escape, quoteattr
+
+    cases = []
+    for name, row in zip(matrix.requests, matrix.cells, strict=True):
+        for cell in row:
+            case = f"<testcase classname={quoteattr('matrix.' + cell.identity)} name={quoteattr(name)}"
+            time = (cell.elapsed_ms or 0) / 1000
+            if cell.ok:
+                cases.append(f'{case} time="{time:.3f}"/>')
+                continue
+            why = (
+                f"expected {cell.expected}, got {cell.status}"
+                if cell.expected is not None
+                else cell.error
+                or f"surprise: predicted {'pass' if cell.predicted else 'refusal'}, got {cell.status}"
+            )
+            cases.append(
+                f'{case} time="{time:.3f}"><failure message={quoteattr(why)}>{escape(", ".join(cell.codes))}</failure></testcase>'
+            )
+    failures = sum(not c.ok for row in matrix.cells for c in row)
+    total = sum(len(row) for row in matrix.cells)
+    return (
+        '<?xml version="1.0" encoding="UTF-8"?>\n'
+        f'<testsuite name="identity matrix" tests="{total}" failures="{failures}" errors="0">'
+        + "".join(cases)
+        + "</testsuite>\n"
+    )

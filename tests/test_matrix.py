@@ -1,0 +1,92 @@
+"""The identity matrix against the sandbox: a service principal, Alice (CAN_MANAGE), Bob (no
+CAN_USE) and no token, over two apps; the grid matches the sandbox's permissions, predictions
+agree with what the gateway answered, and a changed permission turns the run red."""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+from junitparser import JUnitXml
+from support.sandbox_helpers import default_config, user_token
+
+from explorer.cli import Output, main
+
+AUDIT = Path(__file__).resolve().parents[1] / "examples" / "access-audit"
+IDENTITIES = ["demo-sp", "alice", "bob", "none"]
+
+
+def audit_env(info: dict, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    sp = info["service_principals"]["demo-sp"]
+    values = {
+        "DATABRICKS_HOST": info["host"],
+        "DATABRICKS_CLIENT_ID": sp["client_id"],
+        "DATABRICKS_CLIENT_SECRET": sp["client_secret"],
+        "HELLO_URL": info["apps"]["hello"]["url"],
+        "SCOPED_URL": info["apps"]["scoped"]["url"],
+        "ALICE_TOKEN": user_token(info["host"], "alice@example.com", ["all-apis"]),
+        "BOB_TOKEN": user_token(info["host"], "bob@example.com", ["all-apis"]),
+    }
+    for name, value in values.items():
+        monkeypatch.setenv(name, value)
+    return values
+
+
+def matrix(path: Path, *extra: str) -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["matrix", str(path), "--env", "sandbox", *(a for n in IDENTITIES for a in ("--as", n)), *extra]
+    return main(argv, Output(out, err)), out.getvalue(), err.getvalue()
+
+
+def test_the_grid_matches_the_sandboxs_permissions(
+    sandbox_info: dict, clean_databricks_env: Any, monkeypatch, tmp_path
+) -> None:
+    secrets = audit_env(sandbox_info, monkeypatch)
+    junit, markdown = tmp_path / "matrix.xml", tmp_path / "matrix.md"
+    code, out, err = matrix(AUDIT, "--json", "--junit", str(junit), "--markdown", str(markdown))
+    assert code == 0, err
+    grid = json.loads(out)
+    assert grid["identities"] == IDENTITIES and grid["requests"] == ["hello whoami", "scoped whoami"]
+    hello, scoped = grid["cells"]
+    assert [c["status"] for c in hello] == [200, 200, 403, 302]
+    assert [c["status"] for c in scoped] == [403, 403, 403, 302]
+    # what the workspace predicts (Alice's CAN_MANAGE makes the ACL readable for every column)
+    assert [c["predicted"] for c in hello] == [True, True, False, False]
+    assert [c["predicted"] for c in scoped] == [False, False, False, False]  # scopes missing / no token
+    assert not any(c["surprise"] for row in grid["cells"] for c in row) and grid["ok"]
+    assert "NO_CAN_USE" in hello[2]["codes"] and "SCOPE_MISSING" in scoped[0]["codes"]
+    suite = JUnitXml.fromfile(str(junit))
+    assert suite.tests == 8 and suite.failures == 0
+    assert "| hello whoami | ✓ 200 | ✓ 200 | ✓ 403 NO_CAN_USE" in markdown.read_text()
+    for text in (out, err, junit.read_text(), markdown.read_text()):
+        for name in ("DATABRICKS_CLIENT_SECRET", "ALICE_TOKEN", "BOB_TOKEN"):
+            assert secrets[name] not in text
+
+
+def test_a_changed_permission_turns_the_run_red(
+    start_sandbox: Any, clean_databricks_env: Any, monkeypatch, tmp_path
+) -> None:
+    config = default_config()
+    for app in config["apps"]:
+        if app["name"] == "hello":  # someone gave Bob access
+            app["permissions"].append({"user_name": "bob@example.com", "permission_level": "CAN_USE"})
+    sandbox = start_sandbox(config)
+    audit_env(sandbox.info, monkeypatch)
+    copy = tmp_path / "audit"
+    shutil.copytree(AUDIT, copy)
+    junit = tmp_path / "matrix.xml"
+    code, out, _err = matrix(copy, "--json", "--junit", str(junit))
+    assert code == 1
+    bob = json.loads(out)["cells"][0][2]
+    assert bob["status"] == 200 and bob["expected"] == 403 and not bob["ok"]
+    assert JUnitXml.fromfile(str(junit)).failures == 1
+
+
+def test_an_unknown_identity_is_a_clear_usage_error(tmp_path: Path) -> None:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["matrix", str(AUDIT), "--as", "mallory"], Output(out, err))
+    assert code == 2 and "no identity 'mallory'" in err.getvalue() and "Traceback" not in err.getvalue()
