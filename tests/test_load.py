@@ -125,6 +125,8 @@ def test_twenty_users_counted_at_the_app_match_locust_and_one_token(
             str(report_file),
             "--csv",
             str(tmp_path / "locust"),
+            "--html",
+            str(tmp_path / "report.html"),
         ],
         load_env,
     )
@@ -145,6 +147,9 @@ def test_twenty_users_counted_at_the_app_match_locust_and_one_token(
     assert token_requests(sandbox_info) == 1
     assert report["identities_connected"] == 1
     assert (tmp_path / "locust_stats.csv").is_file()
+    html = (tmp_path / "report.html").read_text()
+    assert "GET /api/slow" in html  # Locust's own HTML report
+    assert_no_secret(sandbox_info, html, (tmp_path / "locust_stats.csv").read_text())
     assert "requests in" in result.stdout and "p95" in result.stdout
     assert "users ·" in result.stderr  # the progress line
     assert_no_secret(sandbox_info, result.stdout, result.stderr, report_file.read_text())
@@ -324,7 +329,8 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.slow
-def test_sigterm_ends_every_locust_process_workers_included(sandbox_info, load_env, tmp_path):
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "Ctrl-C"])
+def test_a_signal_ends_every_locust_process_workers_included(sandbox_info, load_env, tmp_path, stop_signal):
     report_file = tmp_path / "report.json"
     process = subprocess.Popen(
         [
@@ -359,7 +365,7 @@ def test_sigterm_ends_every_locust_process_workers_included(sandbox_info, load_e
         assert len(children) >= 3, children
         time.sleep(3)  # the workers are sending
         started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop_signal)
         out, err = process.communicate(timeout=30)
     finally:
         if process.poll() is None:
@@ -560,3 +566,77 @@ def test_failure_texts_parse_back_to_their_codes():
         None,
     )
     assert parse_error("HTTPError('500 Server Error')")[0] == "UNKNOWN"
+
+
+@pytest.mark.slow
+def test_tokens_are_refreshed_by_the_sdk_not_fetched_per_call(start_sandbox, tmp_path):
+    from support.sandbox_helpers import default_config
+
+    # The SDK treats a token as expired 40 s before its expiry: 48 s tokens are used for about 8 s.
+    short = start_sandbox(default_config(token_ttl_seconds=48))
+    info = short.info
+    sp = info["service_principals"][DEMO_SP]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABRICKS_", "EXPLORER_"))}
+    env.update(
+        DATABRICKS_HOST=info["host"],
+        DATABRICKS_CLIENT_ID=sp["client_id"],
+        DATABRICKS_CLIENT_SECRET=sp["client_secret"],
+        DATABRICKS_CONFIG_FILE=os.devnull,
+        PYTHONPATH=str(REPO),
+    )
+    report_file = tmp_path / "report.json"
+    token_requests(info, reset=True)
+
+    result = load(
+        [
+            f"{hello(info)}/api/hello",
+            "--users",
+            "5",
+            "--duration",
+            "10s",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+        ],
+        env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    total = json.loads(report_file.read_text())["total"]
+    fetched = token_requests(info)
+    assert total["failures"] == 0 and total["requests"] > 200
+    # The SDK fetched a new token when the first went stale, not one per request.
+    assert 2 <= fetched <= 3, fetched
+
+
+@pytest.mark.slow
+def test_a_secret_from_a_collections_env_file_reaches_locust_only_through_the_environment(
+    sandbox_info, load_env, tmp_path
+):
+    sp = sandbox_info["service_principals"][DEMO_SP]
+    root = tmp_path / "hello-load"
+    root.mkdir()
+    (root / "collection.yaml").write_text(
+        "name: hello load\ndefaults:\n  auth: {method: m2m, host: '{{$env.DATABRICKS_HOST}}'}\n",
+        encoding="utf-8",
+    )
+    (root / "01-hello.posting.yaml").write_text(
+        f"name: hello\nurl: '{hello(sandbox_info)}/api/hello'\nassertions: [{{status: 200}}]\n",
+        encoding="utf-8",
+    )
+    (root / ".env").write_text(
+        f"DATABRICKS_CLIENT_ID={sp['client_id']}\nDATABRICKS_CLIENT_SECRET={sp['client_secret']}\n",
+        encoding="utf-8",
+    )
+    env = {k: v for k, v in load_env.items() if k not in ("DATABRICKS_CLIENT_ID", "DATABRICKS_CLIENT_SECRET")}
+    exported, report_file = tmp_path / "locustfile.py", tmp_path / "report.json"
+
+    exporting = load([str(root), "--export-locustfile", str(exported)], env)
+    result = load([str(root), "--users", "2", "--requests", "30", "--json", str(report_file)], env)
+
+    assert exporting.returncode == 0 and result.returncode == 0, exporting.stderr + result.stderr
+    text = exported.read_text()
+    assert "secret_env={'client_secret': 'EXPLORER_LOAD_DEFAULT_CLIENT_SECRET'}" in text
+    assert json.loads(report_file.read_text())["total"]["failures"] == 0
+    assert_no_secret(sandbox_info, text, report_file.read_text(), result.stdout, result.stderr)

@@ -116,3 +116,22 @@ def test_a_host_off_the_allowlist_and_bad_settings_are_messages(client):
         load_start(client)
     with pytest.raises(Exception, match="above the cap of 100"):
         load_start(client, users=1000)
+
+
+def test_a_deployed_app_needs_the_confirmation_first(monkeypatch):
+    from explorer.guard import Allowlist
+    from explorer.session import ExplorerSession
+    from explorer.ui.forms import FormError, RequestForm
+    from explorer.ui.load_view import start_load
+    from explorer.ui.state import UISession
+
+    ui = UISession(ExplorerSession(allowlist=Allowlist(["*.databricksapps.com"])))
+    ui.open_tab(RequestForm(url="https://hello-123.aws.databricksapps.com/api/hello"))
+    try:
+        run = start_load(ui, "", 10, "30s", None, 0, "", "", "", False)
+        with pytest.raises(FormError, match=r"sends load to https://hello-123\.aws\.databricksapps\.com"):
+            next(run)
+        with pytest.raises(FormError, match="above the cap of 100"):
+            next(start_load(ui, "", 101, "30s", None, 0, "", "", "", True))
+    finally:
+        ui.explorer.close()

@@ -28,6 +28,7 @@ from explorer.load.plan import (
     Identity,
     LoadPlan,
     PlanError,
+    identity_fields,
     plan_for_request,
     plan_from_collection,
     refused_targets,
@@ -160,13 +161,7 @@ def build_plan(args: argparse.Namespace, session: ExplorerSession, output: base_
         ref = run_plan.default_auth()
         default = None
         if ref is not None and ref.method not in ("none", "inherit"):
-            from explorer.collection.identities import ref_fields
-            from explorer.collection.variables import UndefinedVariable
-
-            try:
-                fields = ref_fields(ref, run_plan.scope, run_plan.dotenv)
-            except UndefinedVariable as error:
-                raise PlanError(str(error)) from None
+            fields = identity_fields(ref, run_plan)
             for name, value in base_cli.auth_fields(args, ref.method).items():
                 fields[name] = value
             default = split_identity(ref.method, fields, "default", child_env)

@@ -90,6 +90,10 @@ class Explorer:
         runner = environment.runner
         if isinstance(runner, MasterRunner):
             runner.register_message("explorer_done", self._on_worker_done)
+        elif runner is not None:  # connect before the run starts: its clock does not count this
+            for name in self.identities:
+                if not self._connect(name):
+                    return
 
     def on_test_start(self, environment: Any, **_: Any) -> None:
         self.environment = environment
@@ -168,7 +172,7 @@ class Explorer:
                         "identity %s (%s): %s: %s", name, identity.method, finding["code"], finding["message"]
                     )
                 emit("auth_failed", identity=name, method=identity.method, findings=findings)
-                self._stop_everything()
+                gevent.spawn_later(0.1, self._quit)  # not from inside Locust's event: it would wait on itself
                 return False
             self._headers[name] = session.credentials.headers  # fresh on each call: SDK refreshes apply
             emit("connected", identity=name, method=identity.method, pid=os.getpid())
@@ -202,6 +206,11 @@ class Explorer:
         if self.budget is not None and self._finished >= self.budget and not self._done:
             self._done = True
             gevent.spawn(self._stop_everything)
+
+    def _quit(self) -> None:
+        runner = self.environment.runner if self.environment else None
+        if runner is not None and not isinstance(runner, WorkerRunner):
+            runner.quit()
 
     def _stop_everything(self) -> None:
         runner = self.environment.runner if self.environment else None

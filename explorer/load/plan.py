@@ -114,6 +114,23 @@ def split_identity(method: str, fields: Mapping[str, str], key: str, child_env: 
     return Identity(method, plain, secret_env)
 
 
+def identity_fields(ref: Any, run_plan: Any) -> dict[str, str]:
+    """An `AuthRef`'s fields for a load run: its own (variables resolved), plus every field whose
+    environment variable the collection's `.env` sets (a run's child processes see only those)."""
+    from explorer.collection.identities import ref_fields
+    from explorer.collection.variables import UndefinedVariable
+
+    try:
+        fields = ref_fields(ref, run_plan.scope, run_plan.dotenv)
+    except UndefinedVariable as error:
+        raise PlanError(str(error)) from None
+    method = METHODS.get(ref.method)
+    for spec in method.fields if method else ():
+        if spec.env_var and not fields.get(spec.name) and run_plan.dotenv.get(spec.env_var):
+            fields[spec.name] = run_plan.dotenv[spec.env_var]
+    return fields
+
+
 def plan_for_request(
     spec: RequestSpec, identity: Identity | None, child_env: dict[str, str] | None = None
 ) -> LoadPlan:
@@ -145,7 +162,6 @@ def plan_from_collection(
     `default_identity` is who sends requests without their own `auth_method` (the command line's
     options, else the environment's or the collection's `auth`). Raises PlanError.
     """
-    from explorer.collection.identities import ref_fields
     from explorer.collection.runner import build_spec, preflight
     from explorer.collection.variables import UndefinedVariable
     from explorer.parse import InputError
@@ -187,11 +203,7 @@ def plan_from_collection(
                     key = existing
                     break
             if key not in identities:
-                try:
-                    fields = ref_fields(ref, run_plan.scope, run_plan.dotenv)
-                except UndefinedVariable as error:
-                    raise PlanError(f"{request.name}: {error}") from None
-                identities[key] = split_identity(ref.method, fields, key, env)
+                identities[key] = split_identity(ref.method, identity_fields(ref, run_plan), key, env)
         name = " / ".join([*trail, request.name])
         expect = [str(s) for a in request.assertions if "status" in a for s in _statuses(a["status"])]
         load_request = LoadRequest(

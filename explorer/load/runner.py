@@ -25,7 +25,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from explorer.load.plan import PlanError
+from explorer.load.plan import EVENT_PREFIX, PlanError
 
 DEFAULT_USERS_CAP = 100
 DEFAULT_DURATION_CAP = 300.0  # seconds
@@ -224,6 +224,9 @@ class LoadRun:
                     self.stop()
                     break
                 time.sleep(poll)
+                if self.auth_failed():  # a process could not connect: nothing will be sent
+                    self.stop()
+                    break
                 if on_progress is not None:
                     latest = self.progress()
                     if latest is not None:
@@ -258,6 +261,17 @@ class LoadRun:
                     process.wait(5)
                 except subprocess.TimeoutExpired:
                     pass
+
+    def auth_failed(self) -> bool:
+        """Has a Locust process reported that an identity did not connect (explorer.load.hooks)?"""
+        marker = (EVENT_PREFIX + '{"event": "auth_failed"').encode()
+        for path in self.log_paths:
+            try:
+                if marker in path.read_bytes():
+                    return True
+            except OSError:
+                continue
+        return False
 
     def log_text(self) -> str:
         texts = []
