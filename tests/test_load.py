@@ -378,6 +378,21 @@ def test_a_signal_ends_every_locust_process_workers_included(sandbox_info, load_
     assert "requests in" in out
 
 
+@pytest.mark.slow
+def test_credentials_that_do_not_resolve_end_the_run_at_once_with_the_finding(sandbox_info, load_env):
+    env = {**load_env, "DATABRICKS_CLIENT_SECRET": "not-the-secret"}
+    started = time.monotonic()
+
+    result = load(
+        [f"{hello(sandbox_info)}/api/hello", "--users", "2", "--duration", "60s", "--auth", "m2m"], env
+    )
+
+    assert result.returncode == 2
+    assert time.monotonic() - started < 40  # not the 60 s of the run
+    assert "Could not authenticate as default (m2m)" in result.stderr and "✗ AUTH_FAILED" in result.stderr
+    assert "not-the-secret" not in result.stdout + result.stderr and "Traceback" not in result.stderr
+
+
 # --- the locustfile ------------------------------------------------------------------------------
 
 
