@@ -58,7 +58,7 @@ FULL = Plan(
     large_repeats=5,
     ui_repeats=5,
     cli_repeats=10,
-    cli_commands=("call", "token", "apps", "endpoints", "snippet", "run", "import", "export"),
+    cli_commands=("call", "token", "apps", "endpoints", "snippet", "run", "import", "export", "load"),
 )
 
 
