@@ -38,6 +38,7 @@ class Plan:
     load_repeats: int = 4  # pairs of Locust runs (generated locustfile vs minimal HttpUser)
     load_seconds: int = 6
     stream_rounds: int = 5  # alternating rounds of the per-event latency (explorer CLI vs bare requests)
+    matrix_repeats: int = 4  # alternating rounds of the 5 x 20 identity matrix vs 100 sends one by one
 
 
 QUICK = Plan(
@@ -51,6 +52,7 @@ QUICK = Plan(
     load_repeats=2,
     load_seconds=3,
     stream_rounds=2,
+    matrix_repeats=2,
 )
 FULL = Plan(
     overhead_rounds=300,
@@ -88,6 +90,7 @@ def run(plan: Plan) -> list[Row]:
     from bench.concurrency import concurrency
     from bench.large_body import large_body
     from bench.load_run import load_throughput
+    from bench.matrix_run import matrix_vs_sequential
     from bench.overhead import engine_overhead, token_requests
     from bench.startup import cli_imports, cli_startup, ui_startup
     from bench.streams import event_latency, stream_memory
@@ -102,6 +105,7 @@ def run(plan: Plan) -> list[Row]:
         rows += guarded("CLI imports", lambda: cli_imports(info, plan.cli_commands))
         rows += guarded("collection run", lambda: collection_run(info, plan.collection_repeats))
         rows += guarded("load run", lambda: load_throughput(info, plan.load_repeats, plan.load_seconds))
+        rows += guarded("identity matrix", lambda: matrix_vs_sequential(info, plan.matrix_repeats))
     rows += guarded("stream latency", lambda: event_latency(plan.stream_rounds))
     rows += guarded("stream memory", stream_memory)
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
