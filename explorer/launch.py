@@ -13,12 +13,15 @@ import os
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
+from pathlib import Path
 from typing import Any
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 DEMO_SP = "demo-sp"
 DEMO_APP = "hello"
+# The demo collection, beside the package in a source checkout (the Collections sidebar opens it).
+DEMO_COLLECTION = Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo"
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -64,6 +67,7 @@ def demo_config(info: Mapping[str, Any]) -> Any:
         app_url=app["url"],
         app_name=DEMO_APP,
         request_path="/api/hello",
+        collection_path=str(DEMO_COLLECTION) if DEMO_COLLECTION.is_dir() else "",
         autoconnect=True,
     )
 
@@ -109,7 +113,12 @@ def preload_engine(delay: float = 1.0) -> None:
     does not wait for it and the first connect rarely does."""
     import importlib
 
-    timer = threading.Timer(delay, importlib.import_module, args=("explorer.session",))
+    def load() -> None:
+        # the session no longer imports the SDK itself (the CLI starts without it): load it here
+        for module in ("explorer.session", "explorer.oauth", "databricks.sdk"):
+            importlib.import_module(module)
+
+    timer = threading.Timer(delay, load)
     timer.daemon = True
     timer.start()
 
