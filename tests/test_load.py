@@ -211,6 +211,33 @@ def test_the_slow_endpoint_shows_the_latency_it_was_told_to_take(sandbox_info, l
 
 
 @pytest.mark.slow
+def test_a_target_rate_paces_the_users(sandbox_info, load_env, tmp_path):
+    report_file = tmp_path / "report.json"
+
+    result = load(
+        [
+            f"{hello(sandbox_info)}/api/hello",
+            "--users",
+            "6",
+            "--duration",
+            "5s",
+            "--rate",
+            "30",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+        ],
+        load_env,
+    )
+
+    assert result.returncode == 0, result.stderr
+    report = json.loads(report_file.read_text())
+    assert report["settings"]["rate"] == 30
+    assert 22 <= report["total"]["rps"] <= 33  # 30 iterations/s, one request each, in all
+
+
+@pytest.mark.slow
 def test_a_503_storm_is_a_server_error_burst_with_its_retry_after(sandbox_info, load_env, tmp_path):
     report_file = tmp_path / "report.json"
 

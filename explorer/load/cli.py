@@ -2,7 +2,7 @@
 
     python -m explorer load URL_OR_PATH [--users N] [--spawn-rate R] [--duration 30s | --requests K]
         [-X M] [-H 'K: V']… [-d BODY]  (a URL)   [--env E] [--var K=V]… [--folder F]  (a collection)
-        [auth options] [--workers N] [--json F] [--csv PREFIX] [--html F] [--export-locustfile F]
+        [auth options] [--rate R] [--workers N] [--json F] [--csv PREFIX] [--html F] [--export-locustfile F]
         [--max-p95 MS] [--max-error-rate P] [--users-cap N] [--duration-cap D]
 
 Exit status: 0 when the run finished and every declared threshold held, 1 when a threshold failed
@@ -58,6 +58,12 @@ def add_commands(commands: argparse._SubParsersAction) -> dict[str, Handler]:  #
     ends.add_argument("--duration", metavar="D", help="how long: 30s, 2m, 1h30m (default 30s)")
     ends.add_argument("--requests", type=int, metavar="K", help="stop after K requests in all")
     load.add_argument(
+        "--rate",
+        type=float,
+        metavar="R",
+        help="target iterations per second, all users together (default: no pause)",
+    )
+    load.add_argument(
         "--workers", type=int, default=0, metavar="N", help="run a Locust master and N workers here"
     )
     load.add_argument("--json", dest="json_file", metavar="F", help="write the report as JSON")
@@ -87,6 +93,7 @@ def options_from(args: argparse.Namespace) -> LoadOptions:
         users=args.users,
         spawn_rate=args.spawn_rate,
         requests=args.requests,
+        rate=args.rate,
         workers=args.workers,
         html=args.html,
         csv_prefix=args.csv_prefix,
@@ -240,7 +247,10 @@ def _run(
     run = LoadRun(workdir / "locustfile.py", options, workdir, plan.host, env=plan.child_env)
     ends = f"{options.duration:g} s" if options.duration else f"{options.requests} requests"
     workers = f" · master + {options.workers} workers" if options.workers else ""
-    output.note(f"load {plan.host}: {options.users} users, {options.rate:g}/s, {ends}{workers} (Locust)")
+    paced = f" · paced to {options.rate:g} iterations/s" if options.rate else ""
+    output.note(
+        f"load {plan.host}: {options.users} users (started at {options.spawn:g}/s), {ends}{workers}{paced} (Locust)"
+    )
     previous = signal.getsignal(signal.SIGTERM)
 
     def on_term(_signum: int, _frame: FrameType | None) -> None:

@@ -80,6 +80,12 @@ class Explorer:
             help="stop after this many requests in all (0: no limit; split across workers)",
         )
         parser.add_argument(
+            "--explorer-rate",
+            type=float,
+            default=0.0,
+            help="target iterations of the flow per second, all users together (0: no pause)",
+        )
+        parser.add_argument(
             "--explorer-summary",
             default="",
             help="write the final statistics (Locust's own, as JSON) to this file when Locust quits",
@@ -190,6 +196,29 @@ class Explorer:
             factory = self._headers[identity]
         headers.update(factory())
         return headers
+
+    # --- pacing --------------------------------------------------------------------------------
+
+    def pacing(self) -> Any:
+        """A Locust `wait_time`: no pause, or each user paced (like Locust's `constant_throughput`) so
+        that all users together run `--explorer-rate` iterations per second."""
+        explorer = self
+
+        def wait_time(user: Any) -> float:
+            options = explorer.environment.parsed_options if explorer.environment else None
+            rate = float(getattr(options, "explorer_rate", 0.0) or 0.0) if options else 0.0
+            if rate <= 0:
+                return 0.0
+            users = max(1, int(getattr(options, "num_users", 1) or 1))
+            now = time.monotonic()
+            state = user.__dict__
+            last_run, last_wait = state.get("_explorer_last_run", now), state.get("_explorer_last_wait", 0.0)
+            ran = now - last_run - last_wait
+            state["_explorer_last_wait"] = wait = max(0.0, users / rate - ran)
+            state["_explorer_last_run"] = now
+            return wait
+
+        return wait_time
 
     # --- the request budget -------------------------------------------------------------------
 

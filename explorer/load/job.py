@@ -33,7 +33,7 @@ from explorer.session import ExplorerSession
 def write_locustfile(plan: LoadPlan, path: Path, options: LoadOptions, redactor: Redactor) -> str:
     """Write the locustfile; refuses (PlanError) if a secret the redactor knows would be in it."""
     duration = f"{options.duration:g}s" if options.duration else "30s"
-    text = render(plan, users=options.users, spawn_rate=options.rate, duration=duration)
+    text = render(plan, users=options.users, spawn_rate=options.spawn, duration=duration)
     if redactor.scrub(text) != text or any(s and s in text for s in plan.secrets()):
         raise PlanError("the generated locustfile would hold a secret: nothing was written")
     try:

@@ -141,7 +141,8 @@ def to_dict(
         "host": plan.host,
         "settings": {
             "users": options.users,
-            "spawn_rate": options.rate,
+            "spawn_rate": options.spawn,
+            "rate": options.rate,
             "duration_s": options.duration,
             "requests": options.requests,
             "workers": options.workers,

@@ -42,6 +42,7 @@ class LoadOptions:
     spawn_rate: float | None = None  # users started per second; default: all within a second
     duration: float | None = None
     requests: int | None = None
+    rate: float | None = None  # target iterations of the flow per second, all users together
     workers: int = 0  # 0: one local Locust process; N: a master and N workers on this machine
     users_cap: int = DEFAULT_USERS_CAP
     duration_cap: float = DEFAULT_DURATION_CAP
@@ -50,7 +51,7 @@ class LoadOptions:
     csv_prefix: str | None = None  # where Locust's CSV files go (default: the run's work folder)
 
     @property
-    def rate(self) -> float:
+    def spawn(self) -> float:
         return self.spawn_rate if self.spawn_rate else float(self.users)
 
     @property
@@ -77,6 +78,8 @@ class LoadOptions:
                 f"--duration {self.duration:g}s is above the cap of {self.duration_cap:g}s; "
                 f"raise it explicitly with --duration-cap {self.duration:g}s"
             )
+        if self.rate is not None and self.rate <= 0:
+            raise PlanError("--rate must be above 0 (iterations per second)")
         if self.requests is not None and self.requests < 1:
             raise PlanError("--requests must be at least 1")
         if not 0 <= self.workers <= MAX_WORKERS:
@@ -160,7 +163,7 @@ class LoadRun:
             "--headless",
             "--host", self.host,
             "-u", str(o.users),
-            "-r", f"{o.rate:g}",
+            "-r", f"{o.spawn:g}",
             "-t", f"{max(1, round(o.run_time))}s",
             "--stop-timeout", f"{o.stop_timeout:g}",
             "--csv", self.csv_prefix,
@@ -170,6 +173,8 @@ class LoadRun:
         ]  # fmt: skip
         if o.requests:
             run += ["--explorer-requests", str(o.requests)]
+        if o.rate:
+            run += ["--explorer-rate", f"{o.rate:g}"]
         if o.html:
             run += ["--html", o.html]
         if not o.workers:
