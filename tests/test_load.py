@@ -328,6 +328,78 @@ def test_a_master_and_two_workers_finish_and_aggregate(sandbox_info, load_env, a
     assert token_requests(sandbox_info) == 2
 
 
+@pytest.mark.slow
+def test_the_explorer_is_the_master_of_a_worker_started_elsewhere(
+    sandbox_info, load_env, app_client, tmp_path
+):
+    from support.ports import free_port
+
+    app = hello(sandbox_info)
+    app_stats(app_client, app, reset=True)
+    port = free_port()
+    report_file = tmp_path / "report.json"
+    master = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "explorer",
+            "load",
+            f"{app}/api/slow?ms=0",
+            "--users",
+            "4",
+            "--requests",
+            "200",
+            "--remote-workers",
+            "1",
+            "--master-bind",
+            f"127.0.0.1:{port}",
+            "--auth",
+            "m2m",
+            "--json",
+            str(report_file),
+        ],
+        cwd=REPO,
+        env=load_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    # The worker, as on another host: it downloads the locustfile from the master (`-f -`).
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            "-",
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(port),
+            "--loglevel",
+            "WARNING",
+        ],
+        cwd=tmp_path,
+        env=load_env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        out, err = master.communicate(timeout=120)
+        worker.wait(30)
+    finally:
+        for process in (master, worker):
+            if process.poll() is None:
+                process.kill()
+
+    assert master.returncode == 0, err
+    assert f"python -m locust -f - --worker --master-host 127.0.0.1 --master-port {port}" in err
+    report = json.loads(report_file.read_text())
+    assert report["total"]["requests"] == 200 and "on 1 worker ·" in out
+    assert app_stats(app_client, app)["slow"]["total"] == 200
+
+
 def _descendants(pid: int) -> set[int]:
     found: set[int] = set()
     frontier = [pid]

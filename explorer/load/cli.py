@@ -64,6 +64,18 @@ def add_commands(commands: argparse._SubParsersAction) -> dict[str, Handler]:  #
         help="target iterations per second, all users together (default: no pause)",
     )
     load.add_argument(
+        "--remote-workers",
+        type=int,
+        default=0,
+        metavar="N",
+        help="also wait for N workers started on other hosts (locust -f - --worker --master-host THIS_HOST)",
+    )
+    load.add_argument(
+        "--master-bind",
+        metavar="HOST[:PORT]",
+        help="where the master listens for workers (default 127.0.0.1)",
+    )
+    load.add_argument(
         "--workers", type=int, default=0, metavar="N", help="run a Locust master and N workers here"
     )
     load.add_argument("--json", dest="json_file", metavar="F", help="write the report as JSON")
@@ -95,9 +107,17 @@ def options_from(args: argparse.Namespace) -> LoadOptions:
         requests=args.requests,
         rate=args.rate,
         workers=args.workers,
+        remote_workers=args.remote_workers,
         html=args.html,
         csv_prefix=args.csv_prefix,
     )
+    if args.master_bind:
+        host, _, port = (
+            args.master_bind.rpartition(":") if ":" in args.master_bind else (args.master_bind, "", "")
+        )
+        if port and not port.isdigit():
+            raise PlanError(f"--master-bind {args.master_bind[:40]!r}: HOST or HOST:PORT")
+        options.master_bind, options.master_port = host or "127.0.0.1", int(port or 0)
     if args.users_cap is not None:
         options.users_cap = args.users_cap
     if args.duration_cap is not None:
@@ -246,7 +266,8 @@ def _run(
 ) -> int:
     run = LoadRun(workdir / "locustfile.py", options, workdir, plan.host, env=plan.child_env)
     ends = f"{options.duration:g} s" if options.duration else f"{options.requests} requests"
-    workers = f" · master + {options.workers} workers" if options.workers else ""
+    total_workers = options.workers + options.remote_workers
+    workers = f" · master + {total_workers} workers" if total_workers else ""
     paced = f" · paced to {options.rate:g} iterations/s" if options.rate else ""
     output.note(
         f"load {plan.host}: {options.users} users (started at {options.spawn:g}/s), {ends}{workers}{paced} (Locust)"
@@ -263,6 +284,12 @@ def _run(
         signal.signal(signal.SIGTERM, on_term)
     try:
         run.start()
+        if options.remote_workers:
+            output.note(
+                f"waiting for {options.remote_workers} remote worker(s): on each host (the explorer installed, "
+                f"the identity's credentials in its environment) run\n  python -m locust -f - --worker "
+                f"--master-host {_advertised(options.master_bind)} --master-port {run.port}"
+            )
         run.wait(progress)
     except KeyboardInterrupt:
         interrupted = True
@@ -278,6 +305,15 @@ def _run(
         progress.end()
     result = read_result(run)
     return _report(result, plan, options, run, args, session, output, max_error_rate, interrupted)
+
+
+def _advertised(bind: str) -> str:
+    """The master's address as workers should type it."""
+    if bind in ("0.0.0.0", "*", "::", ""):
+        import socket
+
+        return socket.getfqdn() or "THIS_HOST"
+    return bind
 
 
 def _main_thread() -> bool:

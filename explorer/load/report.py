@@ -69,7 +69,8 @@ def summary_lines(result: LoadResult, plan: LoadPlan, redactor: Redactor | None 
     total = result.total
     if total is None:
         return ["no statistics: Locust did not finish a run (see the messages above)"]
-    where = f" on {result.workers} workers" if result.workers else ""
+    plural = "s" if result.workers != 1 else ""
+    where = f" on {result.workers} worker{plural}" if result.workers else ""
     lines = [
         f"{plan.name}: {total.requests} requests in {result.duration_s:.1f} s{where} · "
         f"{total.rps:.1f} req/s · {total.failures} failures ({total.error_rate:.2f}%)",
@@ -146,6 +147,7 @@ def to_dict(
             "duration_s": options.duration,
             "requests": options.requests,
             "workers": options.workers,
+            "remote_workers": options.remote_workers,
         },
         "duration_s": result.duration_s,
         "total": asdict(total) if total else None,

@@ -44,6 +44,9 @@ class LoadOptions:
     requests: int | None = None
     rate: float | None = None  # target iterations of the flow per second, all users together
     workers: int = 0  # 0: one local Locust process; N: a master and N workers on this machine
+    remote_workers: int = 0  # workers started elsewhere (`locust -f - --worker --master-host …`)
+    master_bind: str = "127.0.0.1"  # where the master listens for workers
+    master_port: int = 0  # 0: a free port
     users_cap: int = DEFAULT_USERS_CAP
     duration_cap: float = DEFAULT_DURATION_CAP
     stop_timeout: float = 10.0  # seconds a virtual user may finish its request when the time is up
@@ -84,6 +87,12 @@ class LoadOptions:
             raise PlanError("--requests must be at least 1")
         if not 0 <= self.workers <= MAX_WORKERS:
             raise PlanError(f"--workers must be between 0 and {MAX_WORKERS}")
+        if not 0 <= self.remote_workers <= 1000:
+            raise PlanError("--remote-workers must be between 0 and 1000")
+
+    @property
+    def distributed(self) -> bool:
+        return bool(self.workers or self.remote_workers)
 
 
 def parse_duration(text: str) -> float:
@@ -138,6 +147,7 @@ class LoadRun:
     processes: list[subprocess.Popen[bytes]] = field(default_factory=list)
     started_at: float = 0.0
     stopped: bool = False
+    port: int = 0  # the master's port, when distributed
 
     @property
     def csv_prefix(self) -> str:
@@ -177,13 +187,16 @@ class LoadRun:
             run += ["--explorer-rate", f"{o.rate:g}"]
         if o.html:
             run += ["--html", o.html]
-        if not o.workers:
+        if not o.distributed:
             return [base + run]
-        port = master_port or free_port()
+        port = master_port or o.master_port or free_port(o.master_bind if o.remote_workers else "127.0.0.1")
+        self.port = port
+        bind = o.master_bind if o.remote_workers else "127.0.0.1"
+        wait = 300 if o.remote_workers else 60  # people start remote workers by hand
         master = [
             *base, *run,
-            "--master", "--master-bind-host", "127.0.0.1", "--master-bind-port", str(port),
-            "--expect-workers", str(o.workers), "--expect-workers-max-wait", "60",
+            "--master", "--master-bind-host", bind, "--master-bind-port", str(port),
+            "--expect-workers", str(o.workers + o.remote_workers), "--expect-workers-max-wait", str(wait),
         ]  # fmt: skip
         worker = [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)]
         worker += ["--loglevel", "WARNING"]
@@ -222,7 +235,8 @@ class LoadRun:
         if not self.processes:
             raise PlanError("the run was not started")
         lead = self.processes[0]
-        deadline = self.started_at + self.options.run_time + self.options.stop_timeout + 90
+        waiting = 300 if self.options.remote_workers else 0
+        deadline = self.started_at + self.options.run_time + self.options.stop_timeout + 90 + waiting
         try:
             while lead.poll() is None:
                 if time.time() > deadline:

@@ -158,7 +158,7 @@ def read_result(run: LoadRun) -> LoadResult:
     except (OSError, ValueError):
         summary = None
     if not isinstance(summary, dict):
-        return LoadResult(None, [], [], series, 0.0, run.options.workers, events)
+        return LoadResult(None, [], [], series, 0.0, run.options.workers + run.options.remote_workers, events)
     total = EntryStats.from_dict(summary.get("total", {}))
     entries = [EntryStats.from_dict(e) for e in summary.get("entries", [])]
     start = float(summary.get("start_time") or 0.0)
@@ -169,6 +169,6 @@ def read_result(run: LoadRun) -> LoadResult:
         group_errors(list(summary.get("errors", []))),
         series,
         max(0.0, last - start),
-        run.options.workers,
+        run.options.workers + run.options.remote_workers,
         events,
     )
