@@ -110,6 +110,22 @@ def test_stop_ends_every_locust_process_of_the_run(client, sandbox_info):
     assert not [pid for pid in running if Path(f"/proc/{pid}").exists()]
 
 
+@pytest.mark.slow
+def test_a_collection_folder_runs_as_this_sessions_identity(client, sandbox_info, monkeypatch):
+    monkeypatch.setenv("HELLO_URL", sandbox_info["apps"]["hello"]["url"])
+    monkeypatch.setenv("DATABRICKS_HOST", sandbox_info["host"])
+    demo = str(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo")
+
+    status, _latency, _throughput, results, errors, exports = load_start(
+        client, collection=demo, environment="sandbox", folder="items", count=42, users=2
+    )
+
+    assert "42 requests" in status and "0 failures" in status, status
+    assert [row[0] for row in results["data"]][:2] == ["items / Create an item", "items / Read it by id"]
+    assert errors["data"] == []
+    assert len(exports) == 3
+
+
 def test_a_host_off_the_allowlist_and_bad_settings_are_messages(client):
     ui_send(client, "http://nohost.invalid/api/x")
     with pytest.raises(Exception, match=r"refused to load http://nohost\.invalid"):
