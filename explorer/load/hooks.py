@@ -108,6 +108,9 @@ class Explorer:
         self._started = self._finished = 0
         self._done = False
         self.budget = self._share(environment)
+        if self.budget == 0:  # a worker whose share of a small budget is nothing: done at once
+            self._done = True
+            gevent.spawn_later(0.5, self._stop_everything)
         for name in self.identities:
             if not self._connect(name):
                 return
