@@ -566,6 +566,56 @@ def test_an_exported_locustfile_runs_under_plain_locust(sandbox_info, load_env, 
 
 
 @pytest.mark.slow
+def test_locust_processes_keep_the_callers_allowlist_for_their_auth(sandbox_info, load_env, tmp_path):
+    target = tmp_path / "locustfile.py"
+    app = hello(sandbox_info)
+    assert (
+        load([f"{app}/api/hello", "--auth", "m2m", "--export-locustfile", str(target)], load_env).returncode
+        == 0
+    )
+    env = {**load_env, "EXPLORER_LOAD_ALLOWLIST": "*.databricksapps.com"}  # as a deployed explorer passes it
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "locust",
+            "-f",
+            str(target),
+            "--headless",
+            "-u",
+            "1",
+            "-t",
+            "30s",
+            "--only-summary",
+        ],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+    events = [
+        json.loads(line.split("explorer-load: ", 1)[1])
+        for line in result.stderr.splitlines()
+        if "explorer-load: " in line
+    ]
+    assert events and events[0]["event"] == "auth_failed"
+    assert events[0]["findings"][0]["code"] == "HOST_NOT_ALLOWED"
+
+
+def test_a_host_from_a_per_user_variable_is_refused():
+    from explorer.load.plan import LoadPlan, refused_targets
+
+    plan = LoadPlan("x", [LoadRequest("next", "GET", "http://{{next_host}}/api/x")])
+
+    assert refused_targets(plan, None) == [
+        "next: its host comes from a per-user variable; a load run sends only to hosts checked before it starts"
+    ]
+
+
+@pytest.mark.slow
 def test_a_collection_runs_with_its_chain_and_expected_statuses(sandbox_info, load_env, tmp_path):
     env = {
         **load_env,

@@ -32,6 +32,7 @@ from explorer.load.plan import (
     plan_for_request,
     plan_from_collection,
     refused_targets,
+    restrict_children,
     split_identity,
 )
 from explorer.load.runner import LoadOptions, LoadRun, Progress, parse_duration
@@ -238,6 +239,7 @@ def cmd_load(args: argparse.Namespace, session: ExplorerSession, output: base_cl
             return EXIT_OK
         allowlist = session.allowlist or Allowlist.from_env()
         problems = refused_targets(plan, allowlist, deployed=session.trust.deployed)
+        restrict_children(plan, session.allowlist)
         if problems:
             for problem in problems:
                 output.note(f"error: {problem}")

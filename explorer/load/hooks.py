@@ -39,7 +39,8 @@ from locust.runners import MasterRunner, WorkerRunner
 from explorer.collection.extract import as_text, find
 from explorer.diagnose import diagnose
 from explorer.failures import finding_for_error
-from explorer.load.plan import EVENT_PREFIX, Identity
+from explorer.guard import Allowlist
+from explorer.load.plan import ALLOWLIST_ENV, EVENT_PREFIX, Identity
 from explorer.model import Exchange, Finding, RequestSpec, Response
 from explorer.session import ExplorerSession
 from explorer.tokens import decode_token
@@ -168,7 +169,8 @@ class Explorer:
             for field_name, variable in identity.secret_env.items():
                 if os.environ.get(variable):
                     fields[field_name] = os.environ[variable]
-            session = ExplorerSession()
+            patterns = os.environ.get(ALLOWLIST_ENV, "")
+            session = ExplorerSession(allowlist=Allowlist(patterns.split(",")) if patterns else None)
             self._sessions[name] = session
             connection = session.connect(identity.method, fields)
             if not connection.ok or session.credentials is None:

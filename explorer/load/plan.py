@@ -288,6 +288,12 @@ def refused_targets(plan: LoadPlan, allowlist: Allowlist | None, *, deployed: bo
         if origin in seen:
             continue
         seen.add(origin)
+        if "{{" in request.url.split("/", 3)[2 if "://" in request.url else 0]:
+            problems.append(
+                f"{request.name}: its host comes from a per-user variable; a load run sends only to "
+                "hosts checked before it starts"
+            )
+            continue
         if parts.scheme not in ("http", "https") or not parts.hostname:
             problems.append(f"{request.name}: {request.url[:80]} is not an http(s) URL")
             continue
@@ -298,3 +304,12 @@ def refused_targets(plan: LoadPlan, allowlist: Allowlist | None, *, deployed: bo
         why = allowlist.explain(request.url) if allowlist is not None else "no allowlist"
         problems.append(f"refused to load {origin}: {why}")
     return problems
+
+
+ALLOWLIST_ENV = "EXPLORER_LOAD_ALLOWLIST"  # the parent's allowlist, for the children's auth calls
+
+
+def restrict_children(plan: LoadPlan, allowlist: Allowlist | None) -> None:
+    """Locust's processes check every host their auth contacts against the caller's allowlist."""
+    if allowlist is not None:
+        plan.child_env[ALLOWLIST_ENV] = ",".join(allowlist.patterns)

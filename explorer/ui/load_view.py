@@ -23,7 +23,14 @@ import pandas as pd
 
 from explorer.guard import Allowlist
 from explorer.load.job import LoadJob, session_identity
-from explorer.load.plan import LoadPlan, PlanError, is_loopback, plan_for_request, refused_targets
+from explorer.load.plan import (
+    LoadPlan,
+    PlanError,
+    is_loopback,
+    plan_for_request,
+    refused_targets,
+    restrict_children,
+)
 from explorer.load.runner import LoadOptions, Progress, parse_duration
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FormError, build_spec
@@ -153,6 +160,7 @@ def start_load(
         plan, _ = build_load_plan(ui, collection or "", environment or "", folder or "", deployed)
         allowlist = ui.explorer.allowlist or Allowlist.from_env()
         refused = refused_targets(plan, allowlist, deployed=deployed)
+        restrict_children(plan, ui.explorer.allowlist)
         if refused:
             raise FormError(refused[0])
         remote = [r.url for r in plan.requests if deployed or not is_loopback(r.url)]
