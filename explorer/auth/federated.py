@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING
 
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
 from explorer.auth.endpoints import discover_endpoints
-from explorer.auth.sdk import credentials_from_config, new_config
+from explorer.auth.sdk import config_builder, credentials_from_config
 from explorer.failures import auth_failed
 from explorer.model import AuthInfo
 from explorer.tokens import decode_token, normalize_token
 
 if TYPE_CHECKING:
-    from databricks.sdk.config import Config
+    pass
 
 MAX_SUBJECT_TOKEN_FILE = 64 * 1024
 
@@ -31,18 +31,16 @@ def resolve_federated(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | N
     client_id, scopes = inputs.get("client_id"), inputs.scopes() or None
     endpoints = discover_endpoints(inputs, host, timeout)
 
-    def build() -> Config:
-        return new_config(
-            inputs.trust,
-            timeout,
-            endpoints=endpoints,
-            host=host,
-            client_id=client_id,
-            scopes=scopes,
-            auth_type="federated",
-            credentials_strategy=oauth.federation_strategy(subject),
-        )
-
+    build = config_builder(
+        inputs,
+        timeout,
+        endpoints,
+        host=host,
+        client_id=client_id,
+        scopes=scopes,
+        auth_type="federated",
+        credentials_strategy=oauth.federation_strategy(subject),
+    )
     cfg = build()
     issuer = decode_token(subject).issuer or "an external identity provider"
     who = f" for service principal {client_id}" if client_id else " (account-wide federation policy)"

@@ -9,13 +9,13 @@ from typing import TYPE_CHECKING
 
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
 from explorer.auth.endpoints import discover_endpoints, probe_workspace
-from explorer.auth.sdk import credentials_from_config, new_config
+from explorer.auth.sdk import config_builder, credentials_from_config
 from explorer.failures import auth_failed
 from explorer.model import AuthInfo, Finding
 from explorer.parse import normalize_host
 
 if TYPE_CHECKING:
-    from databricks.sdk.config import Config
+    pass
 
 DEFAULT_CONFIG_FILE = "~/.databrickscfg"
 
@@ -54,11 +54,7 @@ def resolve_profile(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | Non
         else:
             probe_workspace(host, timeout)
 
-    def build() -> Config:
-        return new_config(
-            inputs.trust, timeout, endpoints=endpoints, profile=name, config_file=os.path.expanduser(path)
-        )
-
+    build = config_builder(inputs, timeout, endpoints, profile=name, config_file=os.path.expanduser(path))
     cfg = build()
     source = f"profile [{name}] in {path} (auth type {cfg.auth_type})"
     info = AuthInfo("profile", source, host=cfg.host, details={"profile": name})

@@ -89,6 +89,13 @@ def _config_class(sealed: bool, pinned: bool) -> type:
     return ExplorerConfig
 
 
+def config_builder(
+    inputs: Inputs, timeout: float, endpoints: OidcEndpoints | None, **kwargs: Any
+) -> Callable[[], Config]:
+    """A function that builds the Config for `kwargs` under the inputs' trust (each call: a new one)."""
+    return lambda: new_config(inputs.trust, timeout, endpoints=endpoints, **kwargs)
+
+
 def credentials_from_config(
     cfg: Config, info: AuthInfo, inputs: Inputs, timeout: float, rebuild: Callable[[], Config]
 ) -> Credentials:

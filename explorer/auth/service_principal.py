@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
 from explorer.auth.endpoints import discover_endpoints
-from explorer.auth.sdk import credentials_from_config, new_config
+from explorer.auth.sdk import config_builder, credentials_from_config
 from explorer.failures import auth_failed
 from explorer.model import AuthInfo
 
 if TYPE_CHECKING:
-    from databricks.sdk.config import Config
+    pass
 
 
 def resolve_m2m(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | None) -> Credentials:
@@ -52,18 +52,16 @@ def service_principal(
     scopes = inputs.scopes() or None
     endpoints = discover_endpoints(inputs, host, timeout)
 
-    def build() -> Config:
-        return new_config(
-            inputs.trust,
-            timeout,
-            endpoints=endpoints,
-            host=host,
-            client_id=client_id,
-            client_secret=secret,
-            scopes=scopes,
-            auth_type="oauth-m2m",
-        )
-
+    build = config_builder(
+        inputs,
+        timeout,
+        endpoints,
+        host=host,
+        client_id=client_id,
+        client_secret=secret,
+        scopes=scopes,
+        auth_type="oauth-m2m",
+    )
     cfg = build()
     details = {"client_id": client_id, "scopes": " ".join(scopes or ["all-apis"])}
     info = AuthInfo(method, source, host=host, identity=client_id, details=details)
