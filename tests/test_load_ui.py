@@ -41,7 +41,7 @@ def client(ui_url: str, sandbox_info: dict[str, Any]) -> Client:
 
 def load_start(client: Client, **values: Any) -> tuple[Any, ...]:
     settings = {"users": 4, "duration": "4s", "count": None, "workers": 0, "collection": ""}
-    settings.update(environment="", folder="", confirm=False)
+    settings.update(environment="", folder="", confirm=False, rate=None)
     settings.update(values)
     return client.predict(**settings, api_name="/load_start")
 
@@ -92,7 +92,7 @@ def test_stop_ends_every_locust_process_of_the_run(client, sandbox_info):
     hello = sandbox_info["apps"]["hello"]["url"]
     ui_send(client, f"{hello}/api/slow?ms=20")
     job = client.submit(users=4, duration="60s", count=None, workers=2, collection="", environment="",
-                        folder="", confirm=False, api_name="/load_start")  # fmt: skip
+                        folder="", confirm=False, rate=None, api_name="/load_start")  # fmt: skip
     deadline = time.monotonic() + 40
     while time.monotonic() < deadline and len(locust_children()) < 3:
         time.sleep(0.5)
@@ -117,7 +117,7 @@ def test_a_collection_folder_runs_as_this_sessions_identity(client, sandbox_info
     demo = str(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo")
 
     status, _latency, _throughput, results, errors, exports = load_start(
-        client, collection=demo, environment="sandbox", folder="items", count=42, users=2
+        client, collection=demo, environment="sandbox", folder="items", count=42, users=2, rate=20
     )
 
     assert "42 requests" in status and "0 failures" in status, status

@@ -66,6 +66,7 @@ def load_view(state: gr.State, config: UIConfig) -> None:
             users = gr.Number(10, label="Users", precision=0, minimum=1)
             duration = gr.Textbox("20s", label="Duration", placeholder="30s, 2m")
             count = gr.Number(None, label="Or a request count", precision=0, minimum=0)
+            rate = gr.Number(None, label="Target rate (iterations/s, optional)", minimum=0)
             workers = gr.Number(0, label="Workers (0: one process)", precision=0, minimum=0)
         with gr.Row():
             collection = gr.Textbox(
@@ -92,7 +93,7 @@ def load_view(state: gr.State, config: UIConfig) -> None:
         exports = gr.File(label="Export (JSON report, Locust CSV, Locust HTML)", file_count="multiple")
         job_id = gr.State("")
 
-    inputs = [state, job_id, users, duration, count, workers, collection, environment, folder, confirm]
+    inputs = [state, job_id, users, duration, count, workers, collection, environment, folder, confirm, rate]
     outputs = [job_id, status, latency, throughput, results, errors, exports, start, stop]
     start.click(friendly(start_load), inputs, outputs, api_name="load_start", concurrency_limit=None)
     stop.click(friendly(stop_load), job_id, status, api_name="load_stop")
@@ -143,6 +144,7 @@ def start_load(
     environment: str,
     folder: str,
     confirm: bool,
+    rate: float | None = None,
 ) -> Iterator[tuple[Any, ...]]:
     """Start a run and stream its numbers once a second until it ends (or Stop)."""
     if ui is None:
@@ -154,6 +156,7 @@ def start_load(
             users=int(users or 0),
             duration=None if requests else parse_duration(duration or "20s"),
             requests=requests,
+            rate=float(rate) if rate else None,
             workers=int(workers or 0),
         )
         options.check()
