@@ -77,7 +77,7 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:  # noqa: F8
     expect(token).to_have_value(re.compile(r"^eyJ[\w-]+\.[\w-]+\.[\w-]+$"))
     revealed = token.input_value()
     page.locator("#hide").click()
-    page.locator("#history").get_by_text("History", exact=True).click()
+    page.get_by_role("tab", name="History").click()
     expect(page.locator("#history-table")).to_contain_text("403")
     with page.expect_download(timeout=WAIT_MS) as download:
         page.locator("#export").click()

@@ -234,3 +234,26 @@ def test_cancel_gives_up_on_a_running_send(client: Client, sandbox_info: dict[st
     client.predict(api_name="/cancel")
     status = job.result(timeout=5)[0]
     assert "Cancelled" in status and time.monotonic() - started < 4
+
+
+def test_a_collection_opens_and_runs_through_the_api(client: Client, sandbox_info: dict[str, Any]) -> None:
+    demo = str(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo")
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    client.predict(current=None, api_name="/list_apps")  # the apps' URLs become {{$env.HELLO_URL}} …
+    _title, _env, _tree, tree_text = client.predict(location=demo, query="", api_name="/open_collection")
+    tree = json.loads(tree_text)
+    assert {"kind": "folder", "path": "items", "label": "items", "method": ""} in tree
+    assert any(r["label"] == "Create an item" and r["method"] == "POST" for r in tree)
+    summary, _table, run_text = client.predict(env="sandbox", api_name="/run_collection")
+    results = json.loads(run_text)
+    assert "Done" in summary and len(results) == len([r for r in tree if r["kind"] == "request"])
+    assert all(r["passed"] for r in results), [r for r in results if not r["passed"]]
+    stopped = next(r for r in results if r["name"] == "failures / Stopped app")
+    assert "APP_NOT_RUNNING" in stopped["findings"]
+
+
+def test_bad_collection_input_is_a_message(client: Client) -> None:
+    with pytest.raises(AppError, match="Cannot open"):
+        client.predict(location="/no/such/collection", query="", api_name="/open_collection")
+    with pytest.raises(AppError, match="Open a collection first"):
+        client.predict(env=None, api_name="/run_collection")

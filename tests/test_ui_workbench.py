@@ -80,7 +80,7 @@ def test_a_history_row_opens_its_request_and_response(page: object) -> None:
     _open(page, "POST", "/api/items")
     page.locator("#send").click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("201", timeout=WAIT_MS)
-    page.locator("#history-pane-tab, #history").get_by_text("History", exact=True).first.click()  # type: ignore[attr-defined]
+    page.get_by_role("tab", name="History").click()  # type: ignore[attr-defined]
     expect(page.locator("#history-table")).to_contain_text("201", timeout=WAIT_MS)  # type: ignore[attr-defined]
     page.locator("#history-table").get_by_role("gridcell", name="200", exact=True).first.click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("200", timeout=WAIT_MS)
@@ -178,3 +178,30 @@ def test_a_failed_connect_keeps_the_working_connection(page: object) -> None:
     _open(page, "GET", "/api/hello")
     page.locator("#send").click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("200", timeout=WAIT_MS)
+
+
+def test_a_collection_runs_with_live_rows_and_a_row_opens_its_exchange(page: object) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_role("tab", name="Collections").click()  # type: ignore[attr-defined]
+    page.locator("#coll-open").click()  # type: ignore[attr-defined]  (the demo's collection is preset)
+    tree = page.locator("#coll-tree")  # type: ignore[attr-defined]
+    expect(tree).to_contain_text("Create an item", timeout=WAIT_MS)
+    # A request opens in a tab, with its notes beside it.
+    tree.get_by_role("gridcell", name="Greeting").first.click()
+    expect(page.locator("#tabstrip label").filter(has_text="Greeting")).to_have_count(1, timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#notes")).to_be_visible()  # type: ignore[attr-defined]
+    page.locator("#send").click()  # type: ignore[attr-defined]
+    expect(badge(page)).to_have_text("200", timeout=WAIT_MS)  # {{hello_url}} resolved from the picked app
+    # Run: rows appear while later requests are still running (the slow call takes a while).
+    page.locator("#coll-run").click()  # type: ignore[attr-defined]
+    rows = page.locator("#run-table").get_by_role("row")  # type: ignore[attr-defined]
+    expect(page.locator("#run-summary")).to_contain_text("Running", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#run-table")).to_contain_text("Greeting", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "collection-1-running")
+    expect(page.locator("#run-summary")).to_contain_text("Done", timeout=60_000)  # type: ignore[attr-defined]
+    assert rows.count() > 10
+    expect(page.locator("#run-table")).to_contain_text("APP_NOT_RUNNING")  # type: ignore[attr-defined]
+    shot(page, "collection-2-done")
+    page.locator("#run-table").get_by_role("gridcell", name=re.compile("Table view")).first.click()  # type: ignore[attr-defined]
+    expect(page.locator("#status .answers")).to_contain_text("/api/table", timeout=WAIT_MS)  # type: ignore[attr-defined]

@@ -30,6 +30,7 @@ class UIConfig:
     trust: Any = None  # explorer.trust.Trust; None: derived from `deployed` and `allowlist`
     title: str = "Databricks Apps API Explorer"
     browser_wait_seconds: float = 300.0  # how long a browser sign-in waits for its callback
+    collection_path: str = ""  # the Collections sidebar's folder to open (the demo: examples/sandbox-demo)
 
     def __repr__(self) -> str:  # keeps preset secrets out of logs and tracebacks
         return (

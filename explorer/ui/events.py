@@ -14,6 +14,7 @@ import gradio as gr
 
 from explorer.auth import METHODS
 from explorer.ui.authform import box_view
+from explorer.ui.collection_handlers import CollectionHandlers
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FORM_PARAMS, RequestForm
 from explorer.ui.handlers import Handlers, friendly
@@ -244,7 +245,7 @@ def _request_events(p: Panes, h: Handlers) -> None:
 
 
 def _history_events(p: Panes, h: Handlers) -> None:
-    p.history_pane.expand(friendly(h.history), p.state, [p.state, p.history], api_name="history")
+    p.history_pane.select(friendly(h.history), p.state, [p.state, p.history], api_name="history")
     p.history.select(friendly(h.show_exchange), p.state, p.tab_view(), api_name="show_exchange")
     p.export_format.change(
         friendly(h.export_history),
@@ -252,6 +253,53 @@ def _history_events(p: Panes, h: Handlers) -> None:
         [p.state, p.download],
         api_name="export_history",
     )
+
+
+def _collection_events(p: Panes, h: Handlers) -> None:
+    """The Collections sidebar: open, filter, open a request in a tab, save, run with live rows."""
+    c = CollectionHandlers(h)
+    tree = [p.coll_tree, p.coll_tree_data]
+    p.coll_open.click(
+        friendly(c.open_collection), [p.state, p.coll_location, p.coll_filter],
+        [p.state, p.coll_title, p.coll_env, *tree], api_name="open_collection",
+    )  # fmt: skip
+    p.coll_location.submit(
+        friendly(c.open_collection), [p.state, p.coll_location, p.coll_filter],
+        [p.state, p.coll_title, p.coll_env, *tree], api_name="open_collection_on_enter",
+        api_visibility="undocumented",
+    )  # fmt: skip
+    p.coll_import.upload(
+        friendly(c.import_file), [p.state, p.coll_import, p.coll_filter],
+        [p.state, p.coll_title, p.coll_env, *tree], api_name="import_collection",
+    )  # fmt: skip
+    p.coll_filter.change(
+        friendly(c.filter_tree), [p.state, p.coll_filter], [p.state, *tree], api_name="filter_collection",
+        show_progress="hidden",
+    )  # fmt: skip
+    p.coll_env.input(
+        friendly(c.pick_environment), [p.state, p.coll_env], p.state, api_name="pick_environment"
+    )
+    view = p.tab_view()
+    p.coll_tree.select(
+        friendly(c.pick_row), [p.state, p.coll_env], [*view, p.coll_run], api_name="open_collection_item"
+    )
+
+    form = p.request_form()
+    saved = [p.state, p.save_notice, *tree, *view[1:]]
+    for button, mode in ((p.save, "save"), (p.save_as, "save_as"), (p.rename, "rename")):
+
+        def save(ui: UISession | None, form: RequestForm, name: str, mode: str = mode) -> tuple[Any, ...]:
+            return c.save(ui, form, name, mode)
+
+        button.click(
+            friendly(with_form(save, ["name"], request=False)), [p.state, *form, p.save_name], saved,
+            api_name=f"{mode}_request",
+        )  # fmt: skip
+    p.coll_run.click(
+        friendly(c.run), [p.state, p.coll_env], [p.state, p.run_summary, p.run_table, p.run_data],
+        api_name="run_collection", show_progress="hidden",
+    ).then(friendly(h.history), p.state, [p.state, p.history], api_name="history_after_run", api_visibility="undocumented")  # fmt: skip
+    p.run_table.select(friendly(c.open_result), p.state, view, api_name="open_run_result")
 
 
 def _startup_events(blocks: gr.Blocks, p: Panes, h: Handlers) -> None:
@@ -282,4 +330,5 @@ def wire(blocks: gr.Blocks, p: Panes, config: UIConfig) -> None:
     _tab_events(p, h)
     _request_events(p, h)
     _history_events(p, h)
+    _collection_events(p, h)
     _startup_events(blocks, p, h)

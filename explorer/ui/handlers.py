@@ -516,7 +516,7 @@ class Handlers:
         tab = self.keep_form(ui, form)
         skip_pane = (gr.skip(),) * len(RESPONSE_PANE)
         try:
-            spec = build_spec(replace(form, url=fill_path(form.url, tab.path_values)))
+            spec = build_spec(self.sendable(ui, tab, form))
         except FormError as e:
             tab.exchange, tab.notice = None, present.not_sent_view(str(e)).status
             yield ui, gr.skip(), gr.skip(), *view_outputs(present.not_sent_view(str(e))), *SKIP3
@@ -557,7 +557,7 @@ class Handlers:
         if tab.job is job:
             tab.job, tab.exchange, tab.notice = None, exchange, ""
         ui.last = exchange
-        rows = present.history_frame(ui.explorer.history.rows())
+        rows = present.history_table(ui.explorer.history.exchanges(), ui.apps)
         export = self.export_file(ui, export_format)
         if not shown:  # the user moved on: the answer waits in its own tab
             yield ui, gr.skip(), gr.skip(), *skip_pane, gr.skip(), rows, export
@@ -622,6 +622,13 @@ class Handlers:
             raise FormError(f"The explorer cannot apply a {action.kind!r} fix here: follow the text.")
         return ui, auth_method, *boxes, *connection, verb, url, timeout
 
+    @staticmethod
+    def sendable(ui: UISession, tab: RequestTab, form: RequestForm) -> RequestForm:
+        """The form as sent: a collection request's {{variables}} resolved, its {path} values filled in."""
+        if tab.source and ui.collection is not None:
+            form = ui.collection.resolve(form)
+        return replace(form, url=fill_path(form.url, tab.path_values))
+
     def cancel(self, ui: UISession | None) -> tuple[Any, ...]:
         """Give up on the active tab's send (Cancel, Esc): its tab says so; a late answer is not shown."""
         ui = self.session(ui)
@@ -657,7 +664,7 @@ class Handlers:
 
     def history(self, ui: UISession | None) -> tuple[UISession, pd.DataFrame]:
         ui = self.session(ui)
-        return ui, present.history_frame(ui.explorer.history.rows())
+        return ui, present.history_table(ui.explorer.history.exchanges(), ui.apps)
 
     def show_exchange(self, ui: UISession | None, evt: gr.SelectData) -> tuple[Any, ...]:
         """A history row clicked: its request and its response, together, in a tab."""

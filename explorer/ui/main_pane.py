@@ -165,27 +165,8 @@ def response(p: Panes) -> None:
     p.send_json = gr.Button("send_json", visible=False)  # the scripting twin of Send (api_name send_json)
 
 
-def history(p: Panes) -> None:
-    with gr.Accordion("History", open=False, elem_id="history") as p.history_pane:
-        p.history = gr.Dataframe(
-            label="history", show_label=False, interactive=False, max_height=260, elem_id="history-table"
-        )
-        with gr.Row(equal_height=False, elem_classes="tight export-row"):
-            p.export_format = gr.Radio(
-                ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
-                min_width=230, elem_id="export-format",
-            )  # fmt: skip
-            p.download = gr.DownloadButton(
-                "Export", variant="primary", size="sm", scale=0, min_width=90, elem_id="export"
-            )
-            gr.HTML(
-                '<div class="muted small">Click a row to see it again · secrets are redacted in exports</div>'
-            )
-
-
 def main_pane(p: Panes, config: UIConfig) -> None:
     with gr.Column(elem_id="main"):
         target(p, config)
         request(p, config)
         response(p)
-        history(p)

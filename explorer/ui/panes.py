@@ -49,6 +49,25 @@ class Panes:
     endpoints: gr.Dataframe
     endpoints_data: gr.Textbox
     listing: gr.HTML
+    side_tabs: gr.Tabs
+    # collections (sidebar)
+    coll_location: gr.Textbox
+    coll_open: gr.Button
+    coll_import: gr.UploadButton
+    coll_title: gr.HTML
+    coll_env: gr.Dropdown
+    coll_filter: gr.Textbox
+    coll_tree: gr.Dataframe
+    coll_tree_data: gr.Textbox
+    coll_run: gr.Button
+    run_summary: gr.HTML
+    run_table: gr.Dataframe
+    run_data: gr.Textbox
+    save_name: gr.Textbox
+    save: gr.Button
+    save_as: gr.Button
+    rename: gr.Button
+    save_notice: gr.HTML
     # app and request (main pane)
     app: gr.Dropdown
     app_url: gr.Textbox
@@ -94,7 +113,7 @@ class Panes:
     summary: gr.Textbox
     send_json: gr.Button
     # history
-    history_pane: gr.Accordion
+    history_pane: gr.Tab
     history: gr.Dataframe
     export_format: gr.Radio
     download: gr.DownloadButton

@@ -108,7 +108,6 @@ def connection(p: Panes, config: UIConfig) -> None:
 
 
 def endpoints(p: Panes) -> None:
-    section("Endpoints")
     p.endpoint_filter = gr.Textbox(
         label="filter",
         show_label=False,
@@ -132,8 +131,80 @@ def endpoints(p: Panes) -> None:
     p.listing = gr.HTML("", label="listing")
 
 
+def history(p: Panes) -> None:
+    p.history = gr.Dataframe(
+        label="history", show_label=False, interactive=False, max_height=420, wrap=True,
+        datatype=["number", "str", "html", "str", "html", "str", "str"], elem_id="history-table",
+    )  # fmt: skip
+    with gr.Row(equal_height=False, elem_classes="tight export-row"):
+        p.export_format = gr.Radio(
+            ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
+            min_width=200, elem_id="export-format",
+        )  # fmt: skip
+        p.download = gr.DownloadButton(
+            "Export", variant="primary", size="sm", scale=0, min_width=80, elem_id="export"
+        )
+    gr.HTML(
+        '<div class="muted small">Click a row to open it in a tab · secrets are redacted in exports</div>'
+    )
+
+
+def collections(p: Panes, config: UIConfig) -> None:
+    """Open a collection folder, browse and filter it, open a request, save, pick an environment, run."""
+    with gr.Row(equal_height=True, elem_classes="tight"):
+        p.coll_location = gr.Textbox(
+            value=config.collection_path, label="collection", show_label=False, container=False, max_lines=1,
+            placeholder="workspace:/Users/… (deployed)" if config.deployed else "collection folder, e.g. examples/sandbox-demo",
+            scale=1, elem_id="coll-location",
+        )  # fmt: skip
+        p.coll_open = gr.Button("Open", size="sm", scale=0, min_width=56, elem_id="coll-open")
+        p.coll_import = gr.UploadButton(
+            "Import…", size="sm", scale=0, min_width=70, file_types=[".json", ".yaml", ".yml", ".har"],
+            elem_id="coll-import",
+        )  # fmt: skip
+    p.coll_title = gr.HTML("", elem_id="coll-title")
+    with gr.Row(equal_height=True, elem_classes="tight"):
+        p.coll_env = gr.Dropdown(
+            choices=[], value=None, label="Environment", scale=1, min_width=120, elem_id="coll-env"
+        )
+        p.coll_run = gr.Button(
+            "Run collection", variant="primary", size="sm", scale=0, min_width=110, elem_id="coll-run"
+        )
+    p.coll_filter = gr.Textbox(
+        label="filter", show_label=False, container=False, max_lines=1, placeholder="Filter requests",
+        elem_id="coll-filter",
+    )  # fmt: skip
+    p.coll_tree = gr.Dataframe(
+        headers=["Method", "Request"], datatype=["html", "html"], label="collection", show_label=False,
+        interactive=False, max_height=300, column_widths=["22%", "78%"], buttons=[], elem_id="coll-tree",
+    )  # fmt: skip
+    p.coll_tree_data = json_twin("collection")
+    with gr.Row(equal_height=True, elem_classes="tight"):
+        p.save_name = gr.Textbox(
+            label="name", show_label=False, container=False, max_lines=1, placeholder="request name",
+            scale=1, elem_id="save-name",
+        )  # fmt: skip
+        p.save = gr.Button("Save", size="sm", scale=0, min_width=50, elem_id="save")
+        p.save_as = gr.Button("Save as", size="sm", scale=0, min_width=64, elem_id="save-as")
+        p.rename = gr.Button("Rename", size="sm", scale=0, min_width=64, elem_id="rename")
+    p.save_notice = gr.HTML("", elem_id="save-notice")
+    p.run_summary = gr.HTML("", elem_id="run-summary")
+    p.run_table = gr.Dataframe(
+        headers=["", "Request", "Status", "ms", "Checks"], datatype=["str", "html", "html", "str", "str"],
+        label="run", show_label=False, interactive=False, max_height=320, wrap=True,
+        column_widths=["8%", "52%", "16%", "12%", "12%"], buttons=[], elem_id="run-table",
+    )  # fmt: skip
+    p.run_data = json_twin("run")
+
+
 def sidebar(p: Panes, config: UIConfig) -> None:
-    with gr.Sidebar(width=360, elem_id="sidebar"):
+    with gr.Sidebar(width=380, elem_id="sidebar"):
         gr.HTML(BRAND)
         connection(p, config)
-        endpoints(p)
+        with gr.Tabs(elem_id="sidetabs") as p.side_tabs:
+            with gr.Tab("Endpoints", id="endpoints-tab"):
+                endpoints(p)
+            with gr.Tab("Collections", id="collections-tab", elem_id="collections"):
+                collections(p, config)
+            with gr.Tab("History", id="history-tab", elem_id="history") as p.history_pane:
+                history(p)

@@ -70,6 +70,15 @@ class SendJob:
         return time.time() - self.started
 
 
+def _same_form(form: RequestForm) -> tuple[object, ...]:
+    """A form as compared for the unsaved dot: the page's boxes may add line-end or edge whitespace."""
+    texts = tuple(
+        "\n".join(line.rstrip() for line in (t or "").strip().splitlines())
+        for t in (form.url, form.params, form.headers, form.body)
+    )
+    return (form.method.upper(), *texts, float(form.timeout or 30))
+
+
 @dataclass
 class RequestTab:
     """One open request: its form, what it was opened with (to tell whether it changed), and the
@@ -90,7 +99,7 @@ class RequestTab:
 
     @property
     def dirty(self) -> bool:
-        return self.form != self.baseline
+        return _same_form(self.form) != _same_form(self.baseline)
 
     @property
     def sending(self) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 
 import pandas as pd
 
-from explorer.model import AppSummary, Endpoint, EndpointListing
+from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange
 from explorer.ui.present.basics import chips, findings_html
 
 PAGE_ROWS = 300  # endpoint rows sent to the page at once
@@ -116,4 +116,44 @@ def history_frame(rows: pd.DataFrame) -> pd.DataFrame:
     if "time" in frame:
         frame["time"] = frame["time"].astype(str).str[-8:]  # the day is today's; the clock time is enough
     frame = frame.rename(columns={"elapsed_ms": "ms"})
+    return frame.iloc[::-1].reset_index(drop=True)
+
+
+HISTORY_COLUMNS = ["#", "time", "status", "method", "request", "app", "ms"]
+
+
+def history_table(exchanges: list[Exchange], apps: Iterable[AppSummary] = ()) -> pd.DataFrame:
+    """The History tab: numbered (# = position in the session), newest first; the status coloured (a
+    timeout says so), the app by name, the path with its full URL on hover."""
+    from urllib.parse import urlsplit
+
+    from explorer.ui.present.basics import status_class
+
+    by_origin = {}
+    for a in apps:
+        if a.url:
+            parts = urlsplit(a.url)
+            by_origin[(parts.scheme, parts.netloc)] = a.name
+    rows = []
+    for number, ex in enumerate(exchanges, start=1):
+        parts = urlsplit(ex.request.url)
+        response = ex.response
+        if response is not None:
+            status = f'<span class="badge small {status_class(response.status)}">{response.status}</span>'
+            ms = f"{response.elapsed_ms:.0f}"
+        else:
+            timed_out = any(f.code == "TIMEOUT" for f in ex.findings)
+            status = f'<span class="badge small s-err">{"timeout" if timed_out else "no answer"}</span>'
+            ms = ""
+        path = escape((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+        who = " · ".join(
+            x for x in (ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x
+        )
+        target = f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>' + (
+            f'<div class="hist-who">{escape(who)}</div>' if who else ""
+        )
+        clock = pd.Timestamp(ex.started_at, unit="s", tz="UTC").strftime("%H:%M:%S")
+        app = by_origin.get((parts.scheme, parts.netloc), parts.netloc)
+        rows.append((number, clock, status, ex.request.method.upper(), target, app, ms))
+    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     return frame.iloc[::-1].reset_index(drop=True)
