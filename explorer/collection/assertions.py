@@ -151,7 +151,10 @@ def _check(
         text = response.transcript.text if response.transcript is not None else None
         wanted = str(assertion["text_contains"])
         found = text is not None and wanted in text
-        return found, f"expected the answer to contain {shown(wanted)}, got {shown(text) if text is not None else 'no agent answer'}"
+        return (
+            found,
+            f"expected the answer to contain {shown(wanted)}, got {shown(text) if text is not None else 'no agent answer'}",
+        )
     if "openapi_schema" in assertion:
         if openapi is None:
             return False, "expected an OpenAPI document, got none (set `openapi:` in collection.yaml)"
