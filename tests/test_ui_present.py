@@ -181,7 +181,8 @@ def test_endpoints_filter_by_every_word() -> None:
     assert [e.method for e in present.filter_endpoints(endpoints, "item post")] == ["POST"]
     assert len(present.filter_endpoints(endpoints, "")) == 2
     frame = present.endpoints_frame(endpoints)
-    assert list(frame.columns) == ["Method", "Endpoint"] and "Create an item" in frame.iloc[1, 1]
+    assert list(frame.columns) == ["Method", "Endpoint"] and "ITEMS" in frame.iloc[0, 1].upper()
+    assert "Create an item" in frame.iloc[2, 1] and "m-post" in frame.iloc[2, 0]  # grouped, a pill
     assert present.endpoints_summary(endpoints)[1]["summary"] == "Create an item"
 
 

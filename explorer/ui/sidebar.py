@@ -118,12 +118,12 @@ def endpoints(p: Panes) -> None:
     )
     p.endpoints = gr.Dataframe(
         headers=["Method", "Endpoint"],
-        datatype=["str", "html"],
+        datatype=["html", "html"],
         label="endpoints",
         show_label=False,
         interactive=False,
-        max_height=330,
-        column_widths=["25%", "75%"],
+        max_height=360,
+        column_widths=["19%", "81%"],
         buttons=[],
         elem_id="endpoints",
     )

@@ -37,7 +37,17 @@ setInterval(() => {
 """
 
 # The "Sending… 1.2 s" notice counts up in the browser from the time the server started the send.
+# "Fill in the path parameter {x}": the path table's first empty value cell gets the focus.
 SENDING_JS = """
+new MutationObserver(() => {
+  if (!element.textContent.includes("Fill in the path parameter")) return;
+  const cells = [...document.querySelectorAll('#path-table [role="gridcell"][data-col="1"]')];
+  const cell = cells.find((c) => !c.textContent.trim());
+  if (cell && !cell.classList.contains("cell-selected")) {
+    cell.scrollIntoView({ block: "nearest" }); cell.click();
+    cell.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));  // editing: typing fills it in
+  }
+}).observe(element, { childList: true, subtree: true, characterData: true });
 setInterval(() => {
   element.querySelectorAll("[data-started]").forEach((el) => {
     const s = Math.max(0, Date.now() / 1000 - Number(el.dataset.started));

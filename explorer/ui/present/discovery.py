@@ -51,15 +51,41 @@ def apps_notice(count: int) -> str:
 
 
 def _endpoint_row(e: Endpoint) -> tuple[str, str]:
-    path = f'<div class="ep-path">{escape(e.path)}</div><div class="ep-sum">{escape(e.summary)}</div>'
-    return e.method.upper(), path
+    """A compact row: a coloured method pill; the path with its summary after it (on hover in full)."""
+    method = e.method.upper()
+    pill = f'<span class="pill m-{escape(method.lower())}">{escape(method)}</span>'
+    path = (
+        f'<div class="ep-row" title="{escape(e.summary, quote=True)}"><span class="ep-path">{escape(e.path)}</span>'
+        f'<span class="ep-sum">{escape(e.summary)}</span></div>'
+    )
+    return pill, path
+
+
+def endpoint_group(e: Endpoint) -> str:
+    """The group an endpoint is listed under: its first OpenAPI tag, else its first path segment after /api/."""
+    tags = getattr(e, "tags", None) or []
+    if tags:
+        return str(tags[0])
+    segments = [s for s in e.path.split("/") if s and s != "api"]
+    return segments[0] if segments else "/"
 
 
 def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
-    """The sidebar list: method, and the path with its summary under it (HTML cells), at most
-    PAGE_ROWS rows: a huge document must not send megabytes to the page (the filter narrows it)."""
-    rows = [_endpoint_row(e) for e in itertools.islice(endpoints, PAGE_ROWS)]
-    return pd.DataFrame(rows, columns=["Method", "Endpoint"])
+    """The sidebar list, grouped (a header row over each group of two or more), at most PAGE_ROWS
+    rows: a huge document must not send megabytes to the page (the filter narrows it)."""
+    listed = list(itertools.islice(endpoints, PAGE_ROWS))
+    sizes: dict[str, int] = {}
+    for e in listed:
+        sizes[endpoint_group(e)] = sizes.get(endpoint_group(e), 0) + 1
+    rows: list[tuple[str, str]] = []
+    current = None
+    for e in listed:
+        group = endpoint_group(e)
+        if group != current and sizes[group] > 1:
+            rows.append(("", f'<span class="ep-group">{escape(group)}</span>'))
+        current = group
+        rows.append(_endpoint_row(e))
+    return pd.DataFrame(rows[:PAGE_ROWS], columns=["Method", "Endpoint"])
 
 
 def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None:
