@@ -419,6 +419,54 @@ def _descendants(pid: int) -> set[int]:
     return found
 
 
+@pytest.mark.slow
+def test_a_signal_while_locust_starts_ends_the_run_cleanly(sandbox_info, load_env):
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "explorer",
+            "load",
+            f"{hello(sandbox_info)}/api/hello",
+            "--duration",
+            "60s",
+            "--workers",
+            "2",
+            "--auth",
+            "m2m",
+        ],
+        cwd=REPO,
+        env=load_env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        children: set[int] = set()
+        while time.monotonic() < deadline and len(children) < 3:
+            time.sleep(0.1)
+            children = _descendants(process.pid)
+        process.send_signal(signal.SIGTERM)  # Locust is still importing
+        _out, err = process.communicate(timeout=30)
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+    assert process.returncode == 1, err
+    assert "every Locust process of the run was ended" in err and "Traceback" not in err
+    assert not [pid for pid in children if _alive(pid)]
+
+
+def _sending(history: Path) -> bool:
+    """Has Locust's stats history a row with requests in it?"""
+    try:
+        rows = history.read_text().splitlines()[1:]
+    except OSError:
+        return False
+    return any(row.split(",")[-7:-6] not in (["0"], []) for row in rows)
+
+
 def _alive(pid: int) -> bool:
     try:
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
@@ -448,6 +496,8 @@ def test_a_signal_ends_every_locust_process_workers_included(sandbox_info, load_
             "m2m",
             "--json",
             str(report_file),
+            "--csv",
+            str(tmp_path / "locust"),
         ],
         cwd=REPO,
         env=load_env,
@@ -462,7 +512,12 @@ def test_a_signal_ends_every_locust_process_workers_included(sandbox_info, load_
             time.sleep(0.5)
             children = _descendants(process.pid)
         assert len(children) >= 3, children
-        time.sleep(3)  # the workers are sending
+        history = tmp_path / "locust_stats_history.csv"
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and not _sending(history):  # Locust started: users are sending
+            time.sleep(0.5)
+        time.sleep(1)
+        children = _descendants(process.pid)
         started = time.monotonic()
         process.send_signal(stop_signal)
         out, err = process.communicate(timeout=30)

@@ -342,6 +342,9 @@ def _report(
             output.note(session.redactor.scrub(f"    fix: {finding.get('fix')}"))
     if result.auth_failures:
         return EXIT_USAGE
+    if result.total is None and interrupted:
+        output.note("stopped before Locust sent anything: every Locust process of the run was ended")
+        return EXIT_FAILED
     if result.total is None:
         tail = [line for line in run.log_text().splitlines() if line.strip()][-5:]
         output.note("error: Locust wrote no statistics; its last lines:")
