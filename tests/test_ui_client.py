@@ -71,7 +71,8 @@ def test_connect_list_apps_endpoints_and_send(client: Client, sandbox_info: dict
     endpoints = json.loads(endpoints_text)
     paths = {(e["method"], e["path"]) for e in endpoints}
     assert ("GET", "/api/hello") in paths and ("POST", "/api/items") in paths
-    assert "/api/openapi.json" in listing and len(table["data"]) == len(endpoints)
+    assert "/api/openapi.json" in listing  # one row per endpoint, plus a header row per group
+    assert len([r for r in table["data"] if r[0]]) == len(endpoints)
 
     result = send(client, hello["url"] + "/api/hello")
     summary = result["summary"]
@@ -257,3 +258,25 @@ def test_bad_collection_input_is_a_message(client: Client) -> None:
         client.predict(location="/no/such/collection", query="", api_name="/open_collection")
     with pytest.raises(AppError, match="Open a collection first"):
         client.predict(env=None, api_name="/run_collection")
+
+
+def test_a_pasted_curl_command_becomes_the_request(client: Client) -> None:
+    curl = "curl -X POST https://app.example/api/items -H 'X-Trace: 1' --data-raw '{\"name\": \"pen\"}'"
+    outputs = client.predict(method="GET", url=curl, **FORM, api_name="/edit_url")
+    assert "POST" in outputs and "https://app.example/api/items" in outputs
+    assert "X-Trace: 1" in outputs and '{"name": "pen"}' in outputs
+    tabs, _ = _tabs_and_summary(outputs)
+    assert tabs[0]["method"] == "POST"
+
+
+def test_save_as_writes_a_request_file_into_the_open_collection(client: Client, tmp_path: Path) -> None:
+    (tmp_path / "collection.yaml").write_text("name: Scratch\nversion: 1\n", encoding="utf-8")
+    client.predict(location=str(tmp_path), query="", api_name="/open_collection")
+    form = {**FORM, "header_lines": "Authorization: Bearer not-to-be-saved-123456"}
+    client.predict(
+        method="GET", url="https://app.example/api/hello", **form, name="Say hi", api_name="/save_as_request"
+    )
+    [saved] = list(tmp_path.glob("*.posting.yaml"))
+    text = saved.read_text(encoding="utf-8")
+    assert "name: Say hi" in text and "https://app.example/api/hello" in text
+    assert "not-to-be-saved-123456" not in text  # secrets become references, never file content

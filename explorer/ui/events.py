@@ -188,7 +188,8 @@ def _tab_events(p: Panes, h: Handlers) -> None:
     for name, box in boxes.items():
         box.input(
             edit, [p.state, *form], view, api_name=f"edit_{name}",
-            api_visibility="undocumented", show_progress="hidden", trigger_mode="always_last",
+            api_visibility="public" if name == "url" else "undocumented",  # edit_url: paste a curl command
+            show_progress="hidden", trigger_mode="always_last",
         )  # fmt: skip
     p.path_table.input(
         friendly(h.edit_path), [p.state, p.path_table], p.state, api_name="edit_path", show_progress="hidden"
