@@ -190,9 +190,9 @@ def collections(p: Panes, config: UIConfig) -> None:
     p.save_notice = gr.HTML("", elem_id="save-notice")
     p.run_summary = gr.HTML("", elem_id="run-summary")
     p.run_table = gr.Dataframe(
-        headers=["", "Request", "Status", "ms", "Checks"], datatype=["str", "html", "html", "str", "str"],
+        headers=["", "Request", "Status", "ms", "✓"], datatype=["str", "html", "html", "str", "str"],
         label="run", show_label=False, interactive=False, max_height=320, wrap=True,
-        column_widths=["8%", "52%", "16%", "12%", "12%"], buttons=[], elem_id="run-table",
+        column_widths=["7%", "51%", "16%", "11%", "15%"], buttons=[], elem_id="run-table",
     )  # fmt: skip
     p.run_data = json_twin("run")
 

@@ -87,13 +87,13 @@ def fix_button(action: Fix | None, index: int) -> str:
     )
 
 
-def finding_card(f: Finding, index: int, cls: str = "finding") -> str:
+def finding_card(f: Finding, index: int, cls: str = "finding", fix_text: bool = True) -> str:
     """One finding: severity, code, message, the fix as text (code spans as code) and as an action."""
+    text = f'<div class="ffix"><b>Fix</b> {rich_text(f.fix)}</div>' if fix_text or f.action is None else ""
     return (
         f'<div class="{cls} {escape(f.severity)}"><div class="finding-head">'
         f'<span class="sev">{escape(f.severity)}</span><code class="fcode">{escape(f.code)}</code></div>'
-        f'<div class="fmsg">{rich_text(f.message)}</div>'
-        f'<div class="ffix"><b>Fix</b> {rich_text(f.fix)}</div>{fix_button(f.action, index)}</div>'
+        f'<div class="fmsg">{rich_text(f.message)}</div>{text}{fix_button(f.action, index)}</div>'
     )
 
 

@@ -13,7 +13,7 @@ from explorer.collection.model import Collection, Folder, Request
 from explorer.ui.present.basics import status_class
 
 TREE_COLUMNS = ["Method", "Request"]
-RUN_COLUMNS = ["", "Request", "Status", "ms", "Checks"]
+RUN_COLUMNS = ["", "Request", "Status", "ms", "✓"]
 
 
 @dataclass(frozen=True)

@@ -38,7 +38,10 @@ def banner_html(findings: Iterable[Finding]) -> str:
     shown = [f for f in items if f.severity != "info"][:BANNER_FINDINGS] or items[:1]
     if not shown:
         return ""
-    cards = "".join(finding_card(f, items.index(f), "banner-finding") for f in shown)
+    # With an action, the banner offers the button, not the command-line wording (Diagnosis keeps both).
+    cards = "".join(
+        finding_card(f, items.index(f), "banner-finding", fix_text=f.action is None) for f in shown
+    )
     more = len(items) - len(shown)
     link = (
         f'<button type="button" class="more-findings" data-open-tab="Diagnosis">{more} more in Diagnosis →</button>'
