@@ -192,7 +192,7 @@ def collections(p: Panes, config: UIConfig) -> None:
     p.run_table = gr.Dataframe(
         headers=["", "Request", "Status", "ms", "✓"], datatype=["str", "html", "html", "str", "str"],
         label="run", show_label=False, interactive=False, max_height=320, wrap=True,
-        column_widths=["7%", "51%", "16%", "11%", "15%"], buttons=[], elem_id="run-table",
+        column_widths=["6%", "47%", "18%", "14%", "15%"], buttons=[], elem_id="run-table",
     )  # fmt: skip
     p.run_data = json_twin("run")
 
