@@ -98,7 +98,11 @@ def test_stop_ends_every_locust_process_of_the_run(client, sandbox_info):
         time.sleep(0.5)
     running = locust_children()
     assert len(running) == 3, running  # the master and two workers
-    time.sleep(2)
+    deadline = time.monotonic() + 40
+    while time.monotonic() < deadline and not any(
+        "Running" in str(out[0]) and " 0 requests" not in str(out[0]) for out in job.outputs()
+    ):
+        time.sleep(0.5)  # until Locust is sending (the status line streams once a second)
 
     assert "Stopping" in client.predict(api_name="/load_stop")
     status, *_ = job.result(timeout=60)

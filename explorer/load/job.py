@@ -101,6 +101,10 @@ class LoadJob:
         self.run.stop()
 
     @property
+    def result_has_auth_failure(self) -> bool:
+        return bool(self.result and self.result.auth_failures)
+
+    @property
     def running(self) -> bool:
         return not self.done.is_set()
 

@@ -190,7 +190,11 @@ def start_load(
     document = job.document()
     idle = gr.Button(interactive=True), gr.Button(interactive=False)
     if document is None:
-        message = f"**Load run failed**: {job.error or 'no statistics'}"
+        message = (
+            "**Stopped** before Locust sent anything: every Locust process of the run was ended."
+            if job.run.stopped and not job.result_has_auth_failure
+            else f"**Load run failed**: {job.error or 'no statistics'}"
+        )
         yield (new_id, message, *_plots(series), _results(None), _errors(None), None, *idle)
         return
     yield (
