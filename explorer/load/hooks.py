@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import random
 import re
 import sys
 import time
@@ -37,6 +36,7 @@ from locust.exception import StopUser
 from locust.runners import MasterRunner, WorkerRunner
 
 from explorer.collection.extract import as_text, find
+from explorer.collection.variables import builtin
 from explorer.diagnose import diagnose
 from explorer.failures import finding_for_error
 from explorer.guard import Allowlist
@@ -348,14 +348,9 @@ class Explorer:
 
         def substitute(match: re.Match[str]) -> str:
             name = match.group(1)
-            if name == "$uuid":
-                return str(uuid.uuid4())
-            if name == "$timestamp":
-                return str(int(time.time()))
-            if name == "$randomInt":
-                return str(random.randint(0, 1000))
-            if name.startswith("$env."):
-                return os.environ.get(name[5:], "")
+            if name.startswith("$"):  # the collection's own built-ins ($uuid, $timestamp, $randomInt, $env.X)
+                found = builtin(name, os.environ)
+                return "" if found is None and name.startswith("$env.") else (found or match.group(0))
             return values.get(name, match.group(0))
 
         return _RUNTIME_VARIABLE.sub(substitute, template)
