@@ -100,11 +100,12 @@ def connection(p: Panes, config: UIConfig) -> None:
     p.connection_data = json_twin("connection")
     with gr.Row(elem_classes="reveal-row"):
         p.reveal = gr.Button("Reveal token", size="sm", elem_id="reveal")
-        p.hide = gr.Button("Hide", size="sm", elem_id="hide")
+    # One toggle: Hide lives with the revealed token and goes away with it.
     with gr.Group(visible=False, elem_id="revealed-group") as p.revealed_group:
         p.revealed = gr.Textbox(
             label="token", show_label=False, buttons=["copy"], max_lines=1, elem_id="revealed"
         )
+        p.hide = gr.Button("Hide", size="sm", elem_id="hide")
 
 
 def endpoints(p: Panes) -> None:

@@ -32,9 +32,10 @@ def app_html(app: AppSummary | None) -> str:
         return ""
     state = (app.state or "unknown").upper()
     cls = "ok" if state == "RUNNING" else "bad"
-    scopes = (
-        chips(app.user_api_scopes) if app.user_api_scopes else '<span class="muted">no user scopes</span>'
-    )
+    # The same required set as the Token pane and the Diagnosis (the engine's: effective, else configured).
+    required = app.effective_user_api_scopes or app.user_api_scopes
+    scopes = chips(required) if required else '<span class="muted">no user scopes</span>'
+
     title = escape(app.description, quote=True)
     problem = f' <span class="chip bad">{escape(app.problem)}</span>' if app.problem else ""
     return (

@@ -31,10 +31,11 @@ def status_html(exchange: Exchange | None) -> str:
     r = exchange.response
     if r is None:
         error = escape(exchange.error or "No response")
-        return f'<div class="statusline"><span class="badge s-err">No response</span><span class="reason">{error}</span></div>'
+        label = "Timeout" if any(f.code == "TIMEOUT" for f in exchange.findings) else "No response"
+        return f'<div class="statusline"><span class="badge s-err">{label}</span><span class="reason">{error}</span></div>'
     metrics = [f"<b>{human_ms(r.elapsed_ms)}</b>", f"TTFB {human_ms(r.ttfb_ms)}", human_size(r.size)]
     if r.location:
-        metrics.append(f"→ {escape(r.location)}")
+        metrics.append(f'<span title="{escape(r.location, quote=True)}">→ {escape(r.location)}</span>')
     notice = ""
     if r.truncated:
         notice = (
@@ -129,8 +130,8 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
     redactor = redactor or Redactor()
     r = exchange.response
     pretty, language = pretty_body(r)
-    if r is None and exchange.error:
-        pretty = exchange.error
+    if r is None and exchange.error and not exchange.findings:
+        pretty = exchange.error  # with findings, the status line and the banner already say it
     table = body_table(r)
     if table is not None:
         table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
