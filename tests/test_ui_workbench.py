@@ -227,3 +227,18 @@ def test_a_fix_button_adds_the_scopes_and_reconnects(page: object) -> None:
     shot(page, "fix-2-reconnected")
     page.get_by_text("Credentials").click()  # type: ignore[attr-defined]
     expect(page.locator("#field-scopes input")).to_have_value(re.compile(r"sql files\.files"))  # type: ignore[attr-defined]
+
+
+def test_enter_in_the_filter_opens_the_first_match_and_the_method_can_be_typed(page: object) -> None:
+    from playwright.sync_api import expect
+
+    box = page.locator("#endpoint-filter input, #endpoint-filter textarea").first  # type: ignore[attr-defined]
+    box.fill("delete items")
+    box.press("Enter")
+    expect(page.locator("#http-method input")).to_have_value("DELETE", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(url_box(page)).to_have_value(re.compile(r"/api/items/\{item_id\}$"))
+    method = page.locator("#http-method input")  # type: ignore[attr-defined]
+    method.click()
+    page.keyboard.type("PUT")  # type: ignore[attr-defined]
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    expect(method).to_have_value("PUT", timeout=WAIT_MS)  # replaced, never "DELETEPUT"
