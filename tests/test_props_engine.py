@@ -135,8 +135,15 @@ def ui(app: HostileApp) -> Iterator[tuple[Handlers, UISession, str]]:
 
 
 def page_send(handlers: Handlers) -> Any:
-    """The send handler exactly as the page wires it (the form's fields, then the guard)."""
-    return friendly(with_form(handlers.send, ["snippet_language", "export_format"], request=True))
+    """The send handler exactly as the page wires it (the form's fields, then the guard); it streams
+    ("Sending…" first), so this answers what the page shows last."""
+    handler = friendly(with_form(handlers.send, ["snippet_language", "export_format"], request=True))
+
+    def last(*args: Any) -> Any:
+        *_, final = handler(*args)
+        return final[3:]  # without state, Send and Cancel: the response pane, snippet, history, export
+
+    return last
 
 
 def readable(message: str) -> None:
