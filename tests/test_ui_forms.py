@@ -98,3 +98,13 @@ def test_picking_an_endpoint_fills_the_request_bar() -> None:
     assert (form.method, form.url, form.body) == ("POST", f"{APP}/api/items", '{"name": ""}')
     assert form.params == "dry_run=false\n# tag="
     assert params_skeleton(Endpoint(method="GET", path="/api/x")) == ""
+
+
+def test_the_essential_field_is_never_optional_and_placeholders_fit() -> None:
+    from explorer.ui.authform import PLACEHOLDER_CHARS, box_names, box_view
+
+    assert box_view("token", "token").label == "Token"
+    assert box_view("profile", "profile").label == "Profile"
+    for method in ("profile", "m2m", "browser", "token", "federated"):
+        for name in box_names():
+            assert len(box_view(method, name).placeholder) <= PLACEHOLDER_CHARS, (method, name)

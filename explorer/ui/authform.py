@@ -63,7 +63,21 @@ def box_view(method: str, name: str, deployed: bool = False) -> BoxView:
     optional = not f.required and "optional" not in f.label.lower() and name not in ESSENTIAL
     label = f.label + (" (optional)" if optional else "")
     hints = [h for h in (f.help, f"or ${f.env_var}" if f.env_var and not deployed else "") if h]
-    return BoxView(visible=True, label=label, placeholder=" · ".join(hints))
+    return BoxView(visible=True, label=label, placeholder=fit_placeholder(hints))
+
+
+PLACEHOLDER_CHARS = 40  # what a sidebar box shows (13 px, 380 px sidebar) before it clips
+
+
+def fit_placeholder(hints: list[str]) -> str:
+    """The hints as one placeholder that fits its box: all of them, else the first, shortened."""
+    whole = " · ".join(hints)
+    if len(whole) <= PLACEHOLDER_CHARS or not hints:
+        return whole
+    first = hints[0]
+    if len(first) > PLACEHOLDER_CHARS and " (" in first:
+        first = first.split(" (", 1)[0]
+    return first if len(first) <= PLACEHOLDER_CHARS else first[: PLACEHOLDER_CHARS - 1] + "…"
 
 
 def method_choices(trust: Trust, forwarded: bool = False) -> list[tuple[str, str]]:
