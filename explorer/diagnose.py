@@ -434,7 +434,11 @@ def path_not_api(url: str, severity: str) -> Finding:
         f"{parts.path or '/'} is not under /api/: the apps gateway accepts tokens only on /api/ routes",
         f"Call an /api/ route (e.g. {suggestion}); pages outside /api/ need a browser session. "
         'App authors: serve the API under /api/ (FastAPI: APIRouter(prefix="/api")).',
-        Fix("use_path", f"Use {urlsplit(suggestion).path}", (("url", suggestion),)),
+        Fix(
+            "use_path",
+            f"Use {urlsplit(suggestion).path}",
+            (("path", urlsplit(suggestion).path), ("url", suggestion)),
+        ),
     )
 
 

@@ -147,7 +147,7 @@ class Fix:
         return {"kind": self.kind, "label": self.label, "params": dict(self.params)}
 
 
-# add_scopes(scopes, method) · use_method(method) · use_path(path) · reconnect(method) · raise_timeout(seconds)
+# add_scopes(scopes, method) · use_method(method) · use_path(path, url) · reconnect(method) · raise_timeout(seconds)
 FIX_KINDS = ("add_scopes", "use_method", "use_path", "reconnect", "raise_timeout")
 
 
