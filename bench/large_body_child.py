@@ -83,12 +83,14 @@ def explorer(url: str) -> tuple[int, int]:
 
     def send(target: str) -> tuple[int, int]:
         form = RequestForm.from_values(["GET", target, "", "", "", 300, ""])
-        outputs = handlers.send(ui, form, "curl", "JSON")
+        updates = handlers.send(ui, form, "curl", "JSON")  # streams: "Sending…", then the answer
+        *_, final = updates if not isinstance(updates, tuple) else [updates]
+        outputs = final[3:] if not isinstance(updates, tuple) else final  # without state, Send, Cancel
         response = ui.last.response if ui.last else None
         if response is None or response.status != 200:
             raise SystemExit(f"send failed: {ui.last.error if ui.last else '?'}")
         shown = sum(len(o) for o in outputs if isinstance(o, str))
-        pane = outputs[2]  # the pretty-JSON gr.Code update
+        pane = outputs[1]  # the pretty-JSON gr.Code update (after the status line)
         shown += len(getattr(pane, "value", "") or "")
         return response.size, shown
 
