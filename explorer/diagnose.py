@@ -23,11 +23,10 @@ from explorer.headers import Challenge, parse_www_authenticate
 from explorer.model import AuthInfo, Endpoint, Exchange, Finding, Fix, RequestSpec, TokenInfo, WorkspaceFacts
 from explorer.parse import origin
 from explorer.redact import scrub
-from explorer.tokens import scope_alias
+from explorer.tokens import PLATFORM_SCOPES, scope_alias
 
 _LOGIN_HINTS = ("/oidc/", "/login", "signin", "sign-in", "/authorize")
 # Scopes the platform adds to every app's effective scopes; the gateway does not ask callers for them.
-PLATFORM_SCOPES = ("iam.access-control:read", "iam.current-user:read")
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:

@@ -184,6 +184,9 @@ def _endpoint(
         parameters=parameters,
         body_schema=body_schema,
         body_example=example,
+        tags=[str(t)[:80] for t in operation.get("tags") or [] if isinstance(t, (str, int))][:5]
+        if isinstance(operation.get("tags"), list)
+        else [],
     )
 
 

@@ -305,6 +305,9 @@ class Endpoint:
     )  # {name, in, required, schema, description}
     body_schema: dict[str, Any] | None = None
     body_example: str | None = None  # a JSON skeleton built from body_schema
+    tags: list[str] = field(
+        default_factory=list
+    )  # the operation's OpenAPI tags (the list groups by the first)
 
 
 @dataclass

@@ -77,15 +77,20 @@ def scope_alias(scope: str) -> str | None:
     return None
 
 
-def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> list[str]:
-    """Required scopes the token lacks, in the order required, without duplicates.
+# Scopes the platform adds to every app's effective scopes; the gateway does not ask callers for them.
+PLATFORM_SCOPES = ("iam.access-control:read", "iam.current-user:read")
 
-    Plain set difference on purpose: on Databricks `all-apis` does not imply any
-    user-authorization scope, and the platform's own additions (`iam.access-control:read`,
-    `iam.current-user:read`) must be present in the token like any other.
+
+def missing_scopes(granted: Iterable[str], required: Iterable[str]) -> list[str]:
+    """Required scopes the token lacks, in the order required, without duplicates: the one set the
+    app card, the Token pane, the diagnosis and the matrix all show.
+
+    Exact comparison on purpose (`all-apis` implies no user-authorization scope; another spelling
+    is named by the diagnosis, not counted as granted); the platform's own additions are not
+    required of a caller, as the gateway does not require them.
     """
     have = set(granted)
-    return [scope for scope in dict.fromkeys(required) if scope not in have]
+    return [s for s in dict.fromkeys(required) if s not in have and s not in PLATFORM_SCOPES]
 
 
 def describe_expiry(info: TokenInfo, now: float | None = None) -> str:

@@ -29,9 +29,9 @@ from explorer.collection.variables import Scope, UndefinedVariable
 from explorer.model import Connection, Exchange, WorkspaceFacts
 from explorer.parse import InputError, origin_key
 from explorer.session import ExplorerSession
+from explorer.tokens import PLATFORM_SCOPES
 
 IDENTITIES = "identities"
-PLATFORM_SCOPES = ("iam.access-control:read", "iam.current-user:read")
 REFUSED = (302, 401, 403)  # the gateway's "not you" answers
 PARALLEL = 8
 

@@ -527,7 +527,7 @@ class Handlers:
 
         def work() -> None:
             try:
-                job.finish(ui.explorer.send(spec))
+                job.finish(ui.explorer.send(spec, cancel=job.stop))
             except BaseException as e:  # re-raised in the handler, where it becomes a message
                 job.finish(None, e)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from explorer.model import AppSummary, Endpoint, EndpointListing, Exchange
+from explorer.transport import Cancel
 from explorer.ui.forms import RequestForm
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class SendJob:
         self.cancelled = False
         self.exchange: Exchange | None = None
         self.error: BaseException | None = None
+        self.stop = Cancel()  # the engine's handle: cancelling closes the exchange's connection
 
     def finish(self, exchange: Exchange | None, error: BaseException | None = None) -> None:
         self.exchange, self.error = exchange, error
@@ -63,6 +65,7 @@ class SendJob:
 
     def cancel(self) -> None:
         self.cancelled = True
+        self.stop.set()  # the socket is shut: the app sees the client go, the engine records it
         self.settled.set()
 
     @property
