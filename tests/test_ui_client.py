@@ -280,3 +280,16 @@ def test_save_as_writes_a_request_file_into_the_open_collection(client: Client, 
     text = saved.read_text(encoding="utf-8")
     assert "name: Say hi" in text and "https://app.example/api/hello" in text
     assert "not-to-be-saved-123456" not in text  # secrets become references, never file content
+
+
+def test_the_page_says_where_the_time_went_and_where_the_token_came_from(
+    client: Client, sandbox_info: dict[str, Any]
+) -> None:
+    card, _ = client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    assert "1 token call during connecting" in card and "client_credentials" in card
+    assert demo_sp(sandbox_info)["client_secret"] not in card
+    status = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["all"][0]
+    assert 'class="waterfall"' in status and "wf-wait" in status and "new connection" in status
+    assert "app says:" in status and "db" in status  # the app's Server-Timing beside the bars
+    again = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["all"][0]
+    assert "connection reused" in again

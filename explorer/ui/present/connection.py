@@ -8,6 +8,7 @@ from typing import Any
 from explorer.parse import is_web_link
 from explorer.serialize import connection_to_dict
 from explorer.ui.present.basics import chips, code_html, countdown_html, findings_html, sorted_findings
+from explorer.ui.present.timeline import token_calls_html
 
 
 def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> str:
@@ -40,11 +41,13 @@ def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> 
         )
     if connection.findings:
         lines.append(findings_html(connection.findings))
+    lines.append(token_calls_html(getattr(connection, "auth_events", []), "connecting"))
     if failed_attempt is not None:
         lines.append(
             f'<div class="attempt-failed" role="alert"><b>The new {escape(failed_attempt.auth.method)} attempt '
             "failed; still connected as above.</b>"
-            f"{findings_html(failed_attempt.findings, actions=False)}</div>"
+            f"{findings_html(failed_attempt.findings, actions=False)}"
+            f"{token_calls_html(getattr(failed_attempt, 'auth_events', []), 'the attempt')}</div>"
         )
     return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
 

@@ -16,6 +16,7 @@ from explorer.serialize import exchange_to_dict
 from explorer.textview import escape_controls, human_size
 from explorer.ui.present.basics import findings_html, human_ms, status_class
 from explorer.ui.present.tabs import banner_html, exchange_answers
+from explorer.ui.present.timeline import token_calls_html, waterfall_html
 from explorer.ui.present.token import token_html
 
 TABLE_MAX_ROWS = 1000  # a table pane beyond this is unreadable and slow to render
@@ -42,10 +43,14 @@ def status_html(exchange: Exchange | None) -> str:
             f'<div class="notice">Large response ({human_size(r.size)}): the panes show its beginning. '
             "Use the Code tab's snippet to fetch it whole.</div>"
         )
+    retried = (
+        f'<div class="muted small">Retried: {escape(exchange.retried)}</div>' if exchange.retried else ""
+    )
     return (
         f'<div class="statusline"><span class="badge {status_class(r.status)}">{r.status}</span>'
         f'<span class="reason">{escape(r.reason or "")}</span>'
-        f'<span class="metrics">{" · ".join(metrics)}</span></div>{notice}'
+        f'<span class="metrics">{" · ".join(metrics)}</span></div>'
+        f"{waterfall_html(r)}{retried}{token_calls_html(exchange.auth_events, 'this exchange')}{notice}"
     )
 
 

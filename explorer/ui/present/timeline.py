@@ -77,3 +77,14 @@ def auth_events_html(events: Iterable[AuthEvent]) -> str:
         return ""
     head = "<tr><th>grant</th><th>scopes asked</th><th>answer</th><th>time</th><th>token endpoint</th></tr>"
     return f'<table class="auth-timeline" aria-label="token calls">{head}{"".join(rows)}</table>'
+
+
+def token_calls_html(events: Iterable[AuthEvent], when: str) -> str:
+    """Where the token came from: the token endpoint calls made during `when`, folded."""
+    events = list(events or [])
+    table = auth_events_html(events)
+    if not table:
+        return ""
+    n = len(events)
+    summary = f"{n} token call{'s' if n != 1 else ''} during {escape(when)}"
+    return f'<details class="auth-events small"><summary>{summary}</summary>{table}</details>'
