@@ -16,7 +16,7 @@ from support.deployed import EXPLORER_SCOPES, USERS, Deployed, deployed_explorer
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 VIEWPORT = {"width": 1366, "height": 820}
-WAIT_MS = 30_000
+WAIT_MS = 60_000  # a loaded 2-core CI machine runs two browsers, the sandbox and the UIs at once
 ALICE, BOB = USERS
 NAMES = {ALICE: "Alice Analyst", BOB: "Bob Builder"}
 
@@ -61,7 +61,7 @@ def open_credentials(page: Any) -> Any:
     """Unfold the Credentials form (folded once connected); returns the auth method picker."""
     picker = page.locator("#auth-method input")
     if not picker.is_visible():
-        page.get_by_text("Credentials").click()
+        page.get_by_text("Credentials", exact=True).click()
     return picker
 
 

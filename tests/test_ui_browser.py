@@ -39,7 +39,7 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:  # noqa: F8
     shot(page, "1-demo-loaded")
 
     # Connect (again, deliberately) with the preselected service principal.
-    page.get_by_text("Credentials").click()
+    page.get_by_text("Credentials", exact=True).click()
     secret_box = page.locator("#field-client_secret input")
     expect(secret_box).to_have_attribute("type", "password")
     expect(secret_box).to_have_value(PRESET_SECRET)  # the demo's real secret never reaches the page
@@ -95,7 +95,7 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:  # noqa: F8
 def _sign_in_with_browser(page: object, context: object, email: str) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_text("Credentials").click()  # type: ignore[attr-defined]
+    page.get_by_text("Credentials", exact=True).click()  # type: ignore[attr-defined]
     page.locator("#auth-method input").click()  # type: ignore[attr-defined]
     page.get_by_role("option", name=re.compile(r"^Browser sign-in")).click()  # type: ignore[attr-defined]
     page.locator("#field-login_hint input").fill(email)  # type: ignore[attr-defined]

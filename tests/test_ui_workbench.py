@@ -168,7 +168,7 @@ def test_path_variables_have_their_own_table(page: object) -> None:
 def test_a_failed_connect_keeps_the_working_connection(page: object) -> None:
     from playwright.sync_api import expect
 
-    page.get_by_text("Credentials").click()  # type: ignore[attr-defined]
+    page.get_by_text("Credentials", exact=True).click()  # type: ignore[attr-defined]
     page.locator("#field-client_secret input").fill("not-the-secret")  # type: ignore[attr-defined]
     page.locator("#connect").click()  # type: ignore[attr-defined]
     card = page.locator("#connection")  # type: ignore[attr-defined]
@@ -225,7 +225,7 @@ def test_a_fix_button_adds_the_scopes_and_reconnects(page: object) -> None:
     button.first.click()
     expect(page.locator("#connection")).to_contain_text("files.files", timeout=WAIT_MS)  # type: ignore[attr-defined]
     shot(page, "fix-2-reconnected")
-    page.get_by_text("Credentials").click()  # type: ignore[attr-defined]
+    page.get_by_text("Credentials", exact=True).click()  # type: ignore[attr-defined]
     expect(page.locator("#field-scopes input")).to_have_value(re.compile(r"sql files\.files"))  # type: ignore[attr-defined]
 
 

@@ -23,7 +23,7 @@ from support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
 VIEWPORT = {"width": 1366, "height": 768}
-WAIT_MS = 30_000
+WAIT_MS = 60_000  # a loaded 2-core CI machine runs two browsers, the sandbox and the UIs at once
 
 
 @pytest.fixture(scope="module")
