@@ -90,6 +90,23 @@ def databricks_cli_profile(
     return make
 
 
+@pytest.fixture
+def connected(sandbox_info: dict[str, Any], clean_databricks_env: Path) -> Iterator[Any]:
+    """An ExplorerSession connected as the sandbox's demo service principal (m2m), closed after."""
+    from explorer.session import ExplorerSession
+
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    session = ExplorerSession(timeout=10)
+    fields = {
+        "host": sandbox_info["host"],
+        "client_id": sp["client_id"],
+        "client_secret": sp["client_secret"],
+    }
+    assert session.connect("m2m", fields).ok
+    yield session
+    session.close()
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Browser stories get one retry: on a loaded 2-core machine (two Chromiums, the sandbox and the
     UI servers at once) a page can miss a wait it meets alone. Everything else runs once."""

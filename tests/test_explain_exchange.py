@@ -126,20 +126,6 @@ def test_server_timing_is_parsed_leniently() -> None:
 # --- a diagnosis that reads the answer (the sandbox's sample app over its gateway) ---------------------
 
 
-@pytest.fixture
-def connected(sandbox_info: dict, clean_databricks_env: Path) -> Iterator[ExplorerSession]:
-    sp = sandbox_info["service_principals"]["demo-sp"]
-    session = ExplorerSession(timeout=10)
-    fields = {
-        "host": sandbox_info["host"],
-        "client_id": sp["client_id"],
-        "client_secret": sp["client_secret"],
-    }
-    assert session.connect("m2m", fields).ok
-    yield session
-    session.close()
-
-
 def first(exchange, code: str):  # type: ignore[no-untyped-def]
     found = [f for f in exchange.findings if f.code == code]
     assert found, [(f.code, f.message) for f in exchange.findings]

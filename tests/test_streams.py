@@ -8,7 +8,6 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
@@ -25,20 +24,6 @@ from explorer.stream import MAX_EVENTS, NDJSONParser, SSEParser
 from explorer.transport import Cancel
 
 pytestmark = pytest.mark.timeout(60)
-
-
-@pytest.fixture
-def connected(sandbox_info: dict, clean_databricks_env: Path) -> Iterator[ExplorerSession]:
-    sp = sandbox_info["service_principals"]["demo-sp"]
-    session = ExplorerSession(timeout=10)
-    fields = {
-        "host": sandbox_info["host"],
-        "client_id": sp["client_id"],
-        "client_secret": sp["client_secret"],
-    }
-    assert session.connect("m2m", fields).ok
-    yield session
-    session.close()
 
 
 def agent_request(url: str, **extra: Any) -> RequestSpec:
