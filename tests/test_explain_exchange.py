@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 from support.fault_servers import keep_alive, scripted_server, self_signed_context
+from support.sandbox_helpers import demo_sp_fields
 
 from explorer.cli import Output, main
 from explorer.headers import parse_server_timing, parse_www_authenticate
@@ -227,9 +228,8 @@ def own_info() -> Iterator[dict]:
 
 @pytest.fixture
 def own_connected(own_info: dict, clean_databricks_env: Path) -> Iterator[ExplorerSession]:
-    sp = own_info["service_principals"]["demo-sp"]
     session = ExplorerSession(timeout=10)
-    fields = {"host": own_info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
+    fields = demo_sp_fields(own_info)
     assert session.connect("m2m", fields).ok
     yield session
     session.close()
@@ -238,14 +238,9 @@ def own_connected(own_info: dict, clean_databricks_env: Path) -> Iterator[Explor
 def test_connect_shows_the_token_calls_the_sdk_really_made(
     sandbox_info: dict, clean_databricks_env: Path
 ) -> None:
-    sp = sandbox_info["service_principals"]["demo-sp"]
     session = ExplorerSession(timeout=10)
     try:
-        fields = {
-            "host": sandbox_info["host"],
-            "client_id": sp["client_id"],
-            "client_secret": sp["client_secret"],
-        }
+        fields = demo_sp_fields(sandbox_info)
         connection = session.connect("m2m", {**fields, "scopes": "all-apis sql"})
         assert connection.ok
         (event,) = connection.auth_events
@@ -284,11 +279,12 @@ def test_token_json_includes_the_timeline(
 
 
 def test_a_401_from_a_revoked_token_refreshes_once_and_recovers(
-    connected: ExplorerSession, sandbox_info: dict
+    own_connected: ExplorerSession, own_info: dict
 ) -> None:
-    url = sandbox_info["apps"]["hello"]["url"] + "/api/hello"
+    connected = own_connected  # its own sandbox: revoking must not touch other tests' tokens
+    url = own_info["apps"]["hello"]["url"] + "/api/hello"
     assert connected.send(RequestSpec("GET", url)).ok
-    assert revoke_all_tokens(sandbox_info["host"]) >= 1  # the SDK still holds a token it thinks is good
+    assert revoke_all_tokens(own_info["host"]) >= 1  # the SDK still holds a token it thinks is good
 
     exchange = connected.send(RequestSpec("GET", url))
     assert exchange.ok and exchange.response.status == 200
@@ -297,18 +293,12 @@ def test_a_401_from_a_revoked_token_refreshes_once_and_recovers(
     assert connected.send(RequestSpec("GET", url)).retried is None  # and the fresh token is kept
 
 
-def test_without_retry_the_401_is_the_verdict(sandbox_info: dict, clean_databricks_env: Path) -> None:
-    sp = sandbox_info["service_principals"]["demo-sp"]
+def test_without_retry_the_401_is_the_verdict(own_info: dict, clean_databricks_env: Path) -> None:
     session = ExplorerSession(timeout=10, retry_on_401=False)
     try:
-        fields = {
-            "host": sandbox_info["host"],
-            "client_id": sp["client_id"],
-            "client_secret": sp["client_secret"],
-        }
-        assert session.connect("m2m", fields).ok
-        revoke_all_tokens(sandbox_info["host"])
-        exchange = session.send(RequestSpec("GET", sandbox_info["apps"]["hello"]["url"] + "/api/hello"))
+        assert session.connect("m2m", demo_sp_fields(own_info)).ok
+        revoke_all_tokens(own_info["host"])  # its own sandbox: other tests' tokens stay valid
+        exchange = session.send(RequestSpec("GET", own_info["apps"]["hello"]["url"] + "/api/hello"))
     finally:
         session.close()
     assert exchange.response.status == 401 and exchange.retried is None
@@ -336,14 +326,9 @@ def test_a_refresh_during_an_exchange_is_on_its_timeline(clean_databricks_env: P
     # tokens this short are refreshed by the SDK before every call (it treats them as expiring)
     with Sandbox(config=default_config(token_ttl_seconds=30), port=0) as sandbox:
         info = sandbox.info
-        sp = info["service_principals"]["demo-sp"]
         session = ExplorerSession(timeout=10)
         try:
-            fields = {
-                "host": info["host"],
-                "client_id": sp["client_id"],
-                "client_secret": sp["client_secret"],
-            }
+            fields = demo_sp_fields(info)
             assert session.connect("m2m", fields).ok
             exchange = session.send(RequestSpec("GET", info["apps"]["hello"]["url"] + "/api/hello"))
         finally:

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 from support.recording_server import serving
+from support.sandbox_helpers import demo_sp_fields
 
 from explorer.agent import TranscriptBuilder
 from explorer.cli import Output, main
@@ -301,14 +302,9 @@ def test_paths_beyond_api_are_a_note_never_the_verdict_when_the_app_answers(
             app["token_paths"] = ["/api/", "/responses"]  # as MLflow's agent server is reached
     with Sandbox(config=config, port=0) as sandbox:
         info = sandbox.info
-        sp = info["service_principals"]["demo-sp"]
         session = ExplorerSession(timeout=10)
         try:
-            fields = {
-                "host": info["host"],
-                "client_id": sp["client_id"],
-                "client_secret": sp["client_secret"],
-            }
+            fields = demo_sp_fields(info)
             assert session.connect("m2m", fields).ok
             exchange = session.send(agent_request(info["apps"]["hello"]["url"] + "/responses"))
         finally:

@@ -30,6 +30,12 @@ def default_config(**overrides: Any) -> dict[str, Any]:
     return config
 
 
+def demo_sp_fields(info: dict[str, Any]) -> dict[str, str]:
+    """The m2m fields of the sandbox's demo service principal (host, client id and secret)."""
+    sp = info["service_principals"]["demo-sp"]
+    return {"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
+
+
 def m2m_token(info: dict[str, Any], sp: str = "demo-sp", scope: str = "all-apis") -> str:
     """A client-credentials token for a service principal named in the info file."""
     creds = info["service_principals"][sp]
