@@ -14,18 +14,13 @@ from pathlib import Path
 
 import pytest
 import requests
+from support.cli import run
 
 from explorer.cli import Output, main
 
 DEMO_SP = "demo-sp"
 REPO = Path(__file__).resolve().parents[1]
 AUTHORIZE_URL = re.compile(r"https?://\S+/oidc/v1/authorize\S+")
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@ collection (folders, variables, bearer auth) with a round trip, curl commands an
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import shutil
@@ -12,9 +11,9 @@ from pathlib import Path
 
 import pytest
 import requests
+from support.cli import run
 from support.sandbox_helpers import m2m_token
 
-from explorer.cli import Output, main
 from explorer.collection.files import load_collection
 from explorer.collection.importers.har import from_har
 from explorer.collection.storage import FolderStorage
@@ -23,12 +22,6 @@ from explorer.model import RequestSpec
 from explorer.session import ExplorerSession
 
 POSTMAN_SCHEMA = "https://schema.getpostman.com/json/collection/v2.1.0/collection.json"
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 def sp_env(monkeypatch: pytest.MonkeyPatch, info: dict) -> list[str]:

@@ -3,7 +3,6 @@ assertion type passing and failing, exit codes, JUnit (parsed with junitparser),
 
 from __future__ import annotations
 
-import io
 import json
 import shutil
 import subprocess
@@ -13,18 +12,11 @@ from pathlib import Path
 import pytest
 import requests
 from junitparser import Error, Failure, JUnitXml, Skipped
+from support.cli import run
 from support.sandbox_helpers import m2m_token, user_token
-
-from explorer.cli import Output, main
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "sandbox-demo"
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
+from support.cli import run
 from support.sandbox_helpers import m2m_token
 
-from explorer.cli import Output, main
 from explorer.collection.files import load_collection, load_environment, save_collection
 from explorer.collection.storage import FolderStorage, StorageError
 from explorer.collection.workspace_storage import WorkspaceStorage
@@ -20,12 +19,6 @@ from explorer.session import ExplorerSession
 
 REPO = Path(__file__).resolve().parents[1]
 DEMO = REPO / "examples" / "sandbox-demo"
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.fixture

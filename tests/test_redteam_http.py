@@ -4,12 +4,12 @@ doing one hostile thing; the module's pytest timeout catches a hang (no test ass
 
 from __future__ import annotations
 
-import io
 import json
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from support.cli import run
 from support.fault_servers import (
     many_headers,
     scripted_server,
@@ -19,7 +19,6 @@ from support.fault_servers import (
 )
 from support.sandbox_helpers import m2m_token
 
-from explorer.cli import Output, main
 from explorer.model import RequestSpec
 from explorer.session import ExplorerSession
 from explorer.workspace import app_summary
@@ -32,12 +31,6 @@ def session() -> Iterator[ExplorerSession]:
     s = ExplorerSession(timeout=2)
     yield s
     s.close()
-
-
-def run(argv: list[str]) -> tuple[int, str, str]:
-    out, err = io.StringIO(), io.StringIO()
-    code = main(argv, Output(out, err))
-    return code, out.getvalue(), err.getvalue()
 
 
 @pytest.mark.parametrize("behaviour", [trickle_headers(0.2), trickle_bytes(0.2)], ids=["headers", "body"])
