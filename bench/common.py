@@ -131,17 +131,28 @@ def sandbox_process() -> Iterator[dict[str, Any]]:
             stop_process(process)
 
 
+UI_PIDS: dict[str, int] = {}  # URL of a running ui_process() -> its process id (for its CPU time)
+
+
 @contextmanager
 def ui_process() -> Iterator[str]:
     """The explorer UI (`python -m explorer`, not the demo) on a free port; yields its URL."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/"
     process = start_child(["-m", "explorer", "--host", "127.0.0.1", "--port", str(port)])
+    UI_PIDS[url] = process.pid
     try:
         wait_until(lambda: answers(url), START_TIMEOUT, "the explorer UI", process)
         yield url
     finally:
+        UI_PIDS.pop(url, None)
         stop_process(process)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc), its threads included."""
+    fields = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def demo_sp_fields(info: dict[str, Any]) -> dict[str, str]:

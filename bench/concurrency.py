@@ -1,72 +1,68 @@
 """Deployed concurrency: 16 browser sessions on a 500 ms endpoint vs one, through the UI's queue.
 
-The UI runs as its own process (`python -m explorer`); every session is a `gradio_client.Client`
-(a new client is a new browser session with its own state), connected with m2m. All sessions
-wait at a barrier and then send at once; the time until the last answer is compared with one
-session doing the same. The app's own statistics confirm how many calls overlapped.
+The UI runs as its own process (`python -m explorer`). The sessions run in another child process
+(`python -m bench.concurrency`), each a `PageSession`: a page's own traffic (one kept-alive
+connection, the send event and the event the page chains after it), connected with m2m. All
+sessions wait at a barrier and send at once; the time until the last answer is compared with one
+session doing the same, and the UI process's CPU time per send (read from /proc) is reported: that,
+spent under the GIL one send after another, is what makes 16 sessions slower than one.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import requests
-from gradio_client import Client
 
-from bench.common import Row, demo_sp_fields, median, spread
+from bench.common import UI_PIDS, Row, cpu_seconds, demo_sp_fields, median, run_json_child, spread
+from bench.page_client import PageSession, page_config
 
 SESSIONS = 16
 DELAY_MS = 500
 
 
-def _send(client: Client, url: str) -> dict[str, Any]:
-    outputs = client.predict(
-        method="GET",
-        url=url,
-        params="",
-        header_lines="",
-        body="",
-        timeout=30,
-        app_url="",
-        snippet_language="curl",
-        export_format="JSON",
-        api_name="/send",
-    )
-    summary = json.loads(outputs[-4])  # the response pane's JSON twin, before snippet/history/export
+def _send(page: PageSession, url: str) -> dict[str, Any]:
+    """One Send as a page makes it: the send event, then the event chained after it."""
+    form = {"method": "GET", "url": url, "Timeout (s)": 30, "language": "curl", "format": "JSON"}
+    outputs = page.call("send", form)
+    summary = json.loads(outputs[-1])  # the response pane's JSON twin (after the status line)
     if not summary.get("ok"):
         raise RuntimeError(f"a send through the UI failed: {summary.get('error') or summary.get('findings')}")
+    page.call("show_answer_after_send", form)
     return summary
 
 
-def _connected_clients(ui_url: str, info: dict[str, Any], count: int) -> list[Client]:
-    def make(_: int) -> Client:
-        # The harness must not be the bottleneck: gradio_client builds a new httpx client (loading
-        # the CA bundle) for every call and downloads each file output; a browser on plain http
-        # pays neither, so skip both (the UI is on loopback http anyway).
-        client = Client(ui_url, verbose=False, ssl_verify=False, download_files=False)
-        _card, connection = client.predict(method="m2m", **demo_sp_fields(info), api_name="/connect")
+def _connected_pages(ui_url: str, info: dict[str, Any], count: int) -> list[PageSession]:
+    config = page_config(ui_url)
+
+    def make(_: int) -> PageSession:
+        page = PageSession(ui_url, config)
+        _state, _card, connection, _form = page.call(
+            "connect", {"Auth method": "m2m", **demo_sp_fields(info)}
+        )
         if not json.loads(connection).get("ok"):
             raise RuntimeError("a UI session could not connect")
-        return client
+        return page
 
     with ThreadPoolExecutor(8) as pool:
         return list(pool.map(make, range(count)))
 
 
-def _wave(clients: list[Client], url: str) -> float:
+def _wave(pages: list[PageSession], url: str) -> float:
     """Seconds from the moment all sessions start until the last one has its response."""
-    barrier = threading.Barrier(len(clients) + 1)
+    barrier = threading.Barrier(len(pages) + 1)
 
-    def one(client: Client) -> None:
+    def one(page: PageSession) -> None:
         barrier.wait()
-        _send(client, url)
+        _send(page, url)
 
-    with ThreadPoolExecutor(len(clients)) as pool:
-        futures = [pool.submit(one, c) for c in clients]
+    with ThreadPoolExecutor(len(pages)) as pool:
+        futures = [pool.submit(one, p) for p in pages]
         barrier.wait()
         started = time.perf_counter()
         for future in futures:
@@ -90,30 +86,62 @@ def _app_max_concurrent(info: dict[str, Any], reset: bool = False) -> int:
     return int(requests.get(app + "/api/stats", headers=headers, timeout=10).json()["slow"]["max_concurrent"])
 
 
-def concurrency(info: dict[str, Any], ui_url: str, repeats: int) -> Row:
+def measure(info: dict[str, Any], ui_url: str, ui_pid: int, repeats: int) -> dict[str, Any]:
+    """The child's side: waves of 1 and of 16 sessions, alternating; the UI's CPU per send."""
     url = f"{info['apps']['hello']['url']}/api/slow?ms={DELAY_MS}"
-    clients = _connected_clients(ui_url, info, SESSIONS)
+    pages = _connected_pages(ui_url, info, SESSIONS)
     try:
-        _wave(clients, url)  # warm-up: every session's connection pool and facts cache
+        _wave(pages, url)  # warm-up: every session's connection pool and facts cache
         _app_max_concurrent(info, reset=True)
-        ratios, many, one = [], [], []
+        many, one, cpu = [], [], []
         for _ in range(repeats):
-            single = _wave(clients[:1], url)
-            crowd = _wave(clients, url)
-            many.append(crowd)
-            one.append(single)
-            ratios.append(crowd / single)
-        overlap = _app_max_concurrent(info)
+            one.append(_wave(pages[:1], url))
+            before = cpu_seconds(ui_pid)
+            many.append(_wave(pages, url))
+            cpu.append((cpu_seconds(ui_pid) - before) / SESSIONS)
+        return {"many": many, "one": one, "cpu": cpu, "overlap": _app_max_concurrent(info)}
     finally:
-        for client in clients:
-            client.close()
+        for page in pages:
+            page.close()
+
+
+def concurrency(info: dict[str, Any], ui_url: str, repeats: int) -> list[Row]:
+    info_json = json.dumps(info)
+    result = run_json_child(
+        ["-m", "bench.concurrency", ui_url, str(UI_PIDS[ui_url]), str(repeats)], env={"BENCH_INFO": info_json}
+    )
+    ratios = [m / o for m, o in zip(result["many"], result["one"], strict=True)]
     ratio = median(ratios)
-    return Row(
-        f"{SESSIONS} UI sessions vs 1 on a {DELAY_MS} ms endpoint (gradio_client)",
-        f"{median(many):.3f} s",
-        f"{median(one):.3f} s (one session)",
-        f"{ratio:.2f}",
-        "≤ 1.5×",
-        ratio <= 1.5,
-        f"{repeats} repeats, ratios {spread(ratios)}; the app saw up to {overlap} calls at once",
+    cpu_ms = median(result["cpu"]) * 1000
+    return [
+        Row(
+            f"{SESSIONS} UI sessions vs 1 on a {DELAY_MS} ms endpoint (page protocol, clients in a child process)",
+            f"{median(result['many']):.3f} s",
+            f"{median(result['one']):.3f} s (one session)",
+            f"{ratio:.2f}",
+            "≤ 1.3×",
+            ratio <= 1.3,
+            f"{repeats} repeats, ratios {spread(ratios)}; the app saw up to {result['overlap']} calls at once",
+        ),
+        Row(
+            "UI server CPU per send (send + the event the page chains after it)",
+            f"{cpu_ms:.1f} ms",
+            "—",
+            "—",
+            "≤ 10 ms",
+            cpu_ms <= 10,
+            f"the UI process's user+system CPU over each 16-session wave / 16; per wave {spread([c * 1000 for c in result['cpu']])} ms",
+        ),
+    ]
+
+
+if (
+    __name__ == "__main__"
+):  # the child: python -m bench.concurrency UI_URL UI_PID REPEATS (info in BENCH_INFO)
+    import os
+
+    print(
+        json.dumps(
+            measure(json.loads(os.environ["BENCH_INFO"]), sys.argv[1], int(sys.argv[2]), int(sys.argv[3]))
+        )
     )

@@ -1,7 +1,8 @@
 """What the workspace can tell about an app and its caller: apps, permissions, current user.
 
-All calls go through the SDK's `WorkspaceClient` with the connection's own `Config` (so the
-token cache is shared with sending) and are bounded in time. `facts_for(url)` never raises: what
+All calls go through a `workspace_api.WorkspaceApi`: the SDK's `WorkspaceClient` with the
+connection's own `Config` (so the token cache is shared with sending), or, for a static bearer
+token, the same REST endpoints with plain requests (no SDK import); they are bounded in time. `facts_for(url)` never raises: what
 it cannot learn it leaves unknown, and diagnosis then says less, not something wrong.
 """
 
@@ -11,7 +12,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from explorer.auth import Credentials
 from explorer.failures import finding_for_error, is_network_error, proxy_findings, sdk_message
@@ -19,10 +20,7 @@ from explorer.model import AppSummary, Finding, Grant, WorkspaceFacts
 from explorer.parse import is_web_link, origin_key
 from explorer.redact import scrub
 from explorer.waits import run_bounded
-
-if TYPE_CHECKING:  # the SDK (~1 s to import) loads on the first workspace call
-    from databricks.sdk import WorkspaceClient
-    from databricks.sdk.errors import DatabricksError
+from explorer.workspace_api import ApiError, RestWorkspaceApi, SdkWorkspaceApi, WorkspaceApi
 
 APPS_CACHE_SECONDS = 30.0
 log = logging.getLogger("explorer.workspace")
@@ -47,7 +45,7 @@ class Workspace:
         self.host = credentials.info.host
         self.timeout = timeout
         self._lock = threading.Lock()
-        self._client: WorkspaceClient | None = None
+        self._client: WorkspaceApi | None = None
         self._apps: list[AppSummary] | None = None
         self._apps_at = 0.0
         self._caller: str | None = None
@@ -55,20 +53,21 @@ class Workspace:
         self._caller_groups: list[str] | None = None
         self._down: tuple[float, WorkspaceError] | None = None  # (when, why) of the last network failure
 
-    def _workspace(self) -> WorkspaceClient:
+    def _workspace(self) -> WorkspaceApi:
         with self._lock:
             if self._client is None:
-                config = self.credentials.config
-                if config is None:
-                    raise WorkspaceError([_no_host_finding()])
-                from databricks.sdk import WorkspaceClient
+                if self.credentials.static and self.host:  # nothing to refresh: no SDK needed (~1–3 s)
+                    self._client = RestWorkspaceApi(self.host, self.credentials.headers, self.timeout)
+                else:
+                    config = self.credentials.config
+                    if config is None:
+                        raise WorkspaceError([_no_host_finding()])
+                    from databricks.sdk import WorkspaceClient  # the SDK (~1–3 s) loads on first use
 
-                self._client = WorkspaceClient(config=config)
+                    self._client = SdkWorkspaceApi(WorkspaceClient(config=config))
             return self._client
 
-    def _call(self, what: str, fn: Callable[[WorkspaceClient], T]) -> T:
-        from databricks.sdk.errors import DatabricksError
-
+    def _call(self, what: str, fn: Callable[[WorkspaceApi], T]) -> T:
         down = self._down
         if down is not None and time.monotonic() - down[0] < UNREACHABLE_SECONDS:
             raise down[1]  # it just failed to answer: say so at once instead of retrying again
@@ -77,8 +76,8 @@ class Workspace:
             result = run_bounded(lambda: fn(client), self.timeout + 2, what)
         except WorkspaceError:
             raise
-        except DatabricksError as error:
-            raise WorkspaceError([_api_finding(what, error, self.host)], _status_of(error)) from None
+        except ApiError as error:
+            raise WorkspaceError([_api_finding(what, error, self.host)], error.status) from None
         except Exception as error:
             log.debug("%s failed", what, exc_info=True)
             url = self.host or "the workspace"
@@ -96,7 +95,7 @@ class Workspace:
             fresh = self._apps is not None and time.monotonic() - self._apps_at < APPS_CACHE_SECONDS
             if fresh and not refresh:
                 return list(self._apps or [])
-        apps = self._call("listing apps", lambda w: [app_summary(a.as_dict()) for a in w.apps.list()])
+        apps = self._call("listing apps", lambda w: [app_summary(a) for a in w.list_apps()])
         with self._lock:
             self._apps, self._apps_at = apps, time.monotonic()
         return list(apps)
@@ -109,7 +108,7 @@ class Workspace:
     def permissions(self, app_name: str) -> list[Grant] | None:
         """The app's ACL, or None when this caller may not read it (it needs CAN_MANAGE)."""
         try:
-            acl = self._call("reading app permissions", lambda w: w.apps.get_permissions(app_name).as_dict())
+            acl = self._call("reading app permissions", lambda w: w.app_permissions(app_name))
         except WorkspaceError as error:
             if error.status in (401, 403, 404):
                 return None
@@ -119,7 +118,7 @@ class Workspace:
     def current_user(self) -> str | None:
         """SCIM Me userName of the caller (cached)."""
         if self._caller is None:
-            me = self._call("reading the current user", lambda w: w.current_user.me().as_dict())
+            me = self._call("reading the current user", lambda w: w.me())
             self._caller = me.get("userName") or me.get("applicationId")
             self._caller_name = me.get("displayName")
             groups = me.get("groups")
@@ -199,18 +198,9 @@ def _grant(entry: dict[str, Any]) -> Grant:
     return Grant(principal, principal_kind, [level for level in levels if level])
 
 
-def _status_of(error: DatabricksError) -> int | None:
-    from databricks.sdk.errors import NotFound, PermissionDenied, Unauthenticated
-
-    for kind, status in ((Unauthenticated, 401), (PermissionDenied, 403), (NotFound, 404)):
-        if isinstance(error, kind):
-            return status
-    return None
-
-
 def _api_finding(what: str, error: BaseException, host: str | None) -> Finding:
     message = scrub(sdk_message(error))
-    status = _status_of(error)
+    status = error.status if isinstance(error, ApiError) else None
     if status == 403:
         fix = "The caller may lack the workspace entitlement for this API; ask a workspace admin."
     elif status == 401:

@@ -38,7 +38,7 @@ def connect(client: Any, method: str) -> dict[str, Any]:
 def send(client: Any, url: str, method: str = "GET") -> dict[str, Any]:
     """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
     outputs = ui_send(client, url, method=method, timeout=60)
-    *_, summary_text, _snippet, _history, _export = outputs
+    _status, summary_text = outputs
     return json.loads(summary_text)
 
 

@@ -53,7 +53,7 @@ def connect(ui_url: str, fields: dict[str, str]) -> Client:
 
 def send(client: Client, url: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """The response digest (JSON twin of the response pane) of one send through the UI."""
-    return json.loads(ui_send(client, url, timeout=timeout, export_format="JSON")[-4])
+    return json.loads(ui_send(client, url, timeout=timeout, export_format="JSON")[-1])
 
 
 def codes(summary: dict[str, Any], severity: str = "error") -> list[str]:

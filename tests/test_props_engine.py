@@ -141,7 +141,10 @@ def page_send(handlers: Handlers) -> Any:
 
     def last(*args: Any) -> Any:
         *_, final = handler(*args)
-        return final[3:]  # without state, Send and Cancel: the response pane, snippet, history, export
+        # What the page shows at the end: the send's status and summary (the last), then the rest of the
+        # pane as the event after it shows it (tab strip, pane, snippet, history), summary kept last.
+        answer = friendly(handlers.show_answer)(args[0], "curl")
+        return (*final[1:-1], *answer[1:], final[-1])
 
     return last
 
@@ -204,7 +207,7 @@ def test_any_form_input_gives_a_view_never_an_exception(
         readable(str(error.message))
         return
 
-    summary = json.loads(outputs[-4])
+    summary = json.loads(outputs[-1])
     if summary.get("error"):
         readable(summary["error"])
     for finding in summary.get("findings") or []:
@@ -219,7 +222,7 @@ def test_a_hostile_url_never_takes_the_token_off_the_allowed_host(ui, app, suffi
     before = len(app.hits_since(0))
     outputs = page_send(handlers)(session, "GET", app.url + suffix, "", "", "", 1, "", "curl", "JSON", None)
 
-    summary = json.loads(outputs[-4])
+    summary = json.loads(outputs[-1])
     if summary.get("response") is not None:  # it went out: then to this app, on the host typed
         hits = app.hits_since(before)
         assert hits, "a response came, but not from the app the URL named"

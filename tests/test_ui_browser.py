@@ -79,8 +79,10 @@ def test_demo_story(demo_url: str, browser_context: object) -> None:  # noqa: F8
     page.locator("#hide").click()
     page.get_by_role("tab", name="History").click()
     expect(page.locator("#history-table")).to_contain_text("403")
+    page.locator("#export").click()  # step one builds the file; step two downloads it
+    expect(page.locator("#export-note")).to_contain_text("exchanges", timeout=WAIT_MS)
     with page.expect_download(timeout=WAIT_MS) as download:
-        page.locator("#export").click()
+        page.locator("#download").click()
     text = Path(download.value.path()).read_text(encoding="utf-8")
     statuses = [e["response"]["status"] for e in json.loads(text)["log"]["entries"]]
     assert 200 in statuses and 403 in statuses

@@ -238,3 +238,11 @@ def test_the_waterfall_and_the_auth_timeline_are_escaped_and_proportional():
     table = auth_events_html([event])
     assert "invalid_client" in table and "<img" not in table and "&lt;img" in table
     assert waterfall_html(None) == "" and auth_events_html([]) == ""
+
+
+def test_a_tab_label_never_fails_on_a_url_urllib_refuses() -> None:
+    from explorer.ui.present.tabs import short_target, tab_label
+
+    assert short_target("http://127.0.0.1:8000[") == "http://127.0.0.1:8000["
+    assert tab_label("GET", "", "http://[::1", dirty=True) == "GET http://[::1 •"
+    assert short_target("https://app.example.com/api/x?a=1") == "/api/x?a=1"

@@ -85,6 +85,7 @@ class Credentials:
     timeout: float = field(default=DEFAULT_TIMEOUT, repr=False)
     token_log: TokenLog | None = field(default=None, repr=False)  # the auth timeline
     refresher: Callable[[Credentials], None] | None = field(default=None, repr=False)
+    static: bool = False  # a bearer token that never changes (token, user): the workspace needs no SDK
 
     def __post_init__(self) -> None:
         self._config: Config | None = None

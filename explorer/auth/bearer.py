@@ -77,4 +77,5 @@ def bearer(method: str, token: str, source: str, inputs: Inputs, timeout: float)
         config_factory=config if host else None,
         known_secrets=(token, *inputs.secret_values()),
         timeout=timeout,
+        static=True,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import TYPE_CHECKING
 
 from explorer.auth.base import AuthFailed, BrowserPrompt, Credentials, Inputs
@@ -22,8 +23,6 @@ log = logging.getLogger("explorer.auth")
 def resolve_with(
     method: AuthMethod, inputs: Inputs, timeout: float, prompt: BrowserPrompt | None
 ) -> Credentials:
-    from explorer import oauth  # imports the SDK: on first use, not at start-up
-
     redactor = Redactor(inputs.secret_values())
     events = inputs.token_log.since
     try:
@@ -34,15 +33,24 @@ def resolve_with(
     except InputError as error:
         fix = "Correct the value; a workspace URL looks like https://<workspace>.cloud.databricks.com."
         raise AuthFailed([auth_failed(redactor.scrub(str(error)), fix)], events(0)) from None
-    except oauth.SignInError as error:
-        raise AuthFailed([auth_failed(redactor.scrub(str(error)), method.failure_fix)], events(0)) from None
     except Exception as error:
+        if _is_sign_in_error(error):
+            raise AuthFailed(
+                [auth_failed(redactor.scrub(str(error)), method.failure_fix)], events(0)
+            ) from None
         log.debug("%s: resolving failed: %s", method.name, redactor.scrub(repr(error)))
         findings = failure_findings(method, error, inputs.get("host"), timeout, redactor)
         raise AuthFailed(findings, events(0)) from None
     if credentials.info.identity is None and token:
         credentials.info.identity = decode_token(token).subject
     return credentials
+
+
+def _is_sign_in_error(error: BaseException) -> bool:
+    """A browser sign-in's own failure (explorer.oauth, which imports the SDK: only loaded when a
+    method that signs in ran, so a token-method call never imports it just to name this class)."""
+    oauth = sys.modules.get("explorer.oauth")
+    return oauth is not None and isinstance(error, oauth.SignInError)
 
 
 def failure_findings(

@@ -18,7 +18,7 @@ from explorer.ui.collection_handlers import CollectionHandlers
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FORM_PARAMS, RequestForm
 from explorer.ui.handlers import Handlers, friendly
-from explorer.ui.panes import TAB_CHROME, Panes
+from explorer.ui.panes import ANSWER_CHROME, ANSWER_PANE, SENT_PANE, TAB_CHROME, Panes
 from explorer.ui.state import UISession
 
 # Fields that mean the same for every method: switching methods keeps what was typed in them.
@@ -197,18 +197,19 @@ def _tab_events(p: Panes, h: Handlers) -> None:
 
 
 def _request_events(p: Panes, h: Handlers) -> None:
-    form, response = p.request_form(), p.response_pane()
+    form = p.request_form()
     send_inputs = [p.state, *form, p.snippet_language, p.export_format]
-    # Send and Cancel are buttons: gradio_client's outputs stay the response pane, snippet, history, export.
-    send_outputs = [p.state, p.send, p.cancel, *response, p.snippet, p.history, p.download]
-    chrome = [p.state, *(getattr(p, n) for n in TAB_CHROME)]
+    # A send outputs its status line and summary (gradio_client: status, summary); show_answer the rest.
+    send_outputs = [p.state, *(getattr(p, n) for n in SENT_PANE)]
+    answer = [
+        p.state, *(getattr(p, n) for n in ANSWER_CHROME), *(getattr(p, n) for n in ANSWER_PANE), p.snippet, p.history,
+    ]  # fmt: skip
     send = friendly(with_form(h.send, ["snippet_language", "export_format"], request=True))
-    after = friendly(h.chrome)
     for trigger, name in ((p.send.click, "send"), (p.url.submit, "send_on_enter")):
         # "multiple": a send from another tab while one runs is never dropped (Gradio's default "once" would).
         trigger(send, send_inputs, send_outputs, api_name=name, show_progress="hidden", trigger_mode="multiple").then(
-            after, p.state, chrome, api_name=f"tabs_after_{name}", api_visibility="undocumented",
-            show_progress="hidden",
+            friendly(h.show_answer), [p.state, p.snippet_language], answer, api_name=f"show_answer_after_{name}",
+            api_visibility="undocumented", show_progress="hidden",
         )  # fmt: skip
     names, boxes = list(p.fields), list(p.fields.values())
 
@@ -231,7 +232,7 @@ def _request_events(p: Panes, h: Handlers) -> None:
         api_name="apply_fix",
     ).then(friendly(h.list_apps_if_connected), [p.state, p.app], [p.state, p.app, p.apps_notice, p.apps_data],
            api_name="list_apps_after_fix", api_visibility="undocumented")  # fmt: skip
-    p.cancel.click(friendly(h.cancel), p.state, [p.state, p.send, p.cancel], api_name="cancel")
+    p.cancel.click(friendly(h.cancel), p.state, p.state, api_name="cancel")
     p.send_json.click(
         friendly(with_form(h.send_json, [], request=True)), [p.state, *form], [p.state, p.summary],
         api_name="send_json",
@@ -247,13 +248,18 @@ def _request_events(p: Panes, h: Handlers) -> None:
 
 def _history_events(p: Panes, h: Handlers) -> None:
     p.history_pane.select(friendly(h.history), p.state, [p.state, p.history], api_name="history")
+    for pane, name in ((p.endpoints_pane, "endpoints"), (p.collections_pane, "collections")):
+        pane.select(
+            friendly(h.history_closed), p.state, p.state, api_name=f"history_closed_by_{name}",
+            api_visibility="undocumented", show_progress="hidden", queue=False,
+        )  # fmt: skip
     p.history.select(friendly(h.show_exchange), p.state, p.tab_view(), api_name="show_exchange")
+    export = [p.state, p.download, p.export_note]
+    p.export.click(friendly(h.export_history), [p.state, p.export_format], export, api_name="export_history")
     p.export_format.change(
-        friendly(h.export_history),
-        [p.state, p.export_format],
-        [p.state, p.download],
-        api_name="export_history",
-    )
+        friendly(h.export_stale), p.state, export, api_name="export_stale", api_visibility="undocumented",
+        show_progress="hidden",
+    )  # fmt: skip
 
 
 def _collection_events(p: Panes, h: Handlers) -> None:

@@ -37,7 +37,7 @@ from explorer.ui.forms import (
     path_params,
     values_from_rows,
 )
-from explorer.ui.panes import RESPONSE_PANE, TAB_CHROME
+from explorer.ui.panes import ANSWER_CHROME, ANSWER_PANE, RESPONSE_PANE, SENT_PANE, TAB_CHROME
 from explorer.ui.present import tabs as tabview
 from explorer.ui.state import NotYourSession, RequestTab, SendJob, UISession
 
@@ -45,6 +45,7 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
+SKIP = gr.skip()
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 
 
@@ -75,7 +76,8 @@ def friendly(fn: F) -> F:
         @functools.wraps(fn)
         def streaming(*args: Any) -> Iterator[Any]:
             try:
-                yield from fn(*guard(args))
+                for result in fn(*guard(args)):
+                    yield _state_kept(args, result)
             except Exception as e:
                 raise _user_error(fn, e, args) from None
 
@@ -85,7 +87,7 @@ def friendly(fn: F) -> F:
         @functools.wraps(fn)
         def plain(*args: Any) -> Any:
             try:
-                return fn(*guard(args))
+                return _state_kept(args, fn(*guard(args)))
             except Exception as e:
                 raise _user_error(fn, e, args) from None
 
@@ -97,6 +99,19 @@ def friendly(fn: F) -> F:
         wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
         wrapper.__annotations__ = {**getattr(fn, "__annotations__", {}), "request": gr.Request}
     return wrapper  # type: ignore[return-value]
+
+
+def _state_kept(args: tuple[Any, ...], result: Any) -> Any:
+    """The session state, when the event received it and changed it in place, as a skip: storing it
+    again costs Gradio a config rebuild of the State each event. A new session is stored as usual."""
+    ui = args[0] if args and isinstance(args[0], UISession) else None
+    if ui is None:
+        return result
+    if result is ui:
+        return SKIP
+    if isinstance(result, tuple) and result and result[0] is ui:
+        return (SKIP, *result[1:])
+    return result
 
 
 def _user_error(fn: Callable[..., Any], error: Exception, args: tuple[Any, ...]) -> gr.Error:
@@ -117,29 +132,62 @@ def _user_error(fn: Callable[..., Any], error: Exception, args: tuple[Any, ...])
     )
 
 
-def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
-    """An ExchangeView as updates for the response pane's components (panes.RESPONSE_PANE, in order)."""
+def changed(ui: UISession | None, key: str, **props: Any) -> Any:
+    """A property update for a component only the server changes, or a skip when the page has it already.
+
+    Gradio rebuilds a component and its config (its API schema included) for every property update,
+    a skip included: ~0.3–0.5 ms each, spent under the GIL while other sessions wait; values are
+    cheap. So events output few components, and properties only when they change.
+    """
+    value = tuple(sorted(props.items()))
+    if ui is not None:
+        if ui.shown.get(key) == value:
+            return gr.skip()
+        ui.shown[key] = value
+    return gr.update(**props)
+
+
+def is_skip(update: Any) -> bool:
+    return isinstance(update, dict) and update == {"__type__": "update"}
+
+
+def view_outputs(
+    view: present.ExchangeView | None,
+    ui: UISession | None = None,
+    *,
+    bring_forward: bool = True,
+    names: tuple[str, ...] = RESPONSE_PANE,
+) -> tuple[Any, ...]:
+    """An ExchangeView as updates for the response pane's components `names` (panes.RESPONSE_PANE order).
+
+    `bring_forward`: show the Body tab (a tab switch, a history row); after a send the user's tab stays.
+    Only the named parts are built (a property counts as shown only once it is sent: `changed`).
+    """
     if view is None:
-        return (gr.skip(),) * len(RESPONSE_PANE)
-    table = view.table if view.table is not None else pd.DataFrame()
+        return (gr.skip(),) * len(names)
     diagnosis_label = f"Diagnosis ({view.finding_count})" if view.finding_count else "Diagnosis"
-    # gr.update, not gr.Code(...)/gr.Tab(...): building a component per event costs Gradio a
-    # filesystem walk each (its upload folder), which made concurrent sends queue on the GIL.
-    return (
-        view.status,
-        gr.update(value=view.pretty, language=view.language),
-        table,
-        gr.update(visible=view.table is not None),
-        view.raw,
-        view.headers,
-        view.token,
-        view.claims,
-        view.diagnosis,
-        gr.update(label=diagnosis_label),
-        gr.update(selected=view.tab),
-        view.banner,
-        present.as_json(view.summary),
-    )
+
+    def pretty() -> Any:  # the language and the text go together; else the text alone
+        language = changed(ui, "pretty", language=view.language)
+        return view.pretty if is_skip(language) else gr.update(value=view.pretty, language=view.language)
+
+    parts: dict[str, Callable[[], Any]] = {
+        "status": lambda: view.status,
+        "pretty": pretty,
+        "table": lambda: view.table if view.table is not None else pd.DataFrame(),
+        "table_tab": lambda: changed(ui, "table_tab", visible=view.table is not None),
+        "raw": lambda: view.raw,
+        "response_headers": lambda: view.headers,
+        "token": lambda: view.token,
+        "claims": lambda: view.claims,
+        "diagnosis": lambda: view.diagnosis,
+        "diagnosis_tab": lambda: changed(ui, "diagnosis_tab", label=diagnosis_label),
+        "response_tabs": lambda: gr.update(selected=view.tab) if bring_forward else gr.skip(),
+        "banner": lambda: view.banner,
+        "summary": lambda: present.as_json(view.summary),
+    }
+    assert set(parts) == set(RESPONSE_PANE)
+    return tuple(parts[name]() for name in names)
 
 
 def connection_outputs(connection: Any, kept: Any = None) -> tuple[Any, ...]:
@@ -182,8 +230,13 @@ def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
     return view
 
 
-def tab_chrome(ui: UISession, tab: RequestTab | None = None) -> tuple[Any, ...]:
-    """The tab strip, its JSON twin, the path table, the notes, Send/Cancel (panes.TAB_CHROME)."""
+def tab_chrome(
+    ui: UISession, tab: RequestTab | None = None, *, bring_forward: bool = True, upto: int = len(TAB_CHROME)
+) -> tuple[Any, ...]:
+    """The tab strip, its JSON twin, the path table, the notes, the request tabs (panes.TAB_CHROME).
+
+    `bring_forward`: show the request's Body or Params tab (a tab opened or switched to). `upto`: only
+    the first so many (a property is remembered as shown only when it is sent: handlers.changed)."""
     tab = tab or ui.tab()
     choices = [
         (tabview.tab_label(t.form.method, t.name, t.form.url, t.dirty, t.sending), t.id) for t in ui.tabs
@@ -193,24 +246,26 @@ def tab_chrome(ui: UISession, tab: RequestTab | None = None) -> tuple[Any, ...]:
         [(r.name, r.value, r.type, "yes" if r.required else "", r.description) for r in rows],
         columns=["Path parameter", "Value", "Type", "Required", "Description"],
     )
-    chrome = (
-        gr.update(choices=choices, value=tab.id),
-        present.as_json(tabview.tabs_summary(ui.tabs, ui.active)),
-        frame,
-        gr.update(visible=bool(rows)),
-        gr.update(value=tab.notes, visible=bool(tab.notes.strip())),
-        gr.update(visible=not tab.sending),
-        gr.update(visible=tab.sending),
-        gr.update(selected="body" if tab.form.body else "params"),
-    )
-    assert len(chrome) == len(TAB_CHROME)
-    return chrome
+    parts: list[Callable[[], Any]] = [  # built in order, only as many as are shown (`upto`)
+        lambda: (
+            tab.id
+            if is_skip(changed(ui, "tabstrip", choices=choices))
+            else gr.update(choices=choices, value=tab.id)
+        ),
+        lambda: present.as_json(tabview.tabs_summary(ui.tabs, ui.active)),
+        lambda: frame,
+        lambda: changed(ui, "path_group", visible=bool(rows)),
+        lambda: changed(ui, "notes", value=tab.notes, visible=bool(tab.notes.strip())),
+        lambda: gr.update(selected="body" if tab.form.body else "params") if bring_forward else SKIP,
+    ]
+    assert len(parts) == len(TAB_CHROME)
+    return tuple(part() for part in parts[:upto])
 
 
 def tab_outputs(ui: UISession, tab: RequestTab | None = None) -> tuple[Any, ...]:
     """panes.tab_view(): state, chrome, form, response pane, all for the active tab."""
     tab = tab or ui.tab()
-    return ui, *tab_chrome(ui, tab), *form_outputs(tab.form), *view_outputs(tab_view(ui, tab))
+    return ui, *tab_chrome(ui, tab), *form_outputs(tab.form), *view_outputs(tab_view(ui, tab), ui)
 
 
 def skipped_tab_outputs(ui: UISession) -> tuple[Any, ...]:
@@ -464,7 +519,7 @@ class Handlers:
         now = (tab.dirty, tuple(path_params(tab.form.url, {}, None)))
         if now == was:
             return skipped_tab_outputs(ui)
-        chrome = tab_chrome(ui, tab)[:4]  # the label and the path table; Send and the form as they are
+        chrome = tab_chrome(ui, tab, upto=4)  # the label and the path table; Send and the form as they are
         rest = (gr.skip(),) * (len(TAB_CHROME) - 4 + FORM_SIZE + len(RESPONSE_PANE))
         return ui, *chrome, *rest
 
@@ -492,11 +547,6 @@ class Handlers:
             ui.open_tab(form)
         return ui, *tab_chrome(ui)
 
-    def chrome(self, ui: UISession | None) -> tuple[Any, ...]:
-        """The tab strip and Send/Cancel as they are now (after a send ends)."""
-        ui = self.session(ui)
-        return ui, *tab_chrome(ui)
-
     # --- request ----------------------------------------------------------------------------------
 
     def send(
@@ -509,21 +559,22 @@ class Handlers:
     ) -> Iterator[tuple[Any, ...]]:
         """Send the active tab's request; its answer lands in that tab, whichever tab is shown by then.
 
-        Outputs: state, Send, Cancel, the response pane, the snippet, the history, the export. While it
-        runs the pane says "Sending… n s" over the previous answer; Cancel (or Esc) gives up on it.
+        Outputs: state, the status line and the summary (the exchange as JSON, for scripts): "Sending… n s"
+        over the previous answer while it runs (Cancel or Esc gives up on it), then the answer's. The rest
+        of the pane follows in one more event (`show_answer`): each event outputs only what it changes.
         """
         ui = self.session(ui, request)
         tab = self.keep_form(ui, form)
-        skip_pane = (gr.skip(),) * len(RESPONSE_PANE)
         try:
             spec = build_spec(self.sendable(ui, tab, form))
         except FormError as e:
-            tab.exchange, tab.notice = None, present.not_sent_view(str(e)).status
-            yield ui, gr.skip(), gr.skip(), *view_outputs(present.not_sent_view(str(e))), *SKIP3
+            tab.exchange, tab.sent, tab.notice = None, None, present.not_sent_view(str(e)).status
+            yield ui, *view_outputs(present.not_sent_view(str(e)), ui, names=SENT_PANE)
             return
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
+        tab.sent = spec
 
         def work() -> None:
             try:
@@ -532,8 +583,11 @@ class Handlers:
                 job.finish(None, e)
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
-        sending = tabview.sending_html(spec.method, spec.url, job.started)
-        yield ui, gr.update(visible=False), gr.update(visible=True), sending, *skip_pane[1:], *SKIP3
+        # A value, not a skip, for the summary too (a skip costs Gradio a component rebuild).
+        sending = present.as_json(
+            {"sending": {"method": spec.method, "url": spec.url, "started": job.started}}
+        )
+        yield ui, tabview.sending_html(spec.method, spec.url, job.started), sending
         job.settled.wait()
         shown = ui.active == tab.id and tab.job is job
         if job.cancelled:
@@ -541,13 +595,7 @@ class Handlers:
                 tab.job, tab.exchange = None, None
                 tab.notice = tabview.cancelled_html(spec.method, spec.url, job.started, job.seconds)
             if shown:
-                yield (
-                    ui,
-                    gr.update(visible=True),
-                    gr.update(visible=False),
-                    *view_outputs(tab_view(ui, tab)),
-                    *SKIP3,
-                )
+                yield ui, *view_outputs(tab_view(ui, tab), ui, names=SENT_PANE)
             return
         if job.error is not None:
             tab.job = None
@@ -557,21 +605,29 @@ class Handlers:
         if tab.job is job:
             tab.job, tab.exchange, tab.notice = None, exchange, ""
         ui.last = exchange
-        rows = present.history_table(ui.explorer.history.exchanges(), ui.apps)
-        export = self.export_file(ui, export_format)
-        if not shown:  # the user moved on: the answer waits in its own tab
-            yield ui, gr.skip(), gr.skip(), *skip_pane, gr.skip(), rows, export
-            return
-        view = present.exchange_view(exchange, time.time(), ui.explorer.redactor)
-        snippet = ui.explorer.snippet(spec, snippet_language or "curl")
-        yield (
+        if shown:  # else the user moved on: the answer waits in its own tab
+            view = present.exchange_view(exchange, time.time(), ui.explorer.redactor)
+            yield ui, *view_outputs(view, ui, names=SENT_PANE)
+
+    def show_answer(self, ui: UISession | None, snippet_language: str) -> tuple[Any, ...]:
+        """After a send: the active tab's strip, pane and snippet; the History table only while it is open.
+
+        Outputs: state, panes.ANSWER_CHROME, panes.ANSWER_PANE, the snippet, the history (empty while its
+        tab is hidden: a value costs Gradio ~100× less than a skip; opening the tab fills it). The response
+        tab the user reads stays in front; a property is sent only when it changed (`changed`)."""
+        ui = self.session(ui)
+        tab = ui.tab()
+        view = tab_view(ui, tab)
+        if tab.sent is not None:  # the request as sent (its path filled in, its variables resolved)
+            snippet = ui.explorer.snippet(tab.sent, snippet_language or "curl")
+        else:
+            snippet = self.snippet(ui, tab.form, snippet_language)[1]
+        return (
             ui,
-            gr.update(visible=True),
-            gr.update(visible=False),
-            *view_outputs(view),
+            *tab_chrome(ui, tab, upto=len(ANSWER_CHROME)),
+            *view_outputs(view, ui, names=ANSWER_PANE),
             snippet,
-            rows,
-            export,
+            self.history_rows(ui) if ui.history_open else None,
         )
 
     def apply_fix(
@@ -629,13 +685,13 @@ class Handlers:
             form = ui.collection.resolve(form)
         return replace(form, url=fill_path(form.url, tab.path_values))
 
-    def cancel(self, ui: UISession | None) -> tuple[Any, ...]:
+    def cancel(self, ui: UISession | None) -> UISession:
         """Give up on the active tab's send (Cancel, Esc): its tab says so; a late answer is not shown."""
         ui = self.session(ui)
         tab = ui.tab()
         if tab.job is not None:
             tab.job.cancel()
-        return ui, gr.update(visible=True), gr.update(visible=False)
+        return ui
 
     def send_json(
         self, ui: UISession | None, form: RequestForm, request: gr.Request | None = None
@@ -663,8 +719,22 @@ class Handlers:
     # --- history ----------------------------------------------------------------------------------
 
     def history(self, ui: UISession | None) -> tuple[UISession, pd.DataFrame]:
+        """The History tab opened: its table, kept up to date by each send while it stays open."""
         ui = self.session(ui)
-        return ui, present.history_table(ui.explorer.history.exchanges(), ui.apps)
+        ui.history_open = True
+        return ui, self.history_rows(ui)
+
+    def history_closed(self, ui: UISession | None) -> UISession:
+        """Another sidebar tab opened: sends stop updating the (hidden) History table."""
+        ui = self.session(ui)
+        ui.history_open = False
+        return ui
+
+    @staticmethod
+    def history_rows(ui: UISession) -> pd.DataFrame:
+        if ui.history_rows is None:
+            ui.history_rows = present.HistoryRows()
+        return ui.history_rows.table(ui.explorer.history.exchanges(), ui.apps)
 
     def show_exchange(self, ui: UISession | None, evt: gr.SelectData) -> tuple[Any, ...]:
         """A history row clicked: its request and its response, together, in a tab."""
@@ -689,9 +759,23 @@ class Handlers:
         path.write_text(text, encoding="utf-8")
         return str(path)
 
-    def export_history(self, ui: UISession | None, fmt: str) -> tuple[UISession, str | None]:
+    def export_history(self, ui: UISession | None, fmt: str) -> tuple[UISession, Any, str]:
+        """Export, step one: build the redacted file now (never on every send); step two is its download.
+
+        Outputs: state, the download button (shown, holding the file), a line saying what it holds."""
         ui = self.session(ui)
-        return ui, self.export_file(ui, fmt)
+        path = self.export_file(ui, fmt)
+        if path is None:
+            ui.export_offered = False
+            return ui, gr.update(value=None, visible=False), present.export_note(0, fmt)
+        ui.export_offered = True
+        return ui, gr.update(value=path, visible=True), present.export_note(len(ui.explorer.history), fmt)
+
+    def export_stale(self, ui: UISession | None) -> tuple[UISession, Any, str]:
+        """The format changed: the built file is not what Export would make now."""
+        ui = self.session(ui)
+        ui.export_offered = False
+        return ui, gr.update(value=None, visible=False), ""
 
 
 def _endpoint_outputs(endpoints: list[Any]) -> tuple[pd.DataFrame, str]:

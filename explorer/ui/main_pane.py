@@ -83,7 +83,8 @@ def request(p: Panes, config: UIConfig) -> None:
             elem_id="url",
         )
         p.send = gr.Button("Send", variant="primary", scale=0, min_width=96, elem_id="send")
-        p.cancel = gr.Button("Cancel", variant="stop", scale=0, min_width=96, visible=False, elem_id="cancel")
+        # Shown instead of Send by the stylesheet while the status line says "Sending…" (style.css).
+        p.cancel = gr.Button("Cancel", variant="stop", scale=0, min_width=96, elem_id="cancel")
     p.notes = gr.Markdown("", visible=False, elem_id="notes")
     with gr.Tabs(elem_id="reqtabs") as p.request_tabs:
         with gr.Tab("Params", id="params"):

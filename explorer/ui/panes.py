@@ -18,8 +18,15 @@ RESPONSE_PANE = (
     "status", "pretty", "table", "table_tab", "raw", "response_headers", "token", "claims",
     "diagnosis", "diagnosis_tab", "response_tabs", "banner", "summary",
 )  # fmt: skip
+# A send's own outputs (the status line and the exchange as JSON); the rest follows it (show_answer).
+SENT_PANE = ("status", "summary")
+# After a send, the rest of the pane; the response tab the user reads stays in front (no response_tabs).
+ANSWER_PANE = tuple(name for name in RESPONSE_PANE if name not in (*SENT_PANE, "response_tabs"))
+# After a send, of the tab chrome only the strip changes (the form, path table and notes are the tab's).
+ANSWER_CHROME = ("tabstrip", "tabs_data")
 # What a tab switch changes besides the form and the response pane (handlers.tab_outputs, in order).
-TAB_CHROME = ("tabstrip", "tabs_data", "path_table", "path_group", "notes", "send", "cancel", "request_tabs")
+# Send and Cancel are not here: the stylesheet shows one or the other from the status line.
+TAB_CHROME = ("tabstrip", "tabs_data", "path_table", "path_group", "notes", "request_tabs")
 
 
 @dataclass(init=False)
@@ -112,11 +119,15 @@ class Panes:
     snippet: gr.Code
     summary: gr.Textbox
     send_json: gr.Button
-    # history
+    # history (the sidebar's other tabs, to know when the History table is hidden)
+    endpoints_pane: gr.Tab
+    collections_pane: gr.Tab
     history_pane: gr.Tab
     history: gr.Dataframe
     export_format: gr.Radio
+    export: gr.Button
     download: gr.DownloadButton
+    export_note: gr.HTML
 
     def __getattr__(self, name: str) -> Any:  # only called for names never assigned
         declared = {f.name for f in fields(self)}

@@ -142,9 +142,12 @@ def history(p: Panes) -> None:
             ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
             min_width=200, elem_id="export-format",
         )  # fmt: skip
+        # Two steps: Export builds the file when asked (never on every send), then its download appears.
+        p.export = gr.Button("Export", variant="primary", size="sm", scale=0, min_width=80, elem_id="export")
         p.download = gr.DownloadButton(
-            "Export", variant="primary", size="sm", scale=0, min_width=80, elem_id="export"
+            "Download", size="sm", scale=0, min_width=96, visible=False, elem_id="download"
         )
+    p.export_note = gr.HTML("", elem_id="export-note")
     gr.HTML(
         '<div class="muted small">Click a row to open it in a tab · secrets are redacted in exports</div>'
     )
@@ -203,9 +206,9 @@ def sidebar(p: Panes, config: UIConfig) -> None:
         gr.HTML(BRAND)
         connection(p, config)
         with gr.Tabs(elem_id="sidetabs") as p.side_tabs:
-            with gr.Tab("Endpoints", id="endpoints-tab"):
+            with gr.Tab("Endpoints", id="endpoints-tab") as p.endpoints_pane:
                 endpoints(p)
-            with gr.Tab("Collections", id="collections-tab", elem_id="collections"):
+            with gr.Tab("Collections", id="collections-tab", elem_id="collections") as p.collections_pane:
                 collections(p, config)
             with gr.Tab("History", id="history-tab", elem_id="history") as p.history_pane:
                 history(p)

@@ -99,6 +99,7 @@ class RequestTab:
     notice: str = ""  # why the last send produced no exchange (not sent, cancelled)
     notice_at: float | None = None
     job: SendJob | None = None
+    sent: Any = None  # the RequestSpec of the tab's last send, as sent (its snippet is of that request)
 
     @property
     def dirty(self) -> bool:
@@ -134,6 +135,12 @@ class UISession:
     _tab_counter: int = field(default=0, repr=False)
     # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
     owner: str | None = None
+    # What the page shows now, so a send updates only what is visible and changed: the History table
+    # while its tab is open (rows built once each), the export's download while it is offered.
+    history_open: bool = False
+    history_rows: Any = field(default=None, repr=False)  # ui.present.HistoryRows, made on first use
+    export_offered: bool = False
+    shown: dict[str, Any] = field(default_factory=dict, repr=False)  # handlers.changed(): props on the page
     _export_dir: Path | None = field(default=None, repr=False)
     _export_token: str = field(default="", repr=False)
 

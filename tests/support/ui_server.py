@@ -32,7 +32,7 @@ def ui_send(
     export_format: str = "HAR",
     headers: dict[str, str] | None = None,
 ) -> Any:
-    """All outputs of one send through the UI's `send` event (the summary JSON is `outputs[-4]`)."""
+    """The outputs of one send through the UI's `send` event: the status line and the summary JSON."""
     return client.predict(
         method=method,
         url=url,
@@ -46,3 +46,9 @@ def ui_send(
         api_name="/send",
         headers=headers,  # HTTP headers of this call (what the Apps gateway would forward)
     )
+
+
+def ui_answer(client: Any, snippet_language: str = "curl") -> Any:
+    """The rest of the response pane, as the page gets it right after a send (the `show_answer` event):
+    the tab strip, the pane's tabs (body, headers, token, diagnosis…), the snippet, the history."""
+    return client.predict(snippet_language, api_name="/show_answer_after_send")  # undocumented: positional

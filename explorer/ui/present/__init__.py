@@ -20,6 +20,7 @@ from explorer.ui.present.basics import (
 )
 from explorer.ui.present.connection import authorize_html, connection_html, connection_summary, waiting_html
 from explorer.ui.present.discovery import (
+    HistoryRows,
     app_html,
     app_label,
     apps_notice,
@@ -27,6 +28,7 @@ from explorer.ui.present.discovery import (
     endpoint_for_row,
     endpoints_frame,
     endpoints_summary,
+    export_note,
     filter_endpoints,
     history_frame,
     history_table,
@@ -52,6 +54,7 @@ __all__ = [
     "RAW_LIMIT",
     "TABLE_MAX_ROWS",
     "ExchangeView",
+    "HistoryRows",
     "app_html",
     "app_label",
     "apps_notice",
@@ -70,6 +73,7 @@ __all__ = [
     "endpoints_summary",
     "exchange_summary",
     "exchange_view",
+    "export_note",
     "filter_endpoints",
     "findings_html",
     "headers_frame",

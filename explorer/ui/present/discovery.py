@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import time
 from collections.abc import Iterable
 from html import escape
 from typing import Any
@@ -149,38 +150,78 @@ def history_frame(rows: pd.DataFrame) -> pd.DataFrame:
 HISTORY_COLUMNS = ["#", "time", "status", "method", "request", "app", "ms"]
 
 
+class HistoryRows:
+    """The History table's rows, built once per exchange: a send adds one row, it never rebuilds them all.
+
+    A row depends on its exchange and on which app names the origins; a new app list starts afresh.
+    """
+
+    def __init__(self) -> None:
+        self._rows: list[tuple[Exchange, tuple[Any, ...]]] = []
+        self._apps: tuple[tuple[str, str], ...] = ()
+
+    def table(self, exchanges: list[Exchange], apps: Iterable[AppSummary] = ()) -> pd.DataFrame:
+        apps_key = tuple((a.name, a.url) for a in apps if a.url)
+        if apps_key != self._apps:
+            self._rows, self._apps = [], apps_key
+        kept = 0  # rows still valid: the same exchanges at the same numbers (the history may have been cut)
+        for (ex, _row), current in zip(self._rows, exchanges, strict=False):
+            if ex is not current:
+                break
+            kept += 1
+        del self._rows[kept:]
+        by_origin = _origins(apps_key)
+        for number, ex in enumerate(exchanges[kept:], start=kept + 1):
+            self._rows.append((ex, _history_row(number, ex, by_origin)))
+        frame = pd.DataFrame([row for _ex, row in self._rows], columns=HISTORY_COLUMNS)
+        return frame.iloc[::-1].reset_index(drop=True)
+
+
+def export_note(count: int, fmt: str) -> str:
+    """Under Export: what the built file holds (it is a snapshot: the next send makes it stale)."""
+    if not count:
+        return '<div class="muted small">Nothing to export yet: send a request first.</div>'
+    noun = "exchange" if count == 1 else "exchanges"
+    return (
+        f'<div class="muted small">{escape(fmt or "HAR")} file with {count} {noun}, secrets redacted.</div>'
+    )
+
+
 def history_table(exchanges: list[Exchange], apps: Iterable[AppSummary] = ()) -> pd.DataFrame:
     """The History tab: numbered (# = position in the session), newest first; the status coloured (a
     timeout says so), the app by name, the path with its full URL on hover."""
+    return HistoryRows().table(exchanges, apps)
+
+
+def _origins(apps: tuple[tuple[str, str], ...]) -> dict[tuple[str, str], str]:
+    from urllib.parse import urlsplit
+
+    by_origin = {}
+    for name, url in apps:
+        parts = urlsplit(url)
+        by_origin[(parts.scheme, parts.netloc)] = name
+    return by_origin
+
+
+def _history_row(number: int, ex: Exchange, by_origin: dict[tuple[str, str], str]) -> tuple[Any, ...]:
     from urllib.parse import urlsplit
 
     from explorer.ui.present.basics import status_class
 
-    by_origin = {}
-    for a in apps:
-        if a.url:
-            parts = urlsplit(a.url)
-            by_origin[(parts.scheme, parts.netloc)] = a.name
-    rows = []
-    for number, ex in enumerate(exchanges, start=1):
-        parts = urlsplit(ex.request.url)
-        response = ex.response
-        if response is not None:
-            status = f'<span class="badge small {status_class(response.status)}">{response.status}</span>'
-            ms = f"{response.elapsed_ms:.0f}"
-        else:
-            timed_out = any(f.code == "TIMEOUT" for f in ex.findings)
-            status = f'<span class="badge small s-err">{"timeout" if timed_out else "no answer"}</span>'
-            ms = ""
-        path = escape((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
-        who = " · ".join(
-            x for x in (ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x
-        )
-        target = f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>' + (
-            f'<div class="hist-who">{escape(who)}</div>' if who else ""
-        )
-        clock = pd.Timestamp(ex.started_at, unit="s", tz="UTC").strftime("%H:%M:%S")
-        app = by_origin.get((parts.scheme, parts.netloc), parts.netloc)
-        rows.append((number, clock, status, ex.request.method.upper(), target, app, ms))
-    frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
-    return frame.iloc[::-1].reset_index(drop=True)
+    parts = urlsplit(ex.request.url)
+    response = ex.response
+    if response is not None:
+        status = f'<span class="badge small {status_class(response.status)}">{response.status}</span>'
+        ms = f"{response.elapsed_ms:.0f}"
+    else:
+        timed_out = any(f.code == "TIMEOUT" for f in ex.findings)
+        status = f'<span class="badge small s-err">{"timeout" if timed_out else "no answer"}</span>'
+        ms = ""
+    path = escape((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+    who = " · ".join(x for x in (ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x)
+    target = f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>' + (
+        f'<div class="hist-who">{escape(who)}</div>' if who else ""
+    )
+    clock = time.strftime("%H:%M:%S", time.gmtime(ex.started_at))
+    app = by_origin.get((parts.scheme, parts.netloc), parts.netloc)
+    return (number, clock, status, ex.request.method.upper(), target, app, ms)

@@ -17,7 +17,10 @@ BANNER_FINDINGS = 2  # findings shown above the body; the rest are one click awa
 
 def short_target(url: str) -> str:
     """A URL as a tab shows it: the path (and query) without the app's origin."""
-    parts = urlsplit(url or "")
+    try:
+        parts = urlsplit(url or "")
+    except ValueError:  # half-typed or hostile ("http://host[…"): shown as typed
+        return url
     if parts.scheme and parts.netloc:
         return (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     return url or "new request"
