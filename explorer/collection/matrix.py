@@ -271,14 +271,14 @@ def _predict(rows: list[list[Cell]], identities: list[Identity]) -> None:
 
 
 def _prediction(exchange: Exchange, identity: Identity, shared: WorkspaceFacts | None) -> bool | None:
+    facts = identity.session.facts_for(exchange.request.url) if identity.connection is not None else None
+    app = (facts.app if facts else None) or (shared.app if shared else None)
+    if app is not None and (app.state or "RUNNING") != "RUNNING":
+        return None  # a stopped app answers 404 to everyone: not an access question
     if identity.connection is None:
         return False  # no token at all: the gateway sends the caller to sign in
-    facts = identity.session.facts_for(exchange.request.url)
-    app = (facts.app if facts else None) or (shared.app if shared else None)
     if app is None:
         return None
-    if (app.state or "RUNNING") != "RUNNING":
-        return None  # a stopped app answers 404 to everyone: not an access question
     token = identity.connection.token
     required = [s for s in (app.effective_user_api_scopes or app.user_api_scopes) if s not in PLATFORM_SCOPES]
     if token is not None and any(s not in token.scopes for s in required):
