@@ -342,7 +342,7 @@ def cell_state(cell: Cell) -> str:
         return "failed"
     if cell.error is not None:
         return "error"
-    if cell.surprise:
+    if cell.surprise and cell.expected is None:  # a declared expectation, when met, is the answer
         return "surprise"
     return "refused" if cell.granted is False else "pass"
 

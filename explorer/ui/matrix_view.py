@@ -47,6 +47,7 @@ from explorer.ui.config import UIConfig
 from explorer.ui.forms import FormError, form_from_spec
 from explorer.ui.handlers import Handlers, friendly, skipped_tab_outputs, tab_outputs
 from explorer.ui.panes import Panes
+from explorer.ui.present import as_json
 from explorer.ui.present import matrix as view
 from explorer.ui.state import UISession
 
@@ -106,6 +107,7 @@ def matrix_view(p: Panes, config: UIConfig) -> None:
         exports = gr.File(
             label="Export (Markdown, CSV, SVG picture)", file_count="multiple", elem_id="matrix-exports"
         )
+        data = gr.Textbox(label="matrix_data", visible="hidden", elem_id="matrix-data")  # the grid as JSON
         run_state = gr.State(None)
 
     m = MatrixHandlers(Handlers(config))
@@ -117,7 +119,8 @@ def matrix_view(p: Panes, config: UIConfig) -> None:
         )  # fmt: skip
     run.click(
         friendly(m.run), [p.state, run_state, location, environment, identities, requests, app_path],
-        [p.state, run_state, summary, grid, left, right, exports], api_name="matrix_run", show_progress="hidden",
+        [p.state, run_state, summary, grid, left, right, exports, data], api_name="matrix_run",
+        show_progress="hidden",
     )  # fmt: skip
     open_cell.click(friendly(m.open_cell), [p.state, run_state, pick], p.tab_view(), api_name="matrix_open")
     compare_button.click(
@@ -276,7 +279,7 @@ class MatrixHandlers:
             raise FormError("Pick at least one identity (Load identities first).")
         plan, files = self.plan(ui, location, environment, rows or ALL, app_path)
         state = MatrixRun(running=True)
-        skip = (gr.skip(),) * 4
+        skip = (gr.skip(),) * 5
         yield ui, state, view.summary_html(None, True, 0, "Connecting the identities…"), *skip
         identities = self.connect(ui, names, plan, files)
         arrived: queue.Queue[Cell | Matrix | None] = queue.Queue()
@@ -305,7 +308,7 @@ class MatrixHandlers:
                 seconds = time.monotonic() - state.started
                 yield (
                     ui, state, view.summary_html(state.matrix, True, seconds), self.grid(state),
-                    gr.skip(), gr.skip(), gr.skip(),
+                    gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                 )  # fmt: skip
         finally:
             _close(identities, ui)
@@ -324,6 +327,7 @@ class MatrixHandlers:
             gr.update(choices=choices, value=first),
             gr.update(choices=choices, value=second),
             self.export(ui, state.matrix),
+            ui.explorer.redactor.scrub(as_json(view.matrix_summary(state.matrix))),
         )
 
     def grid(self, state: MatrixRun) -> str:

@@ -146,6 +146,15 @@ def summary_html(matrix: Matrix | None, running: bool, seconds: float, note: str
     return f'<div class="mx-summary" role="status">{esc(head)} · {esc(" · ".join(parts) or "nothing yet")}{tail}</div>'
 
 
+def matrix_summary(matrix: Matrix) -> dict[str, Any]:
+    """The grid as plain data for scripts (the `matrix --json` shape, each cell with its meaning)."""
+    data = matrix.as_dict()
+    for row, cells in zip(matrix.cells, data["cells"], strict=True):
+        for cell, shown in zip(row, cells, strict=True):
+            shown["result"] = cell_state(cell)
+    return data
+
+
 def cell_choices(matrix: Matrix | None) -> list[tuple[str, str]]:
     """The compare pickers' choices: "request × identity" → "r:c"."""
     if matrix is None:
