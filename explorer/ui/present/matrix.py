@@ -168,23 +168,42 @@ def cell_choices(matrix: Matrix | None) -> list[tuple[str, str]]:
 
 def _value(value: Any) -> str:
     if value is None:
-        return "—"
+        return "null"
     return value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
 
 
 def comparison_html(c: Comparison) -> str:
     """Status, the headers that differ, and the body's differences, left beside right."""
 
-    def row(what: str, left: Any, right: Any, differs: bool) -> str:
+    def shown(value: Any, present: bool) -> str:
+        return esc((_value(value) if present else "—")[:300])
+
+    def row(
+        what: str, left: Any, right: Any, differs: bool, present: tuple[bool, bool] = (True, True)
+    ) -> str:
         mark = '<span class="mx-diff">≠</span> ' if differs else '<span class="muted">=</span> '
         return (
-            f'<tr><th scope="row">{mark}{esc(what)}</th><td><code>{esc(_value(left)[:300])}</code></td>'
-            f"<td><code>{esc(_value(right)[:300])}</code></td></tr>"
+            f'<tr><th scope="row">{mark}{esc(what)}</th><td><code>{shown(left, present[0])}</code></td>'
+            f"<td><code>{shown(right, present[1])}</code></td></tr>"
         )
 
-    rows = [row("status", c.status[0], c.status[1], not c.same_status)]
-    rows += [row(f"header {h.name}", h.left, h.right, True) for h in c.header_changes]
-    rows += [row(f"{d.kind} {d.path}", d.left, d.right, True) for d in c.body]
+    rows = [
+        row(
+            "status",
+            c.status[0],
+            c.status[1],
+            not c.same_status,
+            (c.status[0] is not None, c.status[1] is not None),
+        )
+    ]
+    rows += [
+        row(f"header {h.name}", h.left, h.right, True, (h.left is not None, h.right is not None))
+        for h in c.header_changes
+    ]
+    rows += [
+        row(f"{d.kind} {d.path}", d.left, d.right, True, (d.kind != "added", d.kind != "removed"))
+        for d in c.body
+    ]
     if c.truncated:
         rows.append('<tr><td colspan="3" class="muted">… more differences not shown</td></tr>')
     same_headers = sum(1 for h in c.headers if h.same)
