@@ -34,7 +34,7 @@ def test_this_app_and_me_across_the_workspaces_apps(deployed: Deployed) -> None:
     forwarded = str(client.predict(api_name="/reveal_token"))  # the real token, to search for below
     assert forwarded.count(".") == 2
 
-    identities, environments, rows, _note = client.predict(
+    identities, _environments, rows, _note = client.predict(
         location="", environment=None, api_name="/matrix_load"
     )
     offered = [value for _label, value in identities["choices"]]

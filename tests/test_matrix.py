@@ -90,3 +90,35 @@ def test_an_unknown_identity_is_a_clear_usage_error(tmp_path: Path) -> None:
     out, err = io.StringIO(), io.StringIO()
     code = main(["matrix", str(AUDIT), "--as", "mallory"], Output(out, err))
     assert code == 2 and "no identity 'mallory'" in err.getvalue() and "Traceback" not in err.getvalue()
+
+
+def test_a_row_per_workspace_app_as_this_app_and_no_token(
+    sandbox_info: dict, clean_databricks_env: Any, monkeypatch, tmp_path
+) -> None:
+    """`--apps`: the built-in `app` identity (the platform's variables, here the demo service
+    principal's) and no token, over every app of the workspace; the echo says who arrived."""
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_HOST", sandbox_info["host"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    picture = tmp_path / "grid.svg"
+    out, err = io.StringIO(), io.StringIO()
+    argv = ["matrix", "--apps", "--as", "app", "--as", "none", "--json", "--svg", str(picture)]
+    code = main(argv, Output(out, err))
+    assert code == 0, err.getvalue()
+    grid = json.loads(out.getvalue())
+    rows = dict(zip(grid["requests"], grid["cells"], strict=True))
+    assert {"hello", "scoped", "stopped"} <= set(rows)
+    app, nobody = rows["hello"]
+    assert app["status"] == 200 and app["seen"] == sp["client_id"] and nobody["status"] == 302
+    assert rows["scoped"][0]["status"] == 403 and "SCOPE_MISSING" in rows["scoped"][0]["codes"]
+    assert [c["predicted"] for c in rows["stopped"]] == [None, None]  # stopped: not an access question
+    svg = picture.read_text(encoding="utf-8")
+    assert svg.startswith("<svg") and "hello" in svg and sp["client_secret"] not in svg + out.getvalue()
+
+
+def test_the_signed_in_user_is_no_identity_on_the_command_line() -> None:
+    out, err = io.StringIO(), io.StringIO()
+    assert main(["matrix", str(AUDIT), "--as", "user"], Output(out, err)) == 2
+    assert "only in the deployed explorer" in err.getvalue()
+    assert main(["matrix", "--as", "none"], Output(out, err)) == 2 and "--apps" in err.getvalue()

@@ -26,7 +26,7 @@ from explorer.collection.identities import connect_ref
 from explorer.collection.model import Request
 from explorer.collection.runner import RunPlan, build_spec
 from explorer.collection.variables import Scope, UndefinedVariable
-from explorer.model import Connection, Exchange, WorkspaceFacts
+from explorer.model import AppSummary, Connection, Exchange, WorkspaceFacts
 from explorer.parse import InputError, origin_key
 from explorer.session import ExplorerSession
 from explorer.tokens import PLATFORM_SCOPES
@@ -253,6 +253,7 @@ def _send_cell(plan: RunPlan, cell: Cell, request: Request, identity: Identity) 
 def _predict(rows: list[list[Cell]], identities: list[Identity]) -> None:
     """What the workspace says each cell should get, shared across identities where it can."""
     acl: dict[str, WorkspaceFacts] = {}  # app origin -> facts with a readable ACL, from any identity
+    apps: dict[str, AppSummary] = {}  # app origin -> the app as any identity sees it (its state)
     for row in rows:
         for cell, identity in zip(row, identities, strict=True):
             if cell.exchange is None:
@@ -262,17 +263,20 @@ def _predict(rows: list[list[Cell]], identities: list[Identity]) -> None:
             key = origin_key(url)
             if facts is not None and facts.permissions is not None:
                 acl.setdefault(key, facts)
+            if facts is not None and facts.app is not None:
+                apps.setdefault(key, facts.app)
     for row in rows:
         for cell, identity in zip(row, identities, strict=True):
             if cell.exchange is not None:
-                cell.predicted = _prediction(
-                    cell.exchange, identity, acl.get(origin_key(cell.exchange.request.url))
-                )
+                key = origin_key(cell.exchange.request.url)
+                cell.predicted = _prediction(cell.exchange, identity, acl.get(key), apps.get(key))
 
 
-def _prediction(exchange: Exchange, identity: Identity, shared: WorkspaceFacts | None) -> bool | None:
+def _prediction(
+    exchange: Exchange, identity: Identity, shared: WorkspaceFacts | None, known: AppSummary | None = None
+) -> bool | None:
     facts = identity.session.facts_for(exchange.request.url) if identity.connection is not None else None
-    app = (facts.app if facts else None) or (shared.app if shared else None)
+    app = (facts.app if facts else None) or (shared.app if shared else None) or known
     if app is not None and (app.state or "RUNNING") != "RUNNING":
         return None  # a stopped app answers 404 to everyone: not an access question
     if identity.connection is None:
