@@ -101,10 +101,12 @@ def test_what_a_cell_means() -> None:
     assert cell_state(Cell("a", "r")) == "pending"
     assert cell_state(done("a", 200, predicted=True)) == "pass"
     assert cell_state(done("a", 403, predicted=False)) == "refused"
+    assert cell_state(done("a", 403)) == "denied"  # the workspace could not say (ACL unreadable)
     assert cell_state(done("a", 200, predicted=False)) == "surprise"
     assert cell_state(done("a", 200, expected=403)) == "failed"
     assert cell_state(done("a", 403, expected=403, predicted=True)) == "refused"  # the expectation decides
     assert cell_state(done("a", None, error="not connected")) == "error"
+    assert cell_state(done("a", 404, codes=["APP_NOT_RUNNING"])) == "other"  # not an access answer
 
 
 def sample_matrix() -> Matrix:

@@ -338,8 +338,10 @@ def grid_markdown(matrix: Matrix) -> str:
 
 
 def cell_state(cell: Cell) -> str:
-    """What a cell means, in one word: pending, pass, refused (as expected or predicted), surprise,
-    failed (an expectation broken), error (nothing came back)."""
+    """What a cell means, in one word: pending, pass, refused (as expected or predicted), denied
+    (refused where the workspace could not predict), other (an
+    error answer that is not an access refusal), surprise, failed (an expectation broken), error
+    (nothing came back)."""
     if not cell.done:
         return "pending"
     if cell.expected is not None and not cell.ok:
@@ -348,13 +350,17 @@ def cell_state(cell: Cell) -> str:
         return "error"
     if cell.surprise and cell.expected is None:  # a declared expectation, when met, is the answer
         return "surprise"
-    return "refused" if cell.granted is False else "pass"
+    if cell.granted is False:  # as expected or predicted; "denied" when the workspace could not say
+        return "refused" if cell.expected is not None or cell.predicted is False else "denied"
+    return "other" if cell.status is not None and cell.status >= 400 else "pass"
 
 
 STATE_LABELS = {
     "pending": ("…", "waiting"),
     "pass": ("✓", "pass"),
     "refused": ("⊘", "refused as expected"),
+    "denied": ("⊘", "refused, unpredicted"),  # the permissions were not readable: nobody could say
+    "other": ("○", "other answer"),  # not an access refusal (a stopped app's 404, a 500)
     "surprise": ("!", "surprise"),
     "failed": ("✗", "expectation failed"),
     "error": ("✗", "error"),
@@ -398,6 +404,8 @@ _SVG_FILL = {  # (background, text): dark text on light fills, each pair above 4
     "pending": ("#f1f5f9", "#334155"),
     "pass": ("#dcfce7", "#14532d"),
     "refused": ("#e0e7ff", "#312e81"),
+    "denied": ("#e0e7ff", "#312e81"),
+    "other": ("#f1f5f9", "#1e293b"),
     "surprise": ("#fef3c7", "#78350f"),
     "failed": ("#fee2e2", "#7f1d1d"),
     "error": ("#fee2e2", "#7f1d1d"),
@@ -413,7 +421,7 @@ def grid_svg(matrix: Matrix, title: str = "Identity matrix") -> str:
         value = str(value)
         return escape(value if len(value) <= limit else value[: limit - 1] + "…")
 
-    first, width, height, pad = 210, 190, 54, 12
+    first, width, height, pad = 210, 240, 54, 12
     cols, rows = len(matrix.identities), len(matrix.requests)
     total_w = pad * 2 + first + width * cols
     total_h = pad * 2 + 40 + 30 + height * rows + 60
@@ -443,8 +451,8 @@ def grid_svg(matrix: Matrix, title: str = "Identity matrix") -> str:
             out += [
                 f'<rect x="{x + 2}" y="{y + 2}" width="{width - 4}" height="{height - 4}" rx="6" fill="{fill}" '
                 f'stroke="{ink}" stroke-opacity="0.35"/>',
-                f'<text x="{x + 10}" y="{y + 22}" font-weight="600" fill="{ink}">{text(f"{mark} {status} {label}", 26)}</text>',
-                f'<text x="{x + 10}" y="{y + 40}" fill="{ink}" font-size="11">{text(" · ".join(v for v in (code, ms) if v), 30)}</text>',
+                f'<text x="{x + 10}" y="{y + 22}" font-weight="600" fill="{ink}">{text(f"{mark} {status} {label}", 30)}</text>',
+                f'<text x="{x + 10}" y="{y + 40}" fill="{ink}" font-size="11">{text(" · ".join(v for v in (code, ms) if v), 36)}</text>',
             ]
     legend_y = top + 30 + rows * height + 30
     legend = " · ".join(f"{mark} {label}" for key, (mark, label) in STATE_LABELS.items() if key != "pending")
