@@ -15,23 +15,46 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
 
 
+def serious_violations(page: object) -> list[str]:
+    """axe-core's serious or critical WCAG 2 A/AA violations inside the Matrix view."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        context={"include": [["#matrix-view"]]},
+        options={"runOnly": ["wcag2a", "wcag2aa"], "resultTypes": ["violations"]},
+    )
+    return [
+        f"{v['id']}: {n.get('target')} {n.get('failureSummary', '')[:300]}"
+        for v in results.response["violations"]
+        if v.get("impact") in ("serious", "critical")
+        for n in v["nodes"][:6]
+    ]
+
+
+def run_demo_matrix(page: object) -> object:
+    """Open the view (its choices load), check the demo's identities are preselected, Run; the grid."""
+    from playwright.sync_api import expect
+
+    expect(page.locator("#connection .conn.ok")).to_be_visible(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.get_by_text("Identity matrix: who may call what").click()  # type: ignore[attr-defined]
+    identities = page.locator("#matrix-identities")  # type: ignore[attr-defined]
+    for name in ("demo-sp", "alice", "bob", "none (no token)"):
+        expect(identities.get_by_label(name, exact=True)).to_be_checked(timeout=WAIT_MS)
+    expect(identities.get_by_role("checkbox", name=re.compile(r"^this connection"))).not_to_be_checked()
+    page.locator("#matrix-run").click()  # type: ignore[attr-defined]
+    grid = page.locator("#matrix-grid")  # type: ignore[attr-defined]
+    expect(grid.locator("button.mx-cell")).to_have_count(8, timeout=WAIT_MS)  # 2 requests × 4 identities
+    expect(page.locator("#matrix-summary")).to_contain_text("PASSED: 8 cells", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    return grid
+
+
 def test_demo_identities_times_the_demo_collection(demo_url: str, browser_context: object) -> None:  # noqa: F811
     from playwright.sync_api import expect
 
     page = browser_context.new_page()  # type: ignore[attr-defined]
     page.goto(demo_url + "?__theme=light")
-    expect(page.locator("#connection .conn.ok")).to_be_visible(timeout=WAIT_MS)  # demo: connected
-    page.get_by_text("Identity matrix: who may call what").click()  # open the view: its choices load
-    identities = page.locator("#matrix-identities")
-    for name in ("demo-sp", "alice", "bob", "none (no token)"):
-        expect(identities.get_by_label(name, exact=True)).to_be_checked(timeout=WAIT_MS)
-    expect(identities.get_by_role("checkbox", name=re.compile(r"^this connection"))).not_to_be_checked()
-    page.locator("#matrix-run").click()
-
-    grid = page.locator("#matrix-grid")
-    cells = grid.locator("button.mx-cell")
-    expect(cells).to_have_count(8, timeout=WAIT_MS)  # 2 requests × 4 identities
-    expect(page.locator("#matrix-summary")).to_contain_text("PASSED: 8 cells", timeout=WAIT_MS)
+    grid = run_demo_matrix(page)
     assert grid.locator("button.mx-pending").count() == 0
     # The sandbox's permissions, cell by cell: columns alice, bob, demo-sp, none
     hello = grid.locator("tbody tr").nth(0)
@@ -66,6 +89,7 @@ def test_demo_identities_times_the_demo_collection(demo_url: str, browser_contex
     expect(grid.locator(".mx-selected")).to_have_count(2)
     comparison.scroll_into_view_if_needed()
     shot(page, "matrix-2-compare")
+    assert not serious_violations(page), serious_violations(page)
 
     # Export: the Markdown grid for a PR, without a token.
     link = page.locator('#matrix-exports a[download$="identity-matrix.md"]')
@@ -77,3 +101,14 @@ def test_demo_identities_times_the_demo_collection(demo_url: str, browser_contex
     expect(page.locator('#matrix-exports a[download$="identity-matrix.csv"]')).to_have_count(1)
     page_text = page.locator("body").inner_text()
     assert not JWT.search(markdown) and not JWT.search(page_text)
+
+
+def test_the_matrix_view_meets_wcag_aa_in_the_dark_theme(demo_url: str, browser_context: object) -> None:  # noqa: F811
+    page = browser_context.new_page()  # type: ignore[attr-defined]
+    page.emulate_media(color_scheme="dark")
+    page.goto(demo_url + "?__theme=dark")
+    run_demo_matrix(page)
+    problems = serious_violations(page)
+    shot(page, "matrix-3-dark")
+    page.close()
+    assert not problems, problems
