@@ -122,3 +122,37 @@ def test_the_signed_in_user_is_no_identity_on_the_command_line() -> None:
     assert main(["matrix", str(AUDIT), "--as", "user"], Output(out, err)) == 2
     assert "only in the deployed explorer" in err.getvalue()
     assert main(["matrix", "--as", "none"], Output(out, err)) == 2 and "--apps" in err.getvalue()
+
+
+def test_cells_arrive_as_they_finish_after_an_empty_grid(
+    sandbox_info: dict, clean_databricks_env: Any, monkeypatch, tmp_path
+) -> None:
+    """What the Matrix view fills in live from: the empty grid first, then each cell when it is done
+    (a slow cell does not hold back a quick one listed after it)."""
+    from explorer.collection.matrix import run_matrix
+    from explorer.collection.runner import RunPlan
+    from explorer.collection.storage import FolderStorage
+
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    hello = sandbox_info["apps"]["hello"]["url"]
+    (tmp_path / "identities").mkdir()
+    (tmp_path / "collection.yaml").write_text("name: live\n", encoding="utf-8")
+    (tmp_path / "identities" / "sp.yaml").write_text(
+        f"name: sp\nauth:\n  method: m2m\n  host: {sandbox_info['host']}\n", encoding="utf-8"
+    )
+    (tmp_path / "1-slow.posting.yaml").write_text(
+        f"name: slow\nmethod: GET\nurl: {hello}/api/slow?ms=1500\n", encoding="utf-8"
+    )
+    (tmp_path / "2-quick.posting.yaml").write_text(
+        f"name: quick\nmethod: GET\nurl: {hello}/api/hello\n", encoding="utf-8"
+    )
+    events: list[Any] = []
+    plan = RunPlan.load(FolderStorage(tmp_path))
+    matrix = run_matrix(
+        plan, ["sp"], on_start=lambda m: events.append([c.done for row in m.cells for c in row]),
+        on_cell=lambda c: events.append(c.request),
+    )  # fmt: skip
+    assert events == [[False, False], "quick", "slow"]
+    assert [row[0].status for row in matrix.cells] == [200, 200] and matrix.passed
