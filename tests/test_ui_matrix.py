@@ -9,6 +9,7 @@ import re
 from pathlib import Path
 
 import pytest
+from support.browser import ARTIFACTS
 from support.demo_page import WAIT_MS, browser_context, demo_url, shot  # noqa: F401  (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -68,6 +69,7 @@ def test_demo_identities_times_the_demo_collection(demo_url: str, browser_contex
     expect(scoped.locator("button").nth(2)).to_contain_text("SCOPE_MISSING")
     expect(grid.locator("button.mx-surprise, button.mx-failed, button.mx-error")).to_have_count(0)
     shot(page, "matrix-1-grid")
+    grid.screenshot(path=str(ARTIFACTS / "ui-matrix-grid.png"))  # the grid alone (docs/matrix-grid.png)
 
     # A click on Bob's cell opens that exchange in a request tab: 403, NO_CAN_USE in the banner.
     hello.locator("button").nth(1).click()
