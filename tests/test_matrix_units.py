@@ -178,3 +178,42 @@ def test_forwarded_identity_reads_an_identity_echo_only() -> None:
     assert forwarded_identity(exchange(200, {"user": None, "email": None})) == "nobody forwarded"
     assert forwarded_identity(exchange(200, {"message": "hello"})) is None
     assert forwarded_identity(exchange(200, [1, 2])) is None
+
+
+# --- the view's handlers: bad input is one clear message -------------------------------------------
+
+
+def test_the_matrix_view_says_what_is_missing(tmp_path: Any) -> None:
+    import pytest
+
+    from explorer.collection.matrix_apps import apps_plan
+    from explorer.model import AppSummary
+    from explorer.session import ExplorerSession
+    from explorer.ui.config import UIConfig
+    from explorer.ui.forms import FormError
+    from explorer.ui.handlers import Handlers
+    from explorer.ui.matrix_view import MatrixHandlers, MatrixRun
+    from explorer.ui.state import UISession
+
+    m = MatrixHandlers(Handlers(UIConfig()))
+    ui = UISession(ExplorerSession(timeout=2))
+    try:
+        with pytest.raises(FormError, match="at least one identity"):
+            next(m.run(ui, None, "", None, [], "all", ""))
+        with pytest.raises(FormError, match="Cannot open"):
+            m.load(ui, str(tmp_path / "missing"), None)
+        with pytest.raises(FormError, match="Type a collection folder"):
+            next(m.run(ui, None, "", None, ["none"], "all", ""))
+        plan = apps_plan([AppSummary("hello", "http://127.0.0.1:9", "RUNNING", None, None, None)])
+        with pytest.raises(FormError, match="not available here"):
+            m.connect(ui, ["none", "me"], plan, plan)  # locally there is no signed-in user
+        with pytest.raises(FormError, match="Run the matrix first"):
+            m.compare(ui, None, "0:0", "0:1")
+        with pytest.raises(FormError, match="earlier matrix"):
+            m.open_cell(ui, MatrixRun(sample_matrix()), "9:9:1")
+        # Locally, without a collection: only every app's row, and the page's own identities.
+        _ui, identities, _env, rows, note = m.load(ui, "", None)
+        assert [v for _l, v in identities["choices"]] == ["none"]
+        assert [v for _l, v in rows["choices"]] == ["apps"] and "No collection" in note
+    finally:
+        ui.close()

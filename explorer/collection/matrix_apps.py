@@ -47,16 +47,21 @@ def apps_plan(apps: list[AppSummary], path: str = DEFAULT_PATH) -> RunPlan:
 
 
 def platform_identities(
-    trust: Any, forwarded_token: str | None, plan: RunPlan, timeout: float = 10.0
+    trust: Any,
+    forwarded_token: str | None,
+    plan: RunPlan,
+    timeout: float = 10.0,
+    wanted: tuple[str, ...] = (THIS_APP, ME),
 ) -> dict[str, Identity]:
-    """ "this app" (when the platform's credentials are there) and "me" (when a user token is
-    forwarded), each its own session under `trust`, connected once. The caller closes them."""
+    """The identities of `wanted` among "this app" (when the platform's credentials are there) and
+    "me" (when a user token is forwarded), each its own session under `trust`, connected once. The
+    caller closes them."""
     found: dict[str, Identity] = {}
-    if trust is not None and trust.platform.get("DATABRICKS_CLIENT_ID"):
+    if THIS_APP in wanted and trust is not None and trust.platform.get("DATABRICKS_CLIENT_ID"):
         session = ExplorerSession(trust=trust, timeout=timeout)
         session.connect("app", {})
         found[THIS_APP] = given_identity(THIS_APP, session, plan)
-    if forwarded_token:
+    if ME in wanted and forwarded_token:
         session = ExplorerSession(trust=trust, timeout=timeout)
         session.follow_forwarded_token(forwarded_token)
         session.connect("user", {"token": forwarded_token})

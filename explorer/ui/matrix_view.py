@@ -240,6 +240,7 @@ class MatrixHandlers:
             ui.explorer.forwarded_token if self.deployed else None,
             plan,
             ui.explorer.timeout,
+            wanted=tuple(n for n in names if n in (THIS_APP, ME)),
         )
         try:
             for name in names:
@@ -248,15 +249,18 @@ class MatrixHandlers:
                 elif name in platform:
                     found[name] = platform.pop(name)
                 elif name in (THIS_APP, ME):
-                    raise FormError(f"“{name}” is there only deployed (as a Databricks App).")
+                    raise FormError(
+                        f"“{name}” is not available here: deployed, “{THIS_APP}” needs the platform's "
+                        f"credentials and “{ME}” the signed-in user's forwarded token."
+                    )
                 else:
                     found[name] = connect_identity(files, name, ui.explorer.timeout, trust=ui.explorer.trust)
-        except (CollectionError, InputError) as e:
+        except BaseException as e:
             _close(found, ui)
-            raise FormError(str(e)) from None
-        finally:
-            for identity in platform.values():  # offered but not chosen
-                identity.session.close()
+            _close(platform, ui)
+            if isinstance(e, (CollectionError, InputError)):
+                raise FormError(str(e)) from None
+            raise
         for identity in found.values():
             ui.explorer.redactor.absorb(identity.session.redactor)
         return found
