@@ -156,3 +156,23 @@ def test_cells_arrive_as_they_finish_after_an_empty_grid(
     )  # fmt: skip
     assert events == [[False, False], "quick", "slow"]
     assert [row[0].status for row in matrix.cells] == [200, 200] and matrix.passed
+
+
+def test_compare_two_identities_answers_on_the_command_line(
+    sandbox_info: dict, clean_databricks_env: Any, monkeypatch
+) -> None:
+    secrets = audit_env(sandbox_info, monkeypatch)
+    code, out, err = matrix(AUDIT, "--compare", "hello whoami:alice,bob")
+    assert code == 0, err
+    assert "| | hello whoami × alice | hello whoami × bob |" in out
+    assert "| status | 200 | 403 |" in out and "| added $.error | — | access_denied |" in out
+    code, out, _err = matrix(AUDIT, "--json", "--compare", "hello whoami:alice,demo-sp")
+    comparison = json.loads(out)["comparison"]
+    assert comparison["status"] == [200, 200] and {"$.email", "$.user"} <= {
+        d["path"] for d in comparison["body"]
+    }
+    assert secrets["ALICE_TOKEN"] not in out
+    code, _out, err = matrix(AUDIT, "--compare", "hello whoami:alice,mallory")
+    assert code == 2 and "not one of the --as identities" in err
+    code, _out, err = matrix(AUDIT, "--compare", "nothing:alice,bob")
+    assert code == 2 and "no request 'nothing'" in err

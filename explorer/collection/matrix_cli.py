@@ -10,6 +10,7 @@ import argparse
 from pathlib import Path
 from typing import Any
 
+from explorer.collection.compare import Comparison, compare, comparison_markdown
 from explorer.collection.files import CollectionError
 from explorer.collection.matrix import (
     Identity,
@@ -40,6 +41,8 @@ def add_matrix_command(commands: Any) -> dict[str, Any]:
     parser.add_argument("--apps", nargs="?", const=DEFAULT_PATH, metavar="API_PATH",
                         help=f"a row per workspace app instead: GET <app>API_PATH (default {DEFAULT_PATH})")  # fmt: skip
     parser.add_argument("--svg", metavar="FILE", help="write the grid as an SVG picture (slides)")
+    parser.add_argument("--compare", metavar="REQUEST:A,B",
+                        help="two identities' answers to one request side by side (status, headers, JSON diff)")  # fmt: skip
     parser.add_argument("--env", metavar="NAME", help="environment (environments/NAME.yaml)")
     parser.add_argument("--var", action="append", default=[], metavar="K=V", help="variable (repeat)")
     parser.add_argument("--folder", metavar="F", help="one folder only")
@@ -63,6 +66,7 @@ def cmd_matrix(args: argparse.Namespace, _session: Any, output: Any) -> int:
         return EXIT_USAGE
     timeout = min(args.timeout, 10.0)
     try:
+        wanted = parse_compare(args.compare, args.identities) if args.compare else None
         cli_vars = dict(parse_assignment(v) for v in args.var)
         if args.apps:
             matrix = _apps_matrix(args, cli_vars, timeout)
@@ -77,10 +81,20 @@ def cmd_matrix(args: argparse.Namespace, _session: Any, output: Any) -> int:
             output.note(
                 f"{name}: not connected: {connection.findings[0].message if connection.findings else '?'}"
             )
+    try:
+        comparison = compare_cells(matrix, *wanted) if wanted else None
+    except InputError as error:
+        output.note(f"error: {error}")
+        return EXIT_USAGE
     if args.json:
-        output.json(matrix.as_dict())
+        document = matrix.as_dict()
+        if comparison is not None:
+            document["comparison"] = comparison.as_dict()
+        output.json(document)
     else:
         output.result(grid_text(matrix))
+        if comparison is not None:
+            output.result("\n" + comparison_markdown(comparison).rstrip("\n"))
         surprises = sum(c.surprise for row in matrix.cells for c in row)
         failed = sum(not c.ok for row in matrix.cells for c in row)
         output.note(
@@ -93,6 +107,27 @@ def cmd_matrix(args: argparse.Namespace, _session: Any, output: Any) -> int:
     if args.svg:
         Path(args.svg).write_text(grid_svg(matrix), encoding="utf-8")
     return EXIT_OK if matrix.passed else EXIT_FAILED
+
+
+def parse_compare(text: str, identities: list[str]) -> tuple[str, str, str]:
+    """`REQUEST:A,B` → (request, A, B); both identities must be among the --as names."""
+    request, colon, pair = text.rpartition(":")
+    names = [n.strip() for n in pair.split(",")]
+    if not colon or not request.strip() or len(names) != 2 or not all(names):
+        raise InputError(f"--compare takes REQUEST:IDENTITY,IDENTITY (got {text!r})")
+    unknown = [n for n in names if n not in identities]
+    if unknown:
+        raise InputError(f"--compare names {unknown[0]!r}, which is not one of the --as identities")
+    return request.strip(), names[0], names[1]
+
+
+def compare_cells(matrix: Matrix, request: str, left: str, right: str) -> Comparison:
+    """Two cells of one row, compared (explorer.collection.compare)."""
+    if request not in matrix.requests:
+        raise InputError(f"--compare: no request {request!r} (requests: {', '.join(matrix.requests)})")
+    row = matrix.cells[matrix.requests.index(request)]
+    a, b = (row[matrix.identities.index(name)] for name in (left, right))
+    return compare((f"{request} × {left}", a.exchange), (f"{request} × {right}", b.exchange))
 
 
 def _apps_matrix(args: argparse.Namespace, cli_vars: dict[str, str], timeout: float) -> Matrix:
