@@ -156,6 +156,9 @@ def _csv_cell(value: Any) -> Any:
     return value
 
 
+csv_cell = _csv_cell  # the same neutralising for every CSV the explorer writes (the matrix's too)
+
+
 def _dumps(value: Any) -> str:
     return json.dumps(value, indent=2, ensure_ascii=False, default=str)
 

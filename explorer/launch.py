@@ -22,6 +22,9 @@ DEMO_SP = "demo-sp"
 DEMO_APP = "hello"
 # The demo collection, beside the package in a source checkout (the Collections sidebar opens it).
 DEMO_COLLECTION = Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo"
+# The demo's identity matrix: the sandbox's service principal, Alice, Bob and no token.
+DEMO_MATRIX = Path(__file__).resolve().parents[1] / "examples" / "access-audit"
+DEMO_USERS = {"ALICE_TOKEN": "alice@example.com", "BOB_TOKEN": "bob@example.com"}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -68,8 +71,47 @@ def demo_config(info: Mapping[str, Any]) -> Any:
         app_name=DEMO_APP,
         request_path="/api/hello",
         collection_path=str(DEMO_COLLECTION) if DEMO_COLLECTION.is_dir() else "",
+        matrix_path=str(DEMO_MATRIX) if DEMO_MATRIX.is_dir() else "",
+        identity_env=lambda: demo_identity_env(info),
         autoconnect=True,
     )
+
+
+def demo_identity_env(info: Mapping[str, Any]) -> dict[str, str]:
+    """What the demo's identity files read (server-side, never on the page): the demo service
+    principal's credentials and a fresh token for each sandbox user (the sandbox approves a
+    sign-in by its login hint, through the SDK's own PKCE flow)."""
+    sp = info["service_principals"][DEMO_SP]
+    values = {
+        "DATABRICKS_HOST": info["host"],
+        "DATABRICKS_CLIENT_ID": sp["client_id"],
+        "DATABRICKS_CLIENT_SECRET": sp["client_secret"],
+    }
+    for variable, user in DEMO_USERS.items():
+        token = sandbox_user_token(info["host"], user)
+        if token:
+            values[variable] = token
+    return values
+
+
+def sandbox_user_token(host: str, user: str) -> str | None:
+    """A sandbox user's OAuth token (authorization code + PKCE, approved by `login_hint`); None if refused."""
+    from urllib.parse import parse_qsl, urlsplit
+
+    import requests
+    from databricks.sdk.oauth import OAuthClient
+
+    client = OAuthClient.from_host(
+        host, client_id="databricks-cli", redirect_url="http://localhost:8020", scopes=["all-apis"]
+    )
+    consent = client.initiate_consent()
+    answer = requests.get(
+        consent.authorization_url, params={"login_hint": user}, allow_redirects=False, timeout=10
+    )
+    if answer.status_code != 302:
+        return None
+    query = dict(parse_qsl(urlsplit(answer.headers["location"]).query))
+    return consent.exchange_callback_parameters(query).token().access_token
 
 
 def local_config(env: Mapping[str, str]) -> Any:

@@ -215,6 +215,17 @@ class Redactor:
             alternatives = sorted(self._secrets, key=len, reverse=True)
             self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
 
+    def absorb(self, other: Redactor) -> None:
+        """Know every secret `other` knows too (a page showing exchanges another session sent)."""
+        with other._lock:
+            theirs = set(other._secrets)
+        with self._lock:
+            if theirs <= self._secrets:
+                return
+            self._secrets |= theirs
+            alternatives = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(re.escape(s) for s in alternatives))
+
     def scrub(self, text: str) -> str:
         """`text` with every known secret, JWT and PAT replaced by its masked form."""
         if not text:

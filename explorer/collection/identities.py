@@ -27,8 +27,8 @@ def ref_fields(
     """The fields to connect `ref` with: its own (variables resolved), secrets from `.env` / a prompt."""
     method = METHODS[ref.method]
     fields = {name: scope.resolve(value, f"auth field {name}") for name, value in ref.fields.items()}
-    for spec in method.fields:
-        if not spec.secret or fields.get(spec.name):
+    for spec in method.fields:  # `.env` (or the UI's preset values) fills what the file leaves out
+        if fields.get(spec.name):
             continue
         if spec.env_var and dotenv.get(spec.env_var):
             fields[spec.name] = dotenv[spec.env_var]

@@ -15,8 +15,8 @@ identity must get (`expect: {bob: 403, demo-sp: 2xx}`): then that is the test.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,12 +26,14 @@ from explorer.collection.identities import connect_ref
 from explorer.collection.model import Request
 from explorer.collection.runner import RunPlan, build_spec
 from explorer.collection.variables import Scope, UndefinedVariable
-from explorer.model import Connection, Exchange, WorkspaceFacts
+from explorer.model import AppSummary, Connection, Exchange, WorkspaceFacts
 from explorer.parse import InputError, origin_key
 from explorer.session import ExplorerSession
 from explorer.tokens import PLATFORM_SCOPES
 
 IDENTITIES = "identities"
+BUILTIN_APP = "app"  # without identities/app.yaml: the `app` method (the app's own service principal)
+BUILTIN_USER = "user"  # the signed-in user: only deployed, where the platform forwards the token
 REFUSED = (302, 401, 403)  # the gateway's "not you" answers
 PARALLEL = 8
 
@@ -65,6 +67,8 @@ class Cell:
     expected: Any = None  # the request's `expect` for this identity
     elapsed_ms: float | None = None
     error: str | None = None
+    seen: str | None = None  # who the target says called it (its identity echo), e.g. an app-to-app hop
+    done: bool = False  # sent (or refused before sending); False while the matrix runs
     exchange: Exchange | None = field(default=None, repr=False)
 
     @property
@@ -87,6 +91,7 @@ class Cell:
             "elapsed_ms": None if self.elapsed_ms is None else round(self.elapsed_ms, 1),
             "surprise": self.surprise,
             "error": self.error,
+            "seen": self.seen,
             "ok": self.ok,
         }
 
@@ -127,47 +132,102 @@ def run_matrix(
     parallel: int = PARALLEL,
     timeout: float = 10.0,
     on_cell: Callable[[Cell], None] | None = None,
+    on_start: Callable[[Matrix], None] | None = None,
     prompt: Callable[[str], str | None] | None = None,
+    given: Mapping[str, Identity] | None = None,
+    trust: Any = None,
 ) -> Matrix:
-    """Send every request of `plan` as every identity in `names` (files under identities/)."""
-    identities = [_connect(plan, name, timeout, prompt) for name in names]
+    """Send every request of `plan` as every identity in `names` (files under identities/).
+
+    `given`: identities already connected (the UI's own connection, this app, the signed-in user),
+    used instead of files and not closed here. `on_start` gets the empty grid before the first send;
+    `on_cell` each cell as it finishes (in finishing order). `trust`: the sessions' (deployed rules).
+    """
+    given = dict(given or {})
+    identities: list[Identity] = []
     try:
+        for name in names:
+            identities.append(
+                given[name] if name in given else connect_identity(plan, name, timeout, prompt, trust)
+            )
         chosen = plan.requests()
         rows = [[Cell(i.name, r.name, expected=r.expect.get(i.name)) for i in identities] for _t, r in chosen]
+        matrix = Matrix(
+            [r.name for _t, r in chosen],
+            [i.name for i in identities],
+            rows,
+            {i.name: i.connection for i in identities},
+        )
+        if on_start is not None:
+            on_start(matrix)
         jobs = [
             (row[c], request, identities[c])
             for row, (_t, request) in zip(rows, chosen, strict=True)
             for c in range(len(identities))
         ]
         with ThreadPoolExecutor(max_workers=max(1, parallel)) as pool:
-            for cell in pool.map(lambda job: _send(plan, *job), jobs):
+            futures = [pool.submit(_send, plan, *job) for job in jobs]
+            for future in as_completed(futures):
+                cell = future.result()
                 if on_cell is not None:
                     on_cell(cell)
         _predict(rows, identities)
-        return Matrix(
-            [r.name for _t, r in chosen],
-            [i.name for i in identities],
-            rows,
-            {i.name: i.connection for i in identities},
-        )
+        return matrix
     finally:
         for identity in identities:
-            identity.session.close()
+            if identity.name not in given:
+                identity.session.close()
 
 
-def _connect(
-    plan: RunPlan, name: str, timeout: float, prompt: Callable[[str], str | None] | None
+def given_identity(name: str, session: ExplorerSession, plan: RunPlan) -> Identity:
+    """An identity from a session already connected (None connection: sent without a token)."""
+    return Identity(name, session, session.connection, plan.scope)
+
+
+def connect_identity(
+    plan: RunPlan,
+    name: str,
+    timeout: float = 10.0,
+    prompt: Callable[[str], str | None] | None = None,
+    trust: Any = None,
 ) -> Identity:
-    session = ExplorerSession(timeout=timeout)
+    """`none`, the built-in `app`, or identities/NAME.yaml of the plan's collection, connected once."""
+    if name == BUILTIN_USER and not _has_identity_file(plan, name):
+        raise InputError(
+            "identity 'user' (the signed-in user's forwarded token) exists only in the deployed "
+            "explorer's Matrix view; here, name an identity file (identities/NAME.yaml)"
+        )
+    session = ExplorerSession(trust=trust, timeout=timeout)
     if name == "none":
         return Identity(name, session, None, plan.scope)
+    if name == BUILTIN_APP and not _has_identity_file(plan, name):
+        return Identity(name, session, session.connect("app", {}), plan.scope)
     ref, scope = load_identity(plan, name)
     if ref is None:
         raise InputError(f"identity {name!r} names no auth method (identities/{name}.yaml needs `auth:`)")
     return Identity(name, session, connect_ref(session, ref, scope, plan.dotenv, prompt=prompt), scope)
 
 
+def _has_identity_file(plan: RunPlan, name: str) -> bool:
+    from explorer.collection.files import CollectionError
+
+    if plan.storage is None:
+        return False
+    try:
+        load_environment(plan.storage, name, IDENTITIES)
+    except CollectionError:
+        return False
+    return True
+
+
 def _send(plan: RunPlan, cell: Cell, request: Request, identity: Identity) -> Cell:
+    try:
+        return _send_cell(plan, cell, request, identity)
+    finally:
+        cell.done = True
+
+
+def _send_cell(plan: RunPlan, cell: Cell, request: Request, identity: Identity) -> Cell:
     if identity.connection is not None and not identity.connection.ok:
         cell.error = "not connected: " + "; ".join(f.message for f in identity.connection.findings[:1])
         cell.codes = [f.code for f in identity.connection.findings]
@@ -184,6 +244,7 @@ def _send(plan: RunPlan, cell: Cell, request: Request, identity: Identity) -> Ce
         cell.status = exchange.response.status
         cell.elapsed_ms = exchange.response.elapsed_ms
         cell.granted = cell.status not in REFUSED
+        cell.seen = forwarded_identity(exchange)
     else:
         cell.error = exchange.error
     return cell
@@ -192,6 +253,7 @@ def _send(plan: RunPlan, cell: Cell, request: Request, identity: Identity) -> Ce
 def _predict(rows: list[list[Cell]], identities: list[Identity]) -> None:
     """What the workspace says each cell should get, shared across identities where it can."""
     acl: dict[str, WorkspaceFacts] = {}  # app origin -> facts with a readable ACL, from any identity
+    apps: dict[str, AppSummary] = {}  # app origin -> the app as any identity sees it (its state)
     for row in rows:
         for cell, identity in zip(row, identities, strict=True):
             if cell.exchange is None:
@@ -201,23 +263,26 @@ def _predict(rows: list[list[Cell]], identities: list[Identity]) -> None:
             key = origin_key(url)
             if facts is not None and facts.permissions is not None:
                 acl.setdefault(key, facts)
+            if facts is not None and facts.app is not None:
+                apps.setdefault(key, facts.app)
     for row in rows:
         for cell, identity in zip(row, identities, strict=True):
             if cell.exchange is not None:
-                cell.predicted = _prediction(
-                    cell.exchange, identity, acl.get(origin_key(cell.exchange.request.url))
-                )
+                key = origin_key(cell.exchange.request.url)
+                cell.predicted = _prediction(cell.exchange, identity, acl.get(key), apps.get(key))
 
 
-def _prediction(exchange: Exchange, identity: Identity, shared: WorkspaceFacts | None) -> bool | None:
+def _prediction(
+    exchange: Exchange, identity: Identity, shared: WorkspaceFacts | None, known: AppSummary | None = None
+) -> bool | None:
+    facts = identity.session.facts_for(exchange.request.url) if identity.connection is not None else None
+    app = (facts.app if facts else None) or (shared.app if shared else None) or known
+    if app is not None and (app.state or "RUNNING") != "RUNNING":
+        return None  # a stopped app answers 404 to everyone: not an access question
     if identity.connection is None:
         return False  # no token at all: the gateway sends the caller to sign in
-    facts = identity.session.facts_for(exchange.request.url)
-    app = (facts.app if facts else None) or (shared.app if shared else None)
     if app is None:
         return None
-    if (app.state or "RUNNING") != "RUNNING":
-        return None  # a stopped app answers 404 to everyone: not an access question
     token = identity.connection.token
     required = [s for s in (app.effective_user_api_scopes or app.user_api_scopes) if s not in PLATFORM_SCOPES]
     if token is not None and any(s not in token.scopes for s in required):
@@ -226,6 +291,21 @@ def _prediction(exchange: Exchange, identity: Identity, shared: WorkspaceFacts |
     if source is None:
         return None
     return source.can_use(identity.names, facts.caller_groups if facts is not None else None)
+
+
+def forwarded_identity(exchange: Exchange) -> str | None:
+    """Who the target app says called it, from an identity echo (`/api/whoami` of the sample app and
+    of the explorer: the gateway's X-Forwarded-* headers): the e-mail or user, and whether the
+    caller's token was forwarded too. None when the answer is no such echo."""
+    response = exchange.response
+    body = response.json if response is not None else None
+    if not isinstance(body, dict) or not ({"email", "user"} <= set(body)):
+        return None
+    who = body.get("email") or body.get("preferred_username") or body.get("user")
+    if not isinstance(who, str) or not who:
+        return "nobody forwarded"
+    token = body.get("access_token")
+    return f"{who} + user token" if token else who
 
 
 def grid_text(matrix: Matrix) -> str:
@@ -255,6 +335,130 @@ def grid_markdown(matrix: Matrix) -> str:
         "✓ as predicted or expected · ✗ expectation failed · ! surprise (the workspace predicted otherwise)"
     )
     return "\n".join([head, rule, *rows, "", legend]) + "\n"
+
+
+def cell_state(cell: Cell) -> str:
+    """What a cell means, in one word: pending, pass, refused (as expected or predicted), denied
+    (refused where the workspace could not predict), other (an
+    error answer that is not an access refusal), surprise, failed (an expectation broken), error
+    (nothing came back)."""
+    if not cell.done:
+        return "pending"
+    if cell.expected is not None and not cell.ok:
+        return "failed"
+    if cell.error is not None:
+        return "error"
+    if cell.surprise and cell.expected is None:  # a declared expectation, when met, is the answer
+        return "surprise"
+    if cell.granted is False:  # as expected or predicted; "denied" when the workspace could not say
+        return "refused" if cell.expected is not None or cell.predicted is False else "denied"
+    return "other" if cell.status is not None and cell.status >= 400 else "pass"
+
+
+STATE_LABELS = {
+    "pending": ("…", "waiting"),
+    "pass": ("✓", "pass"),
+    "refused": ("⊘", "refused as expected"),
+    "denied": ("⊘", "refused, unpredicted"),  # the permissions were not readable: nobody could say
+    "other": ("○", "other answer"),  # not an access refusal (a stopped app's 404, a 500)
+    "surprise": ("!", "surprise"),
+    "failed": ("✗", "expectation failed"),
+    "error": ("✗", "error"),
+}
+CSV_COLUMNS = [
+    "request",
+    "identity",
+    "result",
+    "status",
+    "codes",
+    "predicted",
+    "expected",
+    "elapsed_ms",
+    "seen",
+]
+
+
+def grid_csv(matrix: Matrix) -> str:
+    """One line per cell; a value a spreadsheet would run as a formula starts with an apostrophe."""
+    import csv
+    import io
+
+    from explorer.history import csv_cell
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for name, row in zip(matrix.requests, matrix.cells, strict=True):
+        for cell in row:
+            predicted = {True: "pass", False: "refusal", None: ""}[cell.predicted]
+            values = [
+                name, cell.identity, STATE_LABELS[cell_state(cell)][1], cell.status, " ".join(cell.codes),
+                predicted, cell.expected, None if cell.elapsed_ms is None else round(cell.elapsed_ms, 1),
+                cell.seen or cell.error,
+            ]  # fmt: skip
+            writer.writerow([csv_cell(v) for v in values])
+    return buffer.getvalue()
+
+
+_SVG_FILL = {  # (background, text): dark text on light fills, each pair above 4.5:1
+    "pending": ("#f1f5f9", "#334155"),
+    "pass": ("#dcfce7", "#14532d"),
+    "refused": ("#e0e7ff", "#312e81"),
+    "denied": ("#e0e7ff", "#312e81"),
+    "other": ("#f1f5f9", "#1e293b"),
+    "surprise": ("#fef3c7", "#78350f"),
+    "failed": ("#fee2e2", "#7f1d1d"),
+    "error": ("#fee2e2", "#7f1d1d"),
+}
+
+
+def grid_svg(matrix: Matrix, title: str = "Identity matrix") -> str:
+    """The grid as a self-contained SVG picture (for slides): one box per cell, its mark, status,
+    top finding code and time, the legend below. Every text is XML-escaped."""
+    from xml.sax.saxutils import escape
+
+    def text(value: str, limit: int) -> str:
+        value = str(value)
+        return escape(value if len(value) <= limit else value[: limit - 1] + "…")
+
+    first, width, height, pad = 210, 240, 54, 12
+    cols, rows = len(matrix.identities), len(matrix.requests)
+    total_w = pad * 2 + first + width * cols
+    total_h = pad * 2 + 40 + 30 + height * rows + 60
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{total_w}" height="{total_h}" '
+        f'viewBox="0 0 {total_w} {total_h}" font-family="system-ui, sans-serif" font-size="13">',
+        '<rect width="100%" height="100%" fill="#ffffff"/>',
+        f'<text x="{pad}" y="{pad + 20}" font-size="18" font-weight="600" fill="#0f172a">{text(title, 80)}</text>',
+    ]
+    top = pad + 40
+    for c, name in enumerate(matrix.identities):
+        x = pad + first + c * width
+        out.append(
+            f'<text x="{x + 8}" y="{top + 20}" font-weight="600" fill="#0f172a">{text(name, 24)}</text>'
+        )
+    for r, (name, row) in enumerate(zip(matrix.requests, matrix.cells, strict=True)):
+        y = top + 30 + r * height
+        out.append(f'<text x="{pad}" y="{y + 32}" fill="#0f172a">{text(name, 28)}</text>')
+        for c, cell in enumerate(row):
+            x = pad + first + c * width
+            state = cell_state(cell)
+            fill, ink = _SVG_FILL[state]
+            mark, label = STATE_LABELS[state]
+            status = str(cell.status) if cell.status is not None else "—"
+            code = cell.codes[0] if cell.codes else ""
+            ms = f"{cell.elapsed_ms:.0f} ms" if cell.elapsed_ms is not None else ""
+            out += [
+                f'<rect x="{x + 2}" y="{y + 2}" width="{width - 4}" height="{height - 4}" rx="6" fill="{fill}" '
+                f'stroke="{ink}" stroke-opacity="0.35"/>',
+                f'<text x="{x + 10}" y="{y + 22}" font-weight="600" fill="{ink}">{text(f"{mark} {status} {label}", 30)}</text>',
+                f'<text x="{x + 10}" y="{y + 40}" fill="{ink}" font-size="11">{text(" · ".join(v for v in (code, ms) if v), 36)}</text>',
+            ]
+    legend_y = top + 30 + rows * height + 30
+    legend = " · ".join(f"{mark} {label}" for key, (mark, label) in STATE_LABELS.items() if key != "pending")
+    out.append(f'<text x="{pad}" y="{legend_y}" fill="#334155" font-size="12">{text(legend, 200)}</text>')
+    out.append("</svg>")
+    return "\n".join(out) + "\n"
 
 
 def _cell_text(cell: Cell) -> str:

@@ -31,6 +31,10 @@ class UIConfig:
     title: str = "Databricks Apps API Explorer"
     browser_wait_seconds: float = 300.0  # how long a browser sign-in waits for its callback
     collection_path: str = ""  # the Collections sidebar's folder to open (the demo: examples/sandbox-demo)
+    matrix_path: str = ""  # the Matrix view's collection folder (the demo: examples/access-audit)
+    # The values identity files read as `.env` (secrets stay server-side): the demo's sandbox
+    # credentials and fresh user tokens. A callable, asked at each run; None: nothing preset.
+    identity_env: Any = field(default=None, repr=False)
 
     def __repr__(self) -> str:  # keeps preset secrets out of logs and tracebacks
         return (

@@ -14,6 +14,7 @@ from explorer.ui import events
 from explorer.ui.config import UIConfig
 from explorer.ui.load_view import load_view
 from explorer.ui.main_pane import main_pane
+from explorer.ui.matrix_view import matrix_view
 from explorer.ui.panes import Panes
 from explorer.ui.sidebar import sidebar
 
@@ -40,6 +41,7 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
         sidebar(p, config)
         main_pane(p, config)
         load_view(p.state, config)  # self-contained: its own components and events (load_*)
+        matrix_view(p, config)  # its own components and events (matrix_*); a cell opens in a tab
         events.wire(blocks, p, config)
     blocks.queue(default_concurrency_limit=CONCURRENCY)
     return blocks

@@ -97,6 +97,16 @@ KEYBOARD_HEAD = """
       }
       return;
     }
+    const cell = e.target.closest && e.target.closest("#matrix-grid button.mx-cell");
+    if (cell) {  // a matrix cell: hand its "row:column" to the matrix_open event
+      const box = document.querySelector("#matrix-pick textarea, #matrix-pick input");
+      if (box) {
+        box.value = cell.dataset.cell + ":" + Date.now();
+        box.dispatchEvent(new Event("input", { bubbles: true }));
+        setTimeout(() => document.querySelector("#matrix-open").click(), 80);
+      }
+      return;
+    }
     const more = e.target.closest && e.target.closest("[data-open-tab]");
     if (more) {
       const tab = [...document.querySelectorAll("#resptabs [role=tab]")].find((t) => t.textContent.trim().startsWith(more.dataset.openTab));
