@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import threading
 from collections.abc import Mapping, MutableMapping
@@ -150,9 +151,10 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
     return blocks, f"http://{shown_host}:{port}/"
 
 
-def preload_engine(delay: float = 1.0) -> None:
-    """Import the engine (and the SDK, ~1 s) in the background once the page is served, so start-up
-    does not wait for it and the first connect rarely does."""
+def preload_engine(delay: float = 0.0) -> None:
+    """Import the engine (and the SDK, ~1 s) in the background once the page is served: the browser
+    spends that time loading the page's scripts, so the first connect (the demo's, at page load)
+    rarely waits for it."""
     import importlib
 
     def load() -> None:
@@ -198,6 +200,10 @@ def serve_deployed(host: str, port: int) -> int:
     return 0
 
 
+def _stop_on_sigterm(_signum: int, _frame: Any) -> None:
+    raise KeyboardInterrupt  # as Ctrl-C: served pages close, the demo's sandbox stops
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(list(sys.argv[1:] if argv is None else argv))
     host, port = listen_address(args, os.environ)
@@ -206,11 +212,15 @@ def main(argv: list[str] | None = None) -> int:
     if is_deployed(os.environ) and not args.demo:
         return serve_deployed(host, port)
     sandbox = blocks = None
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)  # `finally` below then stops the demo's sandbox too
     try:
         if args.demo:
-            from explorer.sandbox import Sandbox
+            from explorer.demo_sandbox import SandboxProcess
 
-            sandbox = Sandbox(config=None, port=0).start()
+            sandbox = SandboxProcess()  # starts now, beside Gradio's import in serve()
+            import explorer.ui.layout  # noqa: F401  (Gradio: seconds, while the sandbox starts)
+
             config = demo_config(sandbox.info)
         else:
             config = local_config(os.environ)
@@ -223,6 +233,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: cannot listen on {host}:{port}: {e.strerror or e}", file=sys.stderr)
         return 2
     except ValueError as e:  # a bad EXPLORER_ALLOWED_HOSTS entry (parse.InputError): one clear line
+        print(f"error: {e}", file=sys.stderr)
+        return 2
+    except RuntimeError as e:  # the demo's sandbox did not start: why, in one line
         print(f"error: {e}", file=sys.stderr)
         return 2
     finally:
