@@ -196,3 +196,18 @@ def machine() -> dict[str, Any]:
         "system": f"{platform.system()} {platform.release()}",
         "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
     }
+
+
+def m2m_token(info: dict[str, Any], sp: str = "demo-sp") -> str:
+    """A client-credentials token for one of the sandbox's service principals (the bench's own)."""
+    import requests
+
+    creds = info["service_principals"][sp]
+    response = requests.post(
+        info["host"] + "/oidc/v1/token",
+        data={"grant_type": "client_credentials", "scope": "all-apis"},
+        auth=(creds["client_id"], creds["client_secret"]),
+        timeout=10,
+    )
+    response.raise_for_status()
+    return str(response.json()["access_token"])

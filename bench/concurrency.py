@@ -19,7 +19,7 @@ from typing import Any
 
 import requests
 
-from bench.common import UI_PIDS, Row, cpu_seconds, demo_sp_fields, median, run_json_child, spread
+from bench.common import UI_PIDS, Row, cpu_seconds, demo_sp_fields, m2m_token, median, run_json_child, spread
 from bench.page_client import PageSession, page_config
 
 SESSIONS = 16
@@ -72,15 +72,8 @@ def _wave(pages: list[PageSession], url: str) -> float:
 
 def _app_max_concurrent(info: dict[str, Any], reset: bool = False) -> int:
     """The sample app's count of overlapping /api/slow calls (read with a token of its own)."""
-    sp = info["service_principals"]["demo-sp"]
-    token = requests.post(
-        info["host"] + "/oidc/v1/token",
-        data={"grant_type": "client_credentials", "scope": "all-apis"},
-        auth=(sp["client_id"], sp["client_secret"]),
-        timeout=10,
-    ).json()["access_token"]
     app = info["apps"]["hello"]["url"]
-    headers = {"Authorization": f"Bearer {token}"}
+    headers = {"Authorization": f"Bearer {m2m_token(info)}"}
     if reset:
         requests.post(app + "/api/stats/reset", headers=headers, timeout=10).raise_for_status()
     return int(requests.get(app + "/api/stats", headers=headers, timeout=10).json()["slow"]["max_concurrent"])

@@ -106,10 +106,10 @@ def run(plan: Plan) -> list[Row]:
         rows += guarded("collection run", lambda: collection_run(info, plan.collection_repeats))
         rows += guarded("load run", lambda: load_throughput(info, plan.load_repeats, plan.load_seconds))
         rows += guarded("identity matrix", lambda: matrix_vs_sequential(info, plan.matrix_repeats))
+        rows += guarded("CLI start-up", lambda: cli_startup(info, plan.cli_repeats))
     rows += guarded("stream latency", lambda: event_latency(plan.stream_rounds))
     rows += guarded("stream memory", stream_memory)
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
-    rows += guarded("CLI start-up", lambda: cli_startup(plan.cli_repeats))
     return rows
 
 
