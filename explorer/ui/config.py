@@ -35,6 +35,9 @@ class UIConfig:
     # The values identity files read as `.env` (secrets stay server-side): the demo's sandbox
     # credentials and fresh user tokens. A callable, asked at each run; None: nothing preset.
     identity_env: Any = field(default=None, repr=False)
+    # A browser session with no event for this long is closed (its engine session, its export files):
+    # a tab left open all week holds no credentials or history. A closed tab's goes after an hour.
+    idle_seconds: float = field(default_factory=lambda: _idle_seconds(os.environ))
 
     def __repr__(self) -> str:  # keeps preset secrets out of logs and tracebacks
         return (
@@ -77,6 +80,18 @@ class UIConfig:
                 value = self.fields.get(name, "") if same_target else ""
             resolved[name] = value or ""
         return resolved
+
+
+IDLE_SECONDS = 8 * 3600.0
+IDLE_ENV = "EXPLORER_SESSION_IDLE_SECONDS"
+
+
+def _idle_seconds(env: Mapping[str, str]) -> float:
+    try:
+        value = float(env.get(IDLE_ENV) or IDLE_SECONDS)
+    except ValueError:
+        return IDLE_SECONDS
+    return value if value > 0 else IDLE_SECONDS
 
 
 def _same_host(given: str | None, preset: str | None) -> bool:

@@ -105,7 +105,7 @@ def _state_kept(args: tuple[Any, ...], result: Any) -> Any:
     """The session state, when the event received it and changed it in place, as a skip: storing it
     again costs Gradio a config rebuild of the State each event. A new session is stored as usual."""
     ui = args[0] if args and isinstance(args[0], UISession) else None
-    if ui is None:
+    if ui is None or ui.due_for_store():  # stored now and then: that renews its idle lifetime
         return result
     if result is ui:
         return SKIP
@@ -284,6 +284,7 @@ class Handlers:
             from explorer.session import ExplorerSession
 
             ui = UISession(ExplorerSession(trust=self.config.session_trust()))
+            ui.keep_alive_every = min(60.0, self.config.idle_seconds / 4)
         if request is not None:
             if self.config.deployed and ui.owner is None:
                 ui.owner = (request.headers.get(FORWARDED_EMAIL) or "").strip().lower()

@@ -37,7 +37,9 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
         analytics_enabled=False,
         delete_cache=(3600, 3600),  # export files are copied into Gradio's cache when built: prune hourly
     ) as blocks:
-        p.state = gr.State(None, delete_callback=events.close_session)
+        # time_to_live: idle expiry (Gradio counts from the last store: handlers.friendly re-stores
+        # an active session's state now and then; see UISession.keep_alive).
+        p.state = gr.State(None, delete_callback=events.close_session, time_to_live=config.idle_seconds)
         sidebar(p, config)
         main_pane(p, config)
         load_view(p.state, config)  # self-contained: its own components and events (load_*)

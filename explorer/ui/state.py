@@ -141,6 +141,10 @@ class UISession:
     history_rows: Any = field(default=None, repr=False)  # ui.present.HistoryRows, made on first use
     export_offered: bool = False
     shown: dict[str, Any] = field(default_factory=dict, repr=False)  # handlers.changed(): props on the page
+    # Idle expiry: Gradio's State lives `time_to_live` after its last store; events change the state
+    # in place and skip storing it (cheaper), so it is stored again at most every `keep_alive_every`.
+    keep_alive_every: float = 60.0
+    _stored_at: float = field(default_factory=time.monotonic, repr=False)
     _export_dir: Path | None = field(default=None, repr=False)
     _export_token: str = field(default="", repr=False)
 
@@ -155,6 +159,14 @@ class UISession:
                 _EXPORT_OWNERS[self._export_token] = self.owner or ""
             self._export_dir = Path(tempfile.mkdtemp(prefix="explorer-export-"))
         return self._export_dir / f"explorer-export-{self._export_token}-{Path(filename).name}"
+
+    def due_for_store(self) -> bool:
+        """True about once a `keep_alive_every`: this event stores the state (renewing its lifetime)."""
+        now = time.monotonic()
+        if now - self._stored_at < self.keep_alive_every:
+            return False
+        self._stored_at = now
+        return True
 
     def check_owner(self, email: str | None) -> None:
         """Deployed sessions have an owner: an event from anyone else (a replayed session hash) is refused."""
