@@ -91,6 +91,7 @@ def run(plan: Plan) -> list[Row]:
     from bench.large_body import large_body
     from bench.load_run import load_throughput
     from bench.matrix_run import matrix_vs_sequential
+    from bench.memory import full_histories, idle_sessions
     from bench.overhead import engine_overhead, token_requests
     from bench.startup import cli_imports, cli_startup, ui_startup
     from bench.streams import event_latency, stream_memory
@@ -101,6 +102,9 @@ def run(plan: Plan) -> list[Row]:
         rows += guarded("token reuse", lambda: token_requests(info))
         with ui_process() as ui_url:
             rows += guarded("concurrency", lambda: concurrency(info, ui_url, plan.concurrency_repeats))
+        with ui_process() as ui_url:  # a fresh UI: its memory before and after 100 idle sessions
+            rows += guarded("idle sessions", lambda: idle_sessions(info, ui_url))
+        rows += guarded("full histories", lambda: full_histories(info))
         rows += guarded("large body", lambda: large_body(info, plan.large_repeats))
         rows += guarded("CLI imports", lambda: cli_imports(info, plan.cli_commands))
         rows += guarded("collection run", lambda: collection_run(info, plan.collection_repeats))

@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, urlsplit
@@ -26,6 +26,7 @@ if TYPE_CHECKING:  # pandas (~0.25 s to import) loads when a table is wanted: th
     import pandas as pd
 
 MAX_BYTES = 64 * 1024 * 1024  # bodies a session's history keeps, in all
+KEEP_PARSED = 50  # newest exchanges that keep their parsed JSON (Response.drop_parsed for the rest)
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 COLUMNS = ["id", "time", "method", "url", "status", "elapsed_ms", "size", "auth", "identity"]
 EXPORT_FORMATS: tuple[str, ...] = ("csv", "json", "har")
@@ -44,6 +45,8 @@ class History:
         self._lock = threading.Lock()
         self._items: OrderedDict[str, Exchange] = OrderedDict()
         self._bytes = 0
+        self._parsed: deque[Exchange] = deque()  # the newest entries, which keep their parsed JSON
+        self._held: dict[str, int] = {}  # bytes each entry holds, as counted when it came
 
     def __len__(self) -> int:
         with self._lock:
@@ -61,16 +64,21 @@ class History:
         """Record `exchange` (replacing one with the same id); the oldest go past `max_entries`
         or past `max_bytes` of kept bodies (the newest exchange always stays)."""
         with self._lock:
-            replaced = self._items.pop(exchange.id, None)
-            if replaced is not None:
-                self._bytes -= _held_bytes(replaced)
+            if self._items.pop(exchange.id, None) is not None:
+                self._bytes -= self._held.pop(exchange.id, 0)
             self._items[exchange.id] = exchange
-            self._bytes += _held_bytes(exchange)
+            self._held[exchange.id] = _held_bytes(exchange)
+            self._bytes += self._held[exchange.id]
+            self._parsed.append(exchange)
+            while len(self._parsed) > KEEP_PARSED:  # older ones parse their body again when read
+                older = self._parsed.popleft().response
+                if older is not None:
+                    older.drop_parsed()
             while len(self._items) > 1 and (
                 len(self._items) > self.max_entries or self._bytes > self.max_bytes
             ):
-                _, oldest = self._items.popitem(last=False)
-                self._bytes -= _held_bytes(oldest)
+                oldest_id, _oldest = self._items.popitem(last=False)
+                self._bytes -= self._held.pop(oldest_id, 0)
 
     def exchanges(self) -> list[Exchange]:
         """A snapshot, oldest first."""
@@ -80,6 +88,8 @@ class History:
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._parsed.clear()
+            self._held.clear()
             self._bytes = 0
 
     def rows(self) -> pd.DataFrame:

@@ -130,6 +130,57 @@ class Response:
         name = name.lower()
         return next((v for k, v in self.headers if k.lower() == name), None)
 
+    def drop_parsed(self) -> None:
+        """Let go of what is derived from a whole UTF-8 JSON body: the parsed value (often several
+        times the body's size in Python objects) and its pretty text. Reading `json` or `text` makes
+        them again from the kept body. The history does this for all but its newest entries."""
+        charset = self.content_type.lower().partition("charset=")[2].split(";")[0].strip(' "')
+        if (
+            self.kind == "json"
+            and not self.truncated
+            and charset in ("", "utf-8", "utf8")
+            and self.__dict__.get("_json") is not None
+        ):
+            self.__dict__.update(_json=None, _text=None, _derived_dropped=True)
+
+
+def _reparsed(self: Response) -> Any:
+    import json
+
+    try:
+        return json.loads(self.body)
+    except ValueError:
+        return None
+
+
+def _get_json(self: Response) -> Any:
+    if self.__dict__.get("_derived_dropped"):
+        return _reparsed(self)  # not kept: an old entry read again stays small
+    return self.__dict__.get("_json")
+
+
+def _set_json(self: Response, value: Any) -> None:
+    self.__dict__.update(_json=value, _derived_dropped=False)
+
+
+def _get_text(self: Response) -> str:
+    if self.__dict__.get("_derived_dropped"):
+        import json
+
+        return json.dumps(_reparsed(self), indent=2, ensure_ascii=False)  # as send.decode_body made it
+    return self.__dict__.get("_text", "")
+
+
+def _set_text(self: Response, value: str) -> None:
+    self.__dict__["_text"] = value
+    if self.__dict__.get("_derived_dropped"):
+        self.__dict__.update(_json=_reparsed(self), _derived_dropped=False)
+
+
+# `json` and `text` stay dataclass fields (constructors, equality, repr, asdict); reads go through these.
+Response.json = property(_get_json, _set_json)  # type: ignore[assignment,method-assign]
+Response.text = property(_get_text, _set_text)  # type: ignore[assignment,method-assign]
+
 
 @dataclass(frozen=True)
 class Fix:

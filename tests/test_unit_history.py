@@ -356,3 +356,44 @@ def test_har_binary_bodies_are_base64_and_scrubbed(creds):
 def test_unknown_export_formats_are_refused(history):
     with pytest.raises(ValueError, match="Unknown export format 'xml'"):
         history.export("xml")
+
+
+def _json_exchange(number: int, charset: str = "") -> Exchange:
+    value = {"n": number, "rows": [{"city": "Zürich", "i": i} for i in range(5)]}
+    body = json.dumps(value, ensure_ascii=False).encode("utf-8")
+    response = Response(
+        status=200, reason="OK", headers=[("Content-Type", "application/json")], body=body, size=len(body),
+        elapsed_ms=1.0, ttfb_ms=1.0, content_type="application/json" + charset, kind="json", json=value,
+        text=json.dumps(value, indent=2, ensure_ascii=False),
+    )  # fmt: skip
+    return Exchange(
+        f"id{number}", 1.0, RequestSpec("GET", f"https://app.example.com/api/{number}"), response, None, None
+    )
+
+
+def test_old_entries_let_go_of_parsed_json_and_give_the_same_answers() -> None:
+    from explorer.history import KEEP_PARSED
+
+    history = History()
+    exchanges = [_json_exchange(n) for n in range(KEEP_PARSED + 10)]
+    expected = [(e.response.json, e.response.text) for e in exchanges]
+    for ex in exchanges[:KEEP_PARSED]:
+        history.add(ex)
+    before = history.export("json")[1]
+    for ex in exchanges[KEEP_PARSED:]:
+        history.add(ex)
+    oldest, newest = exchanges[0].response, exchanges[-1].response
+    assert oldest.__dict__["_json"] is None and newest.__dict__["_json"] is not None  # dropped / kept
+    assert [(e.response.json, e.response.text) for e in exchanges] == expected  # read back the same
+    history_export = json.loads(history.export("json")[1])
+    assert history_export[:KEEP_PARSED] == json.loads(before)[:KEEP_PARSED]
+    assert history.size_bytes == sum(len(e.response.body) + len(e.response.text) for e in exchanges)
+
+
+def test_a_body_in_another_charset_keeps_its_parsed_json() -> None:
+    history = History()
+    odd = _json_exchange(0, "; charset=latin-1")
+    history.add(odd)
+    for n in range(1, 60):
+        history.add(_json_exchange(n))
+    assert odd.response.__dict__["_json"] is not None  # only UTF-8 bodies are parsed again later
