@@ -2,7 +2,7 @@
 
 The UI runs as its own process (`python -m explorer`). The sessions run in another child process
 (`python -m bench.concurrency`), each a `PageSession`: a page's own traffic (one kept-alive
-connection, the send event and the event the page chains after it), connected with m2m. All
+connection, the send event as a page sends it), connected with m2m. All
 sessions wait at a barrier and send at once; the time until the last answer is compared with one
 session doing the same, and the UI process's CPU time per send (read from /proc) is reported: that,
 spent under the GIL one send after another, is what makes 16 sessions slower than one.
@@ -27,13 +27,12 @@ DELAY_MS = 500
 
 
 def _send(page: PageSession, url: str) -> dict[str, Any]:
-    """One Send as a page makes it: the send event, then the event chained after it."""
+    """One Send as a page makes it: the send event (the JS-only step after it costs the server nothing)."""
     form = {"method": "GET", "url": url, "Timeout (s)": 30, "language": "curl", "format": "JSON"}
-    outputs = page.call("send", form)
-    summary = json.loads(outputs[-1])  # the response pane's JSON twin (after the status line)
+    outputs = page.call("send", form)  # one event: the page shows "Sending…" on its own
+    summary = json.loads(page.named("send", outputs)["summary"])
     if not summary.get("ok"):
         raise RuntimeError(f"a send through the UI failed: {summary.get('error') or summary.get('findings')}")
-    page.call("show_answer_after_send", form)
     return summary
 
 
@@ -117,7 +116,7 @@ def concurrency(info: dict[str, Any], ui_url: str, repeats: int) -> list[Row]:
             f"{repeats} repeats, ratios {spread(ratios)}; the app saw up to {result['overlap']} calls at once",
         ),
         Row(
-            "UI server CPU per send (send + the event the page chains after it)",
+            "UI server CPU per send",
             f"{cpu_ms:.1f} ms",
             "—",
             "—",

@@ -70,6 +70,14 @@ class PageSession:
             raise RuntimeError(f"{api_name}: the stream ended without its result")
         return output
 
+    def named(self, api_name: str, outputs: list[Any]) -> dict[str, Any]:
+        """An event's outputs by their components' labels."""
+        ids = self._events[api_name]["outputs"]
+        return {
+            str(self._components[i]["props"].get("label")): value
+            for i, value in zip(ids, outputs, strict=True)
+        }
+
     def close(self) -> None:
         self.http.close()
 

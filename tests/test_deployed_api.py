@@ -14,7 +14,7 @@ import pytest
 import requests
 from support.deployed import EXPLORER_SCOPES, USERS, Deployed, deployed_explorer, session_cookie
 from support.sandbox_helpers import m2m_token
-from support.ui_server import ui_send
+from support.ui_server import send_parts, ui_send
 
 pytestmark = pytest.mark.slow
 ALICE, BOB = USERS
@@ -38,7 +38,7 @@ def connect(client: Any, method: str) -> dict[str, Any]:
 def send(client: Any, url: str, method: str = "GET") -> dict[str, Any]:
     """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
     outputs = ui_send(client, url, method=method, timeout=60)
-    _status, summary_text = outputs
+    summary_text = send_parts(outputs)["summary"]
     return json.loads(summary_text)
 
 

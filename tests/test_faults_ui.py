@@ -20,7 +20,7 @@ from support.fault_servers import (
     tls_server,
     trickle_body,
 )
-from support.ui_server import running_ui, ui_send
+from support.ui_server import running_ui, send_parts, ui_send
 
 from explorer.ui.config import UIConfig
 
@@ -53,7 +53,7 @@ def connect(ui_url: str, fields: dict[str, str]) -> Client:
 
 def send(client: Client, url: str, timeout: float = TIMEOUT) -> dict[str, Any]:
     """The response digest (JSON twin of the response pane) of one send through the UI."""
-    return json.loads(ui_send(client, url, timeout=timeout, export_format="JSON")[-1])
+    return json.loads(send_parts(ui_send(client, url, timeout=timeout, export_format="JSON"))["summary"])
 
 
 def codes(summary: dict[str, Any], severity: str = "error") -> list[str]:

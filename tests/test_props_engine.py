@@ -31,6 +31,7 @@ from explorer.session import ExplorerSession
 from explorer.ui.config import UIConfig
 from explorer.ui.events import with_form
 from explorer.ui.handlers import Handlers, friendly
+from explorer.ui.panes import SEND_PANE
 from explorer.ui.state import UISession
 
 PROPS = settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
@@ -141,10 +142,10 @@ def page_send(handlers: Handlers) -> Any:
 
     def last(*args: Any) -> Any:
         *_, final = handler(*args)
-        # What the page shows at the end: the send's status and summary (the last), then the rest of the
-        # pane as the event after it shows it (tab strip, pane, snippet, history), summary kept last.
-        answer = friendly(handlers.show_answer)(args[0], "curl")
-        return (*final[1:-1], *answer[1:], final[-1])
+        # What the page shows at the end (without the state), the summary JSON moved last.
+        names = ["tabstrip", "tabs_data", *SEND_PANE, "snippet", "history"]
+        shown = dict(zip(names, final[1:], strict=True))
+        return (*(v for k, v in shown.items() if k != "summary"), shown["summary"])
 
     return last
 

@@ -16,8 +16,8 @@ import requests
 from gradio_client import Client
 from gradio_client.exceptions import AppError
 from support.ports import free_port
-from support.sandbox_helpers import user_token
-from support.ui_server import running_ui, ui_answer, ui_send
+from support.sandbox_helpers import m2m_token, user_token
+from support.ui_server import running_ui, send_parts, ui_send
 
 from explorer.ui.config import UIConfig
 
@@ -46,16 +46,16 @@ def send(
     client: Client, url: str, method: str = "GET", body: str = "", headers: dict[str, str] | None = None
 ) -> dict[str, Any]:
     """Send through the UI's `send` event; returns the response digest (the hidden summary output)."""
-    status, summary_text = ui_send(client, url, method=method, body=body, headers=headers)
-    summary = json.loads(summary_text)
-    assert summary["response"] is None or f">{summary['response']['status']}<" in status
-    answer = ui_answer(client)  # what the page shows next: the rest of the pane, the snippet
-    *_, snippet, history = answer
+    outputs = ui_send(client, url, method=method, body=body, headers=headers)
+    parts = send_parts(outputs)
+    summary = json.loads(parts["summary"])
+    assert summary["response"] is None or f">{summary['response']['status']}<" in parts["status"]
     return {
         "summary": summary,
-        "snippet": snippet,
-        "history": history,
-        "all": (status, *answer, summary_text),
+        "snippet": parts["snippet"],
+        "history": parts["history"],
+        "status": parts["status"],
+        "all": outputs,
     }
 
 
@@ -236,12 +236,17 @@ def test_cancel_gives_up_on_a_running_send(client: Client, sandbox_info: dict[st
         method="GET", url=slow, **{**FORM, "params": "ms=8000"}, snippet_language="curl", export_format="HAR",
         api_name="/send",
     )  # fmt: skip
+    # A send answers once, at the end (the page shows "Sending…" itself): wait until the app has the call.
+    hello = sandbox_info["apps"]["hello"]["url"]
+    headers = {"Authorization": f"Bearer {m2m_token(sandbox_info)}"}
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not any("Sending" in str(o) for o in job.outputs()):
+    while time.monotonic() < deadline:
+        if requests.get(hello + "/api/stats", headers=headers, timeout=5).json()["slow"]["active"]:
+            break
         time.sleep(0.1)
     started = time.monotonic()
     client.predict(api_name="/cancel")
-    status = job.result(timeout=5)[0]
+    status = send_parts(job.result(timeout=5))["status"]
     assert "Cancelled" in status and time.monotonic() - started < 4
 
 
@@ -296,8 +301,8 @@ def test_the_page_says_where_the_time_went_and_where_the_token_came_from(
     card, _ = client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
     assert "1 token call during connecting" in card and "client_credentials" in card
     assert demo_sp(sandbox_info)["client_secret"] not in card
-    status = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["all"][0]
+    status = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["status"]
     assert 'class="waterfall"' in status and "wf-wait" in status and "new connection" in status
     assert "app says:" in status and "db" in status  # the app's Server-Timing beside the bars
-    again = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["all"][0]
+    again = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["status"]
     assert "connection reused" in again

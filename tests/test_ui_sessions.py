@@ -13,7 +13,7 @@ from typing import Any
 
 from gradio_client import Client
 from support.sandbox_helpers import demo_sp_fields
-from support.ui_server import running_ui, ui_send
+from support.ui_server import running_ui, send_parts, ui_send
 
 from explorer.ui.config import IDLE_SECONDS, UIConfig, _idle_seconds
 
@@ -53,7 +53,7 @@ def test_an_active_session_outlives_the_idle_time(sandbox_info: dict[str, Any]) 
             client.predict(api_name="/history")
             time.sleep(0.75)
         assert all(f.exists() for f in mine), "an active session was expired"
-        status = ui_send(client, sandbox_info["apps"]["hello"]["url"] + "/api/hello")[0]
+        status = send_parts(ui_send(client, sandbox_info["apps"]["hello"]["url"] + "/api/hello"))["status"]
         assert ">200<" in status  # still connected: the same engine session
         client.close()
 

@@ -97,7 +97,7 @@ def test_a_slow_answer_lands_in_the_tab_that_sent_it(page: object) -> None:
     params = page.locator("#reqtabs textarea").first  # type: ignore[attr-defined]
     params.fill("ms=2500")
     page.locator("#send").click()  # type: ignore[attr-defined]
-    expect(page.locator("#status .sending-text")).to_contain_text("Sending", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#main .sending-text:visible")).to_contain_text("Sending", timeout=WAIT_MS)  # type: ignore[attr-defined]
     expect(page.locator("#cancel")).to_be_visible()  # type: ignore[attr-defined]
     _open(page, "GET", "/api/hello")  # meanwhile: another endpoint, in another tab
     page.locator("#send").click()  # type: ignore[attr-defined]
@@ -118,7 +118,9 @@ def test_cancel_and_escape_stop_a_send(page: object) -> None:
     page.locator("#reqtabs").get_by_role("tab", name="Params").click()  # type: ignore[attr-defined]
     page.locator("#reqtabs textarea").first.fill("ms=8000")  # type: ignore[attr-defined]
     page.locator("#send").click()  # type: ignore[attr-defined]
-    expect(page.locator("#status .sending-text")).to_contain_text(re.compile(r"Sending… \d"), timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#main .sending-text:visible")).to_contain_text(
+        re.compile(r"Sending… \d"), timeout=WAIT_MS
+    )  # type: ignore[attr-defined]
     shot(page, "send-1-sending")
     page.locator("#cancel").click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("Cancelled", timeout=WAIT_MS)

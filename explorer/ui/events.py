@@ -18,8 +18,9 @@ from explorer.ui.collection_handlers import CollectionHandlers
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import FORM_PARAMS, RequestForm
 from explorer.ui.handlers import Handlers, friendly
-from explorer.ui.panes import ANSWER_CHROME, ANSWER_PANE, SENT_PANE, TAB_CHROME, Panes
+from explorer.ui.panes import ANSWER_CHROME, SEND_PANE, TAB_CHROME, Panes
 from explorer.ui.state import UISession
+from explorer.ui.theme import SENT_JS
 
 # Fields that mean the same for every method: switching methods keeps what was typed in them.
 _SAME_MEANING = frozenset({"host", "scopes", "token_env", "config_file"})
@@ -199,17 +200,17 @@ def _tab_events(p: Panes, h: Handlers) -> None:
 def _request_events(p: Panes, h: Handlers) -> None:
     form = p.request_form()
     send_inputs = [p.state, *form, p.snippet_language, p.export_format]
-    # A send outputs its status line and summary (gradio_client: status, summary); show_answer the rest.
-    send_outputs = [p.state, *(getattr(p, n) for n in SENT_PANE)]
-    answer = [
-        p.state, *(getattr(p, n) for n in ANSWER_CHROME), *(getattr(p, n) for n in ANSWER_PANE), p.snippet, p.history,
+    # One event a send, one update (handlers.send); the page shows "Sending…" itself (theme.py) and
+    # ends that when the event ends, answered or not (the JS-only step after it: no server call).
+    send_outputs = [
+        p.state, *(getattr(p, n) for n in ANSWER_CHROME), *(getattr(p, n) for n in SEND_PANE), p.snippet, p.history,
     ]  # fmt: skip
     send = friendly(with_form(h.send, ["snippet_language", "export_format"], request=True))
     for trigger, name in ((p.send.click, "send"), (p.url.submit, "send_on_enter")):
         # "multiple": a send from another tab while one runs is never dropped (Gradio's default "once" would).
         trigger(send, send_inputs, send_outputs, api_name=name, show_progress="hidden", trigger_mode="multiple").then(
-            friendly(h.show_answer), [p.state, p.snippet_language], answer, api_name=f"show_answer_after_{name}",
-            api_visibility="undocumented", show_progress="hidden",
+            None, None, None, js=SENT_JS, api_name=f"sent_{name}", api_visibility="undocumented",
+            show_progress="hidden", queue=False,
         )  # fmt: skip
     names, boxes = list(p.fields), list(p.fields.values())
 

@@ -37,7 +37,7 @@ from explorer.ui.forms import (
     path_params,
     values_from_rows,
 )
-from explorer.ui.panes import ANSWER_CHROME, ANSWER_PANE, RESPONSE_PANE, SENT_PANE, TAB_CHROME
+from explorer.ui.panes import ANSWER_CHROME, RESPONSE_PANE, SEND_PANE, TAB_CHROME
 from explorer.ui.present import tabs as tabview
 from explorer.ui.state import NotYourSession, RequestTab, SendJob, UISession
 
@@ -165,7 +165,6 @@ def view_outputs(
     """
     if view is None:
         return (gr.skip(),) * len(names)
-    diagnosis_label = f"Diagnosis ({view.finding_count})" if view.finding_count else "Diagnosis"
 
     def pretty() -> Any:  # the language and the text go together; else the text alone
         language = changed(ui, "pretty", language=view.language)
@@ -175,13 +174,11 @@ def view_outputs(
         "status": lambda: view.status,
         "pretty": pretty,
         "table": lambda: view.table if view.table is not None else pd.DataFrame(),
-        "table_tab": lambda: changed(ui, "table_tab", visible=view.table is not None),
         "raw": lambda: view.raw,
         "response_headers": lambda: view.headers,
         "token": lambda: view.token,
         "claims": lambda: view.claims,
         "diagnosis": lambda: view.diagnosis,
-        "diagnosis_tab": lambda: changed(ui, "diagnosis_tab", label=diagnosis_label),
         "response_tabs": lambda: gr.update(selected=view.tab) if bring_forward else gr.skip(),
         "banner": lambda: view.banner,
         "summary": lambda: present.as_json(view.summary),
@@ -224,7 +221,7 @@ def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
         view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor)
     else:
         view = present.not_sent_view("", tab.notice or present.status_html(None))
-        view.summary = {}
+        view.summary = dict(tab.notice_summary) if tab.notice else {}
     if tab.sending and tab.job is not None:
         view.status = tabview.sending_html(tab.job.method, tab.job.url, tab.job.started)
     return view
@@ -241,11 +238,14 @@ def tab_chrome(
     choices = [
         (tabview.tab_label(t.form.method, t.name, t.form.url, t.dirty, t.sending), t.id) for t in ui.tabs
     ]
-    rows = path_params(tab.form.url, tab.path_values, tab.endpoint)
-    frame = pd.DataFrame(
-        [(r.name, r.value, r.type, "yes" if r.required else "", r.description) for r in rows],
-        columns=["Path parameter", "Value", "Type", "Required", "Description"],
-    )
+    rows = path_params(tab.form.url, tab.path_values, tab.endpoint) if upto > 2 else []
+
+    def frame() -> pd.DataFrame:
+        return pd.DataFrame(
+            [(r.name, r.value, r.type, "yes" if r.required else "", r.description) for r in rows],
+            columns=["Path parameter", "Value", "Type", "Required", "Description"],
+        )
+
     parts: list[Callable[[], Any]] = [  # built in order, only as many as are shown (`upto`)
         lambda: (
             tab.id
@@ -253,7 +253,7 @@ def tab_chrome(
             else gr.update(choices=choices, value=tab.id)
         ),
         lambda: present.as_json(tabview.tabs_summary(ui.tabs, ui.active)),
-        lambda: frame,
+        frame,
         lambda: changed(ui, "path_group", visible=bool(rows)),
         lambda: changed(ui, "notes", value=tab.notes, visible=bool(tab.notes.strip())),
         lambda: gr.update(selected="body" if tab.form.body else "params") if bring_forward else SKIP,
@@ -560,17 +560,26 @@ class Handlers:
     ) -> Iterator[tuple[Any, ...]]:
         """Send the active tab's request; its answer lands in that tab, whichever tab is shown by then.
 
-        Outputs: state, the status line and the summary (the exchange as JSON, for scripts): "Sending… n s"
-        over the previous answer while it runs (Cancel or Esc gives up on it), then the answer's. The rest
-        of the pane follows in one more event (`show_answer`): each event outputs only what it changes.
+        One event a send, with one update at the end: the page itself shows "Sending… n s" over the
+        previous answer (and Cancel for Send) from the moment Send is pressed (theme.KEYBOARD_HEAD),
+        so the server spends nothing until the answer is there. Outputs: state, the tab strip and its
+        JSON twin, the response pane (panes.SEND_PANE: the response tab the user reads stays in front),
+        the snippet, the History table (only while its tab is open; empty otherwise, as a value costs
+        Gradio far less than a skip). Cancel or Esc gives up on it.
         """
         ui = self.session(ui, request)
         tab = self.keep_form(ui, form)
         try:
             spec = build_spec(self.sendable(ui, tab, form))
         except FormError as e:
-            tab.exchange, tab.sent, tab.notice = None, None, present.not_sent_view(str(e)).status
-            yield ui, *view_outputs(present.not_sent_view(str(e)), ui, names=SENT_PANE)
+            not_sent = present.not_sent_view(str(e))
+            tab.exchange, tab.sent, tab.notice, tab.notice_summary = (
+                None,
+                None,
+                not_sent.status,
+                not_sent.summary,
+            )
+            yield self._answer(ui, tab, snippet_language)
             return
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
@@ -584,19 +593,20 @@ class Handlers:
                 job.finish(None, e)
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
-        # A value, not a skip, for the summary too (a skip costs Gradio a component rebuild).
-        sending = present.as_json(
-            {"sending": {"method": spec.method, "url": spec.url, "started": job.started}}
-        )
-        yield ui, tabview.sending_html(spec.method, spec.url, job.started), sending
         job.settled.wait()
         shown = ui.active == tab.id and tab.job is job
         if job.cancelled:
             if tab.job is job:
                 tab.job, tab.exchange = None, None
                 tab.notice = tabview.cancelled_html(spec.method, spec.url, job.started, job.seconds)
-            if shown:
-                yield ui, *view_outputs(tab_view(ui, tab), ui, names=SENT_PANE)
+                tab.notice_summary = {
+                    "ok": False,
+                    "cancelled": True,
+                    "error": "Cancelled",
+                    "response": None,
+                    "findings": [],
+                }
+            yield self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
             return
         if job.error is not None:
             tab.job = None
@@ -606,19 +616,12 @@ class Handlers:
         if tab.job is job:
             tab.job, tab.exchange, tab.notice = None, exchange, ""
         ui.last = exchange
-        if shown:  # else the user moved on: the answer waits in its own tab
-            view = present.exchange_view(exchange, time.time(), ui.explorer.redactor)
-            yield ui, *view_outputs(view, ui, names=SENT_PANE)
+        # Shown: this tab's answer; else the user moved on (the answer waits in its own tab) and the
+        # page shows what it shows, but the strip's label and the History table (if open) move on.
+        yield self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
 
-    def show_answer(self, ui: UISession | None, snippet_language: str) -> tuple[Any, ...]:
-        """After a send: the active tab's strip, pane and snippet; the History table only while it is open.
-
-        Outputs: state, panes.ANSWER_CHROME, panes.ANSWER_PANE, the snippet, the history (empty while its
-        tab is hidden: a value costs Gradio ~100× less than a skip; opening the tab fills it). The response
-        tab the user reads stays in front; a property is sent only when it changed (`changed`)."""
-        ui = self.session(ui)
-        tab = ui.tab()
-        view = tab_view(ui, tab)
+    def _answer(self, ui: UISession, tab: RequestTab, snippet_language: str) -> tuple[Any, ...]:
+        """A send's outputs for the tab it answers (see `send`)."""
         if tab.sent is not None:  # the request as sent (its path filled in, its variables resolved)
             snippet = ui.explorer.snippet(tab.sent, snippet_language or "curl")
         else:
@@ -626,8 +629,20 @@ class Handlers:
         return (
             ui,
             *tab_chrome(ui, tab, upto=len(ANSWER_CHROME)),
-            *view_outputs(view, ui, names=ANSWER_PANE),
+            *view_outputs(tab_view(ui, tab), ui, names=SEND_PANE),
             snippet,
+            self.history_rows(ui) if ui.history_open else None,
+        )
+
+    def _unchanged(self, ui: UISession) -> tuple[Any, ...]:
+        """A send whose tab is not shown any more: the active tab's strip, status line (it may be sending
+        itself: the page's "Sending…" then comes from the server's line) and History; the rest as it is."""
+        status = tab_view(ui, ui.tab()).status
+        return (
+            ui,
+            *tab_chrome(ui, upto=len(ANSWER_CHROME)),
+            *(status if name == "status" else gr.skip() for name in SEND_PANE),
+            gr.skip(),
             self.history_rows(ui) if ui.history_open else None,
         )
 

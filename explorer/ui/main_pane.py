@@ -7,8 +7,8 @@ import gradio as gr
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import METHODS as HTTP_METHODS
 from explorer.ui.panes import Panes
-from explorer.ui.present import findings_html, status_html
-from explorer.ui.theme import COUNTDOWN_JS, SENDING_JS
+from explorer.ui.present import findings_html, pane_marks, status_html
+from explorer.ui.theme import COUNTDOWN_JS, SENDING_JS, SENDING_LINE
 
 
 def json_twin(label: str) -> gr.Textbox:
@@ -83,7 +83,7 @@ def request(p: Panes, config: UIConfig) -> None:
             elem_id="url",
         )
         p.send = gr.Button("Send", variant="primary", scale=0, min_width=96, elem_id="send")
-        # Shown instead of Send by the stylesheet while the status line says "Sending…" (style.css).
+        # Shown instead of Send by the stylesheet while a send runs (style.css: #main.sending-now).
         p.cancel = gr.Button("Cancel", variant="stop", scale=0, min_width=96, elem_id="cancel")
     p.notes = gr.Markdown("", visible=False, elem_id="notes")
     with gr.Tabs(elem_id="reqtabs") as p.request_tabs:
@@ -113,7 +113,7 @@ def _body_views(p: Panes) -> None:
                 language="json", label="pretty", show_label=False, interactive=False, lines=10, max_lines=22,
                 elem_id="pretty",
             )  # fmt: skip
-        with gr.Tab("Table", id="table", visible=False) as p.table_tab:
+        with gr.Tab("Table", id="table") as p.table_tab:  # shown for tabular answers only (style.css)
             p.table = gr.Dataframe(
                 label="table", show_label=False, interactive=False, max_height=400, elem_id="table"
             )
@@ -130,7 +130,13 @@ def _body_views(p: Panes) -> None:
 
 
 def response(p: Panes) -> None:
-    p.status = gr.HTML(status_html(None), label="status", js_on_load=SENDING_JS, elem_id="status")
+    p.sending_line = gr.HTML(SENDING_LINE, label="sending", elem_id="sending-line")
+    p.status = gr.HTML(
+        status_html(None) + pane_marks(0, False),
+        label="status",
+        js_on_load=SENDING_JS,
+        elem_id="status",
+    )
     p.banner = gr.HTML("", label="banner", elem_id="banner")
     # A fix button on the page (banner or Diagnosis) hands its finding's index to apply_fix here.
     p.fix_index = gr.Textbox(label="fix_index", visible="hidden", elem_id="fix-index")

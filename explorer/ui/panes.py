@@ -15,14 +15,13 @@ import gradio as gr
 REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "app_url")
 # The response pane, in the order handlers.view_outputs() fills it.
 RESPONSE_PANE = (
-    "status", "pretty", "table", "table_tab", "raw", "response_headers", "token", "claims",
-    "diagnosis", "diagnosis_tab", "response_tabs", "banner", "summary",
+    "status", "pretty", "table", "raw", "response_headers", "token", "claims",
+    "diagnosis", "response_tabs", "banner", "summary",
 )  # fmt: skip
-# A send's own outputs (the status line and the exchange as JSON); the rest follows it (show_answer).
-SENT_PANE = ("status", "summary")
-# After a send, the rest of the pane; the response tab the user reads stays in front (no response_tabs).
-ANSWER_PANE = tuple(name for name in RESPONSE_PANE if name not in (*SENT_PANE, "response_tabs"))
-# After a send, of the tab chrome only the strip changes (the form, path table and notes are the tab's).
+# What a send updates: the pane but its tabs (the one the user reads stays in front; which show,
+# Table, and their labels, Diagnosis's count, are the stylesheet's, from present.pane_marks) ...
+SEND_PANE = tuple(name for name in RESPONSE_PANE if name != "response_tabs")
+# ... and of the tab chrome only the strip (the form, path table and notes are the tab's own).
 ANSWER_CHROME = ("tabstrip", "tabs_data")
 # What a tab switch changes besides the form and the response pane (handlers.tab_outputs, in order).
 # Send and Cancel are not here: the stylesheet shows one or the other from the status line.
@@ -104,6 +103,7 @@ class Panes:
     banner: gr.HTML
     fix_index: gr.Textbox
     apply_fix: gr.Button
+    sending_line: gr.HTML
     pretty: gr.Code
     table: gr.Dataframe
     table_tab: gr.Tab

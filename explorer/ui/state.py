@@ -97,6 +97,7 @@ class RequestTab:
     path_values: dict[str, str] = field(default_factory=dict)  # {item_id} -> value
     exchange: Exchange | None = None
     notice: str = ""  # why the last send produced no exchange (not sent, cancelled)
+    notice_summary: dict[str, Any] = field(default_factory=dict)  # the same, for scripts (the summary JSON)
     notice_at: float | None = None
     job: SendJob | None = None
     sent: Any = None  # the RequestSpec of the tab's last send, as sent (its snippet is of that request)

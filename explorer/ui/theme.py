@@ -36,9 +36,11 @@ setInterval(() => {
 }, 1000);
 """
 
-# The "Sending… 1.2 s" notice counts up in the browser from the time the server started the send.
+# On the status line: what the server put there ends the page's own "Sending…" (see KEYBOARD_HEAD);
 # "Fill in the path parameter {x}": the path table's first empty value cell gets the focus.
 SENDING_JS = """
+new MutationObserver(() => document.querySelector("#main")?.classList.remove("sending-now"))
+  .observe(element, { childList: true });
 new MutationObserver(() => {
   if (!element.textContent.includes("Fill in the path parameter")) return;
   const cells = [...document.querySelectorAll('#path-table [role="gridcell"][data-col="1"]')];
@@ -48,13 +50,17 @@ new MutationObserver(() => {
     cell.dispatchEvent(new MouseEvent("dblclick", { bubbles: true }));  // editing: typing fills it in
   }
 }).observe(element, { childList: true, subtree: true, characterData: true });
-setInterval(() => {
-  element.querySelectorAll("[data-started]").forEach((el) => {
-    const s = Math.max(0, Date.now() / 1000 - Number(el.dataset.started));
-    el.textContent = "Sending… " + s.toFixed(1) + " s";
-  });
-}, 100);
 """
+
+# After a send's event, answered or not (a JS-only step: no server call): the page's "Sending…" ends.
+SENT_JS = '() => { document.querySelector("#main")?.classList.remove("sending-now"); }'
+
+# What the page shows while a send runs, before any answer (theme's CSS shows it for #main.sending-now).
+SENDING_LINE = (
+    '<div class="statusline sending"><span class="spinner"></span>'
+    '<span class="sending-text" data-started="0">Sending…</span>'
+    '<span class="muted small">Esc or Cancel stops it</span></div>'
+)
 
 # The page's keyboard and its in-HTML buttons (one script, in the page's head):
 # Ctrl/Cmd+Enter sends from anywhere in the request; Esc cancels a running send; Tab leaves the
@@ -67,6 +73,45 @@ KEYBOARD_HEAD = """
   const visible = (el) => el && el.offsetParent !== null;
   const click = (id) => { const b = document.querySelector(id); if (visible(b)) { b.click(); return true; } return false; };
   const inRequest = (el) => el && el.closest && el.closest("#reqbar, #reqtabs, #tabbar, #path-group");
+  // Send pressed: the page says "Sending… n s" over the previous answer and offers Cancel at once,
+  // with no event for it; the send's answer (or its end, SENT_JS) takes it away.
+  const markSending = () => {
+    const main = document.querySelector("#main");
+    if (!main) return;
+    main.classList.add("sending-now");
+    const text = document.querySelector("#sending-line .sending-text");
+    if (text) { text.dataset.started = String(Date.now() / 1000); text.textContent = "Sending… 0.0 s"; }
+  };
+  document.addEventListener("click", (e) => {
+    if (e.target.closest && e.target.closest("#send")) markSending();
+  }, true);
+  window.addEventListener("keydown", (e) => {
+    if (e.key === "Enter" && !e.shiftKey && e.target.closest && e.target.closest("#url")) markSending();
+  }, true);
+  // "Sending… 1.2 s" counts up from when the send started (the page's, or the server's for a tab
+  // that is still sending when it is shown again).
+  // The pane's marks on the status line (present.pane_marks): the Diagnosis tab's count becomes a
+  // CSS variable its label shows (style.css); a Table tab in front with no table in the answer
+  // hands over to Pretty. No component property changes for either (they cost the server).
+  let marked = null;
+  setInterval(() => {
+    const marks = document.querySelector("#status .pane-marks");
+    const main = document.querySelector("#main");
+    const key = marks ? marks.dataset.count + ":" + marks.dataset.table : null;  // the page may reuse the node
+    if (marks && main && key !== marked) {
+      marked = key;
+      const count = Number(marks.dataset.count) || 0;
+      main.style.setProperty("--diagnosis-count", count ? `" (${count})"` : '""');
+      const table = document.querySelector('#bodytabs button[data-tab-id="table"][aria-selected="true"]');
+      if (marks.dataset.table === "0" && table) document.querySelector('#bodytabs button[data-tab-id="pretty"]')?.click();
+    }
+    document.querySelectorAll("#main [data-started]").forEach((el) => {
+      const started = Number(el.dataset.started);
+      if (!started) return;
+      const s = Math.max(0, Date.now() / 1000 - started);
+      el.textContent = "Sending… " + s.toFixed(1) + " s";
+    });
+  }, 100);
   window.addEventListener("keydown", (e) => {
     if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && inRequest(e.target)) {
       e.preventDefault(); e.stopPropagation();

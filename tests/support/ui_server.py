@@ -32,7 +32,7 @@ def ui_send(
     export_format: str = "HAR",
     headers: dict[str, str] | None = None,
 ) -> Any:
-    """The outputs of one send through the UI's `send` event: the status line and the summary JSON."""
+    """The outputs of one send through the UI's `send` event (SEND_OUTPUTS; `send_parts` names them)."""
     return client.predict(
         method=method,
         url=url,
@@ -48,7 +48,15 @@ def ui_send(
     )
 
 
-def ui_answer(client: Any, snippet_language: str = "curl") -> Any:
-    """The rest of the response pane, as the page gets it right after a send (the `show_answer` event):
-    the tab strip, the pane's tabs (body, headers, token, diagnosis…), the snippet, the history."""
-    return client.predict(snippet_language, api_name="/show_answer_after_send")  # undocumented: positional
+# A send's outputs as gradio_client gives them (layout blocks such as tabs are not among them):
+# the tab strip, its JSON twin, then the response pane, then the snippet and the History table.
+SEND_OUTPUTS = (
+    "tabstrip", "tabs_data", "status", "pretty", "table", "raw", "response_headers", "token", "claims",
+    "diagnosis", "banner", "summary", "snippet", "history",
+)  # fmt: skip
+
+
+def send_parts(outputs: Any) -> dict[str, Any]:
+    """A send's outputs by name (SEND_OUTPUTS)."""
+    assert len(outputs) == len(SEND_OUTPUTS), f"a send has {len(SEND_OUTPUTS)} outputs, got {len(outputs)}"
+    return dict(zip(SEND_OUTPUTS, outputs, strict=True))

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterable
 from html import escape
 from typing import Any
-
-import pandas as pd
 
 from explorer.codes import rank
 from explorer.model import Finding, Fix, TokenInfo
@@ -66,7 +65,7 @@ def code_html(text: Any) -> str:
 def utc_time(epoch: float | None) -> str:
     if epoch is None:
         return ""
-    return pd.Timestamp(epoch, unit="s", tz="UTC").strftime("%Y-%m-%d %H:%M:%S UTC")
+    return time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(epoch))
 
 
 _CODE_SPAN = re.compile(r"`([^`]+)`")

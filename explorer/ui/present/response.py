@@ -124,6 +124,12 @@ class ExchangeView:
     banner: str = ""  # on failure: the top findings above the body
 
 
+def pane_marks(findings: int, table: bool) -> str:
+    """What the page's stylesheet reads to label the Diagnosis tab with its count and to show the
+    Table tab only for a tabular answer (no component property changes: those cost Gradio a rebuild)."""
+    return f'<span class="pane-marks" hidden data-count="{int(findings)}" data-table="{int(table)}"></span>'
+
+
 def exchange_summary(exchange: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
     """A JSON-able digest for API clients: the one serialisation (explorer.serialize), tokens masked."""
     return exchange_to_dict(exchange, redactor)
@@ -142,7 +148,9 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
         table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
     summary = exchange_summary(exchange, redactor)
     return ExchangeView(
-        status=status_html(exchange) + exchange_answers(exchange),
+        status=status_html(exchange)
+        + exchange_answers(exchange)
+        + pane_marks(len(exchange.findings), table is not None),
         pretty=escape_controls(redactor.scrub(pretty)),
         language=language,
         table=table,
@@ -179,7 +187,7 @@ def not_sent_view(message: str, status: str | None = None) -> ExchangeView:
         f'<span class="reason">{escape(message)}</span></div>'
     )
     return ExchangeView(
-        status=status,
+        status=status if "pane-marks" in status else status + pane_marks(0, False),
         pretty="",
         language=None,
         table=None,
