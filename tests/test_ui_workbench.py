@@ -242,3 +242,47 @@ def test_enter_in_the_filter_opens_the_first_match_and_the_method_can_be_typed(p
     page.keyboard.type("PUT")  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     expect(method).to_have_value("PUT", timeout=WAIT_MS)  # replaced, never "DELETEPUT"
+
+
+def test_delete_asks_first_then_removes_a_request_and_a_folder(page: object, tmp_path: object) -> None:
+    import shutil
+    from pathlib import Path
+
+    from playwright.sync_api import expect
+
+    copy = Path(str(tmp_path)) / "demo-copy"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo", copy)
+    page.get_by_role("tab", name="Collections").click()  # type: ignore[attr-defined]
+    page.locator("#coll-location input, #coll-location textarea").first.fill(str(copy))  # type: ignore[attr-defined]
+    page.locator("#coll-open").click()  # type: ignore[attr-defined]
+    tree = page.locator("#coll-tree")  # type: ignore[attr-defined]
+    expect(tree).to_contain_text("Read it by id", timeout=WAIT_MS)
+    tree.get_by_role("gridcell", name="Read it by id").first.click()
+    expect(page.locator("#tabstrip label").filter(has_text="Read it by id")).to_have_count(1, timeout=WAIT_MS)  # type: ignore[attr-defined]
+    page.locator("#coll-delete").click()  # type: ignore[attr-defined]
+    question = page.locator("#delete-question")  # type: ignore[attr-defined]
+    expect(question).to_contain_text("Delete the request Read it by id?", timeout=WAIT_MS)
+    shot(page, "delete-1-asks-first")
+    # "Keep it" deletes nothing.
+    page.locator("#delete-no").click()  # type: ignore[attr-defined]
+    expect(page.locator("#delete-yes")).to_be_hidden(timeout=WAIT_MS)  # type: ignore[attr-defined]
+    assert (copy / "items" / "02-read.posting.yaml").exists()
+    page.locator("#coll-delete").click()  # type: ignore[attr-defined]
+    page.locator("#delete-yes").click()  # type: ignore[attr-defined]
+    expect(page.locator("#save-notice")).to_contain_text(
+        "Deleted items/02-read.posting.yaml", timeout=WAIT_MS
+    )  # type: ignore[attr-defined]
+    expect(tree).not_to_contain_text("Read it by id")
+    assert not (copy / "items" / "02-read.posting.yaml").exists()
+    # A folder: the question says how many requests go with it.
+    tree.get_by_role("gridcell", name=re.compile("failures")).first.click()
+    page.locator("#coll-delete").click()  # type: ignore[attr-defined]
+    expect(question).to_contain_text(
+        re.compile(r"Delete the folder .+ and its 4 requests\?"), timeout=WAIT_MS
+    )
+    page.locator("#delete-yes").click()  # type: ignore[attr-defined]
+    expect(tree).not_to_contain_text("Scoped app without its scopes", timeout=WAIT_MS)
+    assert not (copy / "failures").exists() and (copy / "collection.yaml").exists()
+    expect(page.locator("#coll-title")).to_contain_text("10 requests")  # type: ignore[attr-defined]
+    expect(page.locator("#coll-title")).not_to_contain_text("⚠")  # type: ignore[attr-defined]  (loads cleanly)
+    shot(page, "delete-2-folder-gone")

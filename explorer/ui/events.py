@@ -296,6 +296,16 @@ def _collection_events(p: Panes, h: Handlers) -> None:
             friendly(with_form(save, ["name"], request=False)), [p.state, *form, p.save_name], saved,
             api_name=f"{mode}_request",
         )  # fmt: skip
+    p.coll_delete.click(
+        friendly(c.ask_delete), p.state, [p.state, p.delete_group, p.delete_question, p.delete_path],
+        api_name="ask_delete",
+    )  # fmt: skip
+    p.delete_yes.click(
+        friendly(c.delete), [p.state, p.delete_path, p.coll_filter],
+        [p.state, p.delete_group, p.save_notice, p.coll_title, *tree, p.coll_run],
+        api_name="delete_collection_item",
+    )  # fmt: skip
+    p.delete_no.click(lambda: gr.update(visible=False), None, p.delete_group, api_name="keep_collection_item")
     p.coll_run.click(
         friendly(c.run), [p.state, p.coll_env], [p.state, p.run_summary, p.run_table, p.run_data],
         api_name="run_collection", show_progress="hidden",

@@ -188,6 +188,16 @@ def collections(p: Panes, config: UIConfig) -> None:
         p.save = gr.Button("Save", size="sm", scale=0, min_width=50, elem_id="save")
         p.save_as = gr.Button("Save as", size="sm", scale=0, min_width=64, elem_id="save-as")
         p.rename = gr.Button("Rename", size="sm", scale=0, min_width=64, elem_id="rename")
+        p.coll_delete = gr.Button("Delete…", size="sm", scale=0, min_width=64, elem_id="coll-delete")
+    # Deleting asks first: what goes (the file, or the folder and its requests), then Delete or Keep.
+    with gr.Group(visible=False, elem_id="delete-confirm") as p.delete_group:
+        p.delete_question = gr.HTML("", elem_id="delete-question")
+        p.delete_path = gr.Textbox(visible=False, label="path", elem_id="delete-path")
+        with gr.Row(equal_height=True, elem_classes="tight"):
+            p.delete_yes = gr.Button(
+                "Delete", variant="stop", size="sm", scale=0, min_width=70, elem_id="delete-yes"
+            )
+            p.delete_no = gr.Button("Keep it", size="sm", scale=0, min_width=70, elem_id="delete-no")
     p.save_notice = gr.HTML("", elem_id="save-notice")
     p.run_summary = gr.HTML("", elem_id="run-summary")
     p.run_table = gr.Dataframe(
