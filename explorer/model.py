@@ -161,6 +161,7 @@ class Finding:
     message: str
     fix: str
     action: Fix | None = None
+    field: str | None = None  # the auth form field at fault (auth.registry.FIELD_AT_FAULT), if one is
 
     def __post_init__(self) -> None:
         if not is_code(self.code):
@@ -174,6 +175,8 @@ class Finding:
         shape["fix"] = self.fix
         if self.action is not None:
             shape["action"] = self.action.as_dict()
+        if self.field is not None:
+            shape["field"] = self.field
         return shape
 
 

@@ -238,3 +238,27 @@ def test_the_waterfall_and_the_auth_timeline_are_escaped_and_proportional():
     table = auth_events_html([event])
     assert "invalid_client" in table and "<img" not in table and "&lt;img" in table
     assert waterfall_html(None) == "" and auth_events_html([]) == ""
+
+
+def test_the_fields_a_failed_connect_blames_are_marked_on_the_card_escaped() -> None:
+    from explorer.model import AuthInfo, Connection, Finding
+
+    hostile = 'no such host <img src=x onerror="alert(1)">'
+    findings = [
+        Finding("TOKEN_INVALID", "warning", "looks odd", "…", field="client_secret"),
+        Finding("NETWORK_DNS", "error", hostile, "Check the URL.", field="host"),
+        Finding("AUTH_FAILED", "error", "x" * 400, "…", field="client_secret"),
+        Finding("AUTH_FAILED", "error", "about nothing on the form", "…"),
+    ]
+    failed = Connection(AuthInfo("m2m", "not connected"), None, findings, False)
+    marks = present.connection.field_marks(failed)
+    assert set(marks) == {"host", "client_secret"} and marks["host"] == hostile  # one reason per field
+    assert len(marks["client_secret"]) == present.connection.MARK_CHARS and marks["client_secret"].endswith(
+        "…"
+    )  # the error's, not the warning's
+    card = present.connection_html(failed, 0.0)
+    assert "<img" not in card and "data-field-marks=" in card
+    assert present.connection_summary(failed)["fields"] == marks
+    working = Connection(AuthInfo("m2m", "sp", identity="sp"), None, [], True)
+    assert "data-field-marks" not in present.connection_html(working, 0.0)  # success: no marks
+    assert "data-field-marks" in present.connection_html(working, 0.0, failed_attempt=failed)

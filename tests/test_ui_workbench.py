@@ -169,12 +169,34 @@ def test_a_failed_connect_keeps_the_working_connection(page: object) -> None:
     from playwright.sync_api import expect
 
     page.get_by_text("Credentials", exact=True).click()  # type: ignore[attr-defined]
-    page.locator("#field-client_secret input").fill("not-the-secret")  # type: ignore[attr-defined]
+    secret = page.locator("#field-client_secret input")  # type: ignore[attr-defined]
+    working = secret.input_value()  # the demo's own secret, preset in the box
+    secret.fill("not-the-secret")
     page.locator("#connect").click()  # type: ignore[attr-defined]
     card = page.locator("#connection")  # type: ignore[attr-defined]
     expect(card.locator(".attempt-failed")).to_be_visible(timeout=WAIT_MS)
     expect(card.locator(".conn.ok")).to_contain_text("demo-sp")  # still connected as before
+    # The wrong field is marked next to itself, with the reason; the others are not.
+    marked = page.locator("#field-client_secret")  # type: ignore[attr-defined]
+    expect(marked).to_have_class(re.compile(r"\bfield-invalid\b"), timeout=WAIT_MS)
+    expect(secret).to_have_attribute("aria-invalid", "true")
+    expect(marked.locator(".field-error")).to_contain_text("not valid")
+    expect(page.locator(".field-invalid")).to_have_count(1)  # type: ignore[attr-defined]
     shot(page, "connect-1-failed-attempt")
+    # A scope the workspace refuses: now the Scopes box is the one marked, the secret no longer.
+    secret.fill(working)
+    page.locator("#field-scopes input").fill("all-apis sql~files")  # type: ignore[attr-defined]
+    page.locator("#connect").click()  # type: ignore[attr-defined]
+    expect(page.locator("#field-scopes")).to_have_class(re.compile(r"\bfield-invalid\b"), timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator("#field-scopes .field-error")).to_contain_text("scope")  # type: ignore[attr-defined]
+    expect(secret).not_to_have_attribute("aria-invalid", "true")
+    shot(page, "connect-2-scopes-marked")
+    # A successful connect clears every mark.
+    page.locator("#field-scopes input").fill("")  # type: ignore[attr-defined]
+    page.locator("#connect").click()  # type: ignore[attr-defined]
+    expect(card.locator(".attempt-failed")).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator(".field-invalid")).to_have_count(0, timeout=WAIT_MS)  # type: ignore[attr-defined]
+    expect(page.locator(".field-error")).to_have_count(0)  # type: ignore[attr-defined]
     _open(page, "GET", "/api/hello")
     page.locator("#send").click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("200", timeout=WAIT_MS)
