@@ -262,3 +262,37 @@ def test_the_fields_a_failed_connect_blames_are_marked_on_the_card_escaped() -> 
     working = Connection(AuthInfo("m2m", "sp", identity="sp"), None, [], True)
     assert "data-field-marks" not in present.connection_html(working, 0.0)  # success: no marks
     assert "data-field-marks" in present.connection_html(working, 0.0, failed_attempt=failed)
+
+
+def test_endpoints_are_grouped_by_tag_and_a_collapsed_group_keeps_only_its_header() -> None:
+    from explorer.ui.state import EndpointGroups
+
+    endpoints = [
+        Endpoint("GET", "/api/a", "A", tags=["alpha"]),
+        Endpoint("GET", "/api/b", "B", tags=["beta"]),
+        Endpoint("POST", "/api/c", "C", tags=["alpha"]),
+        Endpoint("GET", "/api/d", "D", tags=["beta"]),
+    ]
+    frame = present.endpoints_frame(endpoints)
+    labels = [row[1] for row in frame.itertuples(index=False)]
+    assert ["alpha" in labels[0], "/api/a" in labels[1], "/api/c" in labels[2], "beta" in labels[3]] == [
+        True
+    ] * 4
+    assert "(expanded)" in labels[0] and ">2<" in labels[0]  # the count
+    folded = present.endpoints_frame(endpoints, {"alpha"})
+    assert len(folded) == 4 and "(collapsed)" in folded.iloc[0, 1] and "/api/b" in folded.iloc[2, 1]
+    header = tuple(folded.iloc[0])
+    assert present.group_for_row(endpoints, header, {"alpha"}) == "alpha"
+    assert present.group_for_row(endpoints, tuple(folded.iloc[2]), {"alpha"}) is None  # an endpoint's row
+    assert present.endpoint_for_row(endpoints, header) is None  # a header never opens an endpoint
+    # Untagged paths in groups of one each: no headers (2,000 of them must not double the rows).
+    many = [Endpoint("GET", f"/api/p{i:04d}") for i in range(400)]
+    assert len(present.endpoints_frame(many)) == present.discovery.PAGE_ROWS
+    assert not any("ep-group" in v for v in present.endpoints_frame(many)["Endpoint"])
+    # Collapsed groups are kept while a filter is typed (which opens every group), and come back after.
+    groups = EndpointGroups()
+    groups.toggle("alpha", "")
+    assert groups.hidden("") == {"alpha"} and groups.hidden("c") == set()
+    groups.toggle("beta", "c")
+    assert groups.hidden("c d") == {"beta"} and groups.hidden("") == {"alpha"}
+    assert groups.hidden("new filter") == set()  # a new filter starts open again

@@ -128,6 +128,7 @@ def test_cancel_and_escape_stop_a_send(page: object) -> None:
     expect(page.locator("#cancel")).to_be_visible(timeout=WAIT_MS)  # type: ignore[attr-defined]
     page.keyboard.press("Escape")  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("Cancelled", timeout=WAIT_MS)
+    shot(page, "send-2-cancelled")
 
 
 def test_ctrl_enter_sends_from_the_body_and_tab_leaves_it(page: object) -> None:
@@ -142,6 +143,7 @@ def test_ctrl_enter_sends_from_the_body_and_tab_leaves_it(page: object) -> None:
     editor.click()
     page.keyboard.press("Control+Enter")  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text("201", timeout=WAIT_MS)
+    shot(page, "keys-1-ctrl-enter-from-body")
 
 
 def test_path_variables_have_their_own_table(page: object) -> None:
@@ -163,6 +165,7 @@ def test_path_variables_have_their_own_table(page: object) -> None:
     page.locator("#send").click()  # type: ignore[attr-defined]
     expect(badge(page)).to_have_text(re.compile(r"200|404"), timeout=WAIT_MS)
     expect(page.locator("#status .answers")).to_contain_text("/api/items/1")  # type: ignore[attr-defined]
+    shot(page, "path-2-filled-and-sent")
 
 
 def test_a_failed_connect_keeps_the_working_connection(page: object) -> None:
@@ -227,6 +230,7 @@ def test_a_collection_runs_with_live_rows_and_a_row_opens_its_exchange(page: obj
     shot(page, "collection-2-done")
     page.locator("#run-table").get_by_role("gridcell", name=re.compile("Table view")).first.click()  # type: ignore[attr-defined]
     expect(page.locator("#status .answers")).to_contain_text("/api/table", timeout=WAIT_MS)  # type: ignore[attr-defined]
+    shot(page, "collection-3-row-opened")
 
 
 def test_a_fix_button_adds_the_scopes_and_reconnects(page: object) -> None:
@@ -264,6 +268,7 @@ def test_enter_in_the_filter_opens_the_first_match_and_the_method_can_be_typed(p
     page.keyboard.type("PUT")  # type: ignore[attr-defined]
     page.keyboard.press("Enter")  # type: ignore[attr-defined]
     expect(method).to_have_value("PUT", timeout=WAIT_MS)  # replaced, never "DELETEPUT"
+    shot(page, "keys-2-filter-enter-method-typed")
 
 
 def test_delete_asks_first_then_removes_a_request_and_a_folder(page: object, tmp_path: object) -> None:
@@ -308,3 +313,53 @@ def test_delete_asks_first_then_removes_a_request_and_a_folder(page: object, tmp
     expect(page.locator("#coll-title")).to_contain_text("10 requests")  # type: ignore[attr-defined]
     expect(page.locator("#coll-title")).not_to_contain_text("⚠")  # type: ignore[attr-defined]  (loads cleanly)
     shot(page, "delete-2-folder-gone")
+
+
+VISIBLE_ENDPOINT_ROWS = """() => {
+  const view = document.querySelector('#endpoints .virtual-table-viewport').getBoundingClientRect();
+  const top = Math.max(0, view.top), bottom = Math.min(window.innerHeight, view.bottom);
+  return [...document.querySelectorAll('#endpoints .virtual-row')].filter((r) => {
+    const box = r.getBoundingClientRect();
+    return r.querySelector('.ep-path') && box.height > 0 && box.top >= top - 1 && box.bottom <= bottom + 1;
+  }).length;
+}"""
+
+
+def test_the_endpoint_list_shows_a_dozen_rows_and_its_groups_collapse(page: object) -> None:
+    from playwright.sync_api import expect
+
+    endpoints = page.locator("#endpoints")  # type: ignore[attr-defined]
+    header = endpoints.locator(".ep-group").filter(has_text=re.compile(r"^\W*echo", re.I)).first
+    expect(header).to_contain_text("(expanded)")
+    assert page.viewport_size == {"width": 1366, "height": 768}  # type: ignore[attr-defined]
+    visible = page.evaluate(VISIBLE_ENDPOINT_ROWS)  # type: ignore[attr-defined]
+    assert visible >= 12, f"only {visible} endpoint rows in view at 1366×768"
+    shot(page, "endpoints-1-compact")
+    # A click on a group's header collapses it: its endpoints go, the header says so.
+    header.click()
+    expect(header).to_contain_text("(collapsed)", timeout=WAIT_MS)
+    expect(endpoints.locator(".virtual-row .ep-path").filter(has_text="/api/echo")).to_have_count(0)
+    expect(endpoints).to_contain_text("/api/hello")
+    shot(page, "endpoints-2-echo-collapsed")
+    # The filter opens groups with matches; clearing it brings the collapsed group back collapsed.
+    box = page.locator("#endpoint-filter input, #endpoint-filter textarea").first  # type: ignore[attr-defined]
+    box.fill("echo")
+    expect(endpoints.locator(".virtual-row .ep-path").filter(has_text="/api/echo")).to_have_count(
+        5, timeout=WAIT_MS
+    )
+    box.fill("")
+    expect(endpoints).to_contain_text("/api/hello", timeout=WAIT_MS)
+    expect(endpoints.locator(".virtual-row .ep-path").filter(has_text="/api/echo")).to_have_count(
+        0, timeout=WAIT_MS
+    )
+    # The keyboard: Tab from the filter into the list, Enter on the header expands the group again.
+    box.focus()
+    page.keyboard.press("Tab")  # type: ignore[attr-defined]
+    focused = page.evaluate("document.activeElement.closest('#endpoints') !== null")  # type: ignore[attr-defined]
+    assert focused, "Tab from the filter must reach the endpoint list"
+    page.keyboard.press("Enter")  # type: ignore[attr-defined]
+    expect(endpoints.locator(".virtual-row .ep-path").filter(has_text="/api/echo")).to_have_count(
+        5, timeout=WAIT_MS
+    )
+    expect(header).to_contain_text("(expanded)")
+    shot(page, "endpoints-3-expanded-by-keyboard")

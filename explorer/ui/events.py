@@ -140,6 +140,10 @@ def _discovery_events(p: Panes, h: Handlers) -> None:
     p.endpoints.select(
         friendly(h.pick_endpoint), [p.state, p.app_url], p.tab_view(), api_name="pick_endpoint"
     )
+    p.endpoints.select(
+        friendly(h.toggle_endpoint_group), [p.state, p.endpoint_filter], [p.state, p.endpoints, p.endpoints_data],
+        api_name="toggle_endpoint_group", show_progress="hidden",
+    )  # fmt: skip
     p.endpoint_filter.submit(
         friendly(h.open_first_endpoint), [p.state, p.app_url, p.endpoint_filter], p.tab_view(),
         api_name="open_first_endpoint",

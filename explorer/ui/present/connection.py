@@ -35,8 +35,9 @@ def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> 
     ]
     if name and auth.identity and auth.identity not in (auth.source or ""):  # the id once, not twice
         lines.append(f'<div class="muted">{escape(auth.identity)}</div>')
-    if auth.source:
-        lines.append(f'<div class="muted">{escape(auth.source)}</div>')
+    if auth.source:  # one line; the full value on hover
+        source = escape(auth.source, quote=True)
+        lines.append(f'<div class="muted one-line" title="{source}">{source}</div>')
     if auth.host:
         lines.append(f'<div class="muted">{escape(auth.host)}</div>')
     if token is not None and token.kind != "none":

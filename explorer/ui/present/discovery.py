@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from html import escape
 from typing import Any
 
@@ -71,22 +71,50 @@ def endpoint_group(e: Endpoint) -> str:
     return segments[0] if segments else "/"
 
 
-def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
-    """The sidebar list, grouped (a header row over each group of two or more), at most PAGE_ROWS
-    rows: a huge document must not send megabytes to the page (the filter narrows it)."""
-    listed = list(itertools.islice(endpoints, PAGE_ROWS))
-    sizes: dict[str, int] = {}
-    for e in listed:
-        sizes[endpoint_group(e)] = sizes.get(endpoint_group(e), 0) + 1
+def endpoint_groups(endpoints: Iterable[Endpoint]) -> dict[str, list[Endpoint]]:
+    """Endpoints by group, the groups in the order they first appear (the list is sorted by path)."""
+    groups: dict[str, list[Endpoint]] = {}
+    for e in itertools.islice(endpoints, PAGE_ROWS):
+        groups.setdefault(endpoint_group(e), []).append(e)
+    return groups
+
+
+def group_header(group: str, count: int, collapsed: bool) -> tuple[str, str]:
+    """A group's header row: click it (or Enter on it) to collapse or expand the group."""
+    arrow, state = ("▸", "collapsed") if collapsed else ("▾", "expanded")
+    action = "expand" if collapsed else "collapse"
+    return (
+        "",
+        f'<span class="ep-group" title="Click or press Enter to {action} {escape(group, quote=True)}">'
+        f'<span aria-hidden="true">{arrow}</span> {escape(group)} <span class="ep-count">{count}</span>'
+        f'<span class="sr-only"> ({state})</span></span>',
+    )
+
+
+def endpoints_frame(endpoints: Iterable[Endpoint], hidden: Collection[str] = ()) -> pd.DataFrame:
+    """The sidebar list: a header row over each OpenAPI tag's group (when grouping helps), its
+    endpoints under it unless the group is in `hidden` (collapsed). At most PAGE_ROWS endpoints: a
+    huge document must not send megabytes to the page (the filter narrows it)."""
+    groups = endpoint_groups(endpoints)
+    # Headers when grouping helps: not when most groups hold one endpoint each (untagged paths).
+    headed = len(groups) <= max(1, sum(len(m) for m in groups.values()) // 2)
     rows: list[tuple[str, str]] = []
-    current = None
-    for e in listed:
-        group = endpoint_group(e)
-        if group != current and sizes[group] > 1:
-            rows.append(("", f'<span class="ep-group">{escape(group)}</span>'))
-        current = group
-        rows.append(_endpoint_row(e))
+    for group, members in groups.items():
+        if headed:
+            rows.append(group_header(group, len(members), group in hidden))
+            if group in hidden:
+                continue
+        rows.extend(_endpoint_row(e) for e in members)
     return pd.DataFrame(rows[:PAGE_ROWS], columns=["Method", "Endpoint"])
+
+
+def group_for_row(endpoints: Iterable[Endpoint], row: Any, hidden: Collection[str] = ()) -> str | None:
+    """The group whose header a clicked row is (None: an endpoint's row). By content, like endpoint_for_row."""
+    wanted = tuple(str(v) for v in row) if isinstance(row, (list, tuple)) else None
+    for group, members in endpoint_groups(endpoints).items():
+        if group_header(group, len(members), group in hidden) == wanted:
+            return group
+    return None
 
 
 def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None:
