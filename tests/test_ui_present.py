@@ -296,3 +296,16 @@ def test_endpoints_are_grouped_by_tag_and_a_collapsed_group_keeps_only_its_heade
     groups.toggle("beta", "c")
     assert groups.hidden("c d") == {"beta"} and groups.hidden("") == {"alpha"}
     assert groups.hidden("new filter") == set()  # a new filter starts open again
+
+
+def test_history_rows_fit_the_sidebar_the_method_and_when_beside_the_path() -> None:
+    from explorer.model import AppSummary
+
+    ok = exchange(response(201))
+    timed_out = exchange(None, [Finding("TIMEOUT", "error", "No complete response within 1 s", "…")])
+    rows = present.history_table([ok, timed_out], [AppSummary("hello", "http://app", "RUNNING", "ACTIVE", None, None)])
+    assert list(rows.columns) == ["#", "status", "request", "app", "ms"]
+    newest, oldest = rows.iloc[0], rows.iloc[1]
+    assert newest["#"] == 2 and "timeout" in newest["status"] and newest["ms"] == ""
+    assert oldest["app"] == "hello" and ">201<" in oldest["status"] and "s-2xx" in oldest["status"]
+    assert "m-get" in oldest["request"] and "/api/hello" in oldest["request"] and "m2m · sp-123" in oldest["request"]

@@ -158,7 +158,9 @@ def connection_outputs(connection: Any, kept: Any = None) -> tuple[Any, ...]:
     return (
         present.connection_html(connection, time.time()),
         present.as_json(present.connection_summary(connection)),
-        gr.update(open=not connection.ok),
+        gr.update(
+            open=not connection.ok or bool(present.field_marks(connection))
+        ),  # a marked field stays in view
     )
 
 

@@ -135,12 +135,13 @@ def endpoints(p: Panes) -> None:
 def history(p: Panes) -> None:
     p.history = gr.Dataframe(
         label="history", show_label=False, interactive=False, max_height=420, wrap=True,
-        datatype=["number", "str", "html", "str", "html", "str", "str"], elem_id="history-table",
+        datatype=["number", "html", "html", "str", "str"], elem_id="history-table",
+        column_widths=["8%", "20%", "48%", "14%", "10%"],  # every column within the sidebar's width
     )  # fmt: skip
     with gr.Row(equal_height=False, elem_classes="tight export-row"):
         p.export_format = gr.Radio(
             ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
-            min_width=200, elem_id="export-format",
+            min_width=236, elem_id="export-format",
         )  # fmt: skip
         p.download = gr.DownloadButton(
             "Export", variant="primary", size="sm", scale=0, min_width=80, elem_id="export"
@@ -203,7 +204,7 @@ def collections(p: Panes, config: UIConfig) -> None:
     p.run_table = gr.Dataframe(
         headers=["", "Request", "Status", "ms", "✓"], datatype=["str", "html", "html", "str", "str"],
         label="run", show_label=False, interactive=False, max_height=320, wrap=True,
-        column_widths=["6%", "47%", "18%", "14%", "15%"], buttons=[], elem_id="run-table",
+        column_widths=["6%", "45%", "20%", "14%", "15%"], buttons=[], elem_id="run-table",
     )  # fmt: skip
     p.run_data = json_twin("run")
 

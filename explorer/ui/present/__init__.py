@@ -18,7 +18,13 @@ from explorer.ui.present.basics import (
     status_class,
     utc_time,
 )
-from explorer.ui.present.connection import authorize_html, connection_html, connection_summary, waiting_html
+from explorer.ui.present.connection import (
+    authorize_html,
+    connection_html,
+    connection_summary,
+    field_marks,
+    waiting_html,
+)
 from explorer.ui.present.discovery import (
     app_html,
     app_label,
@@ -71,6 +77,7 @@ __all__ = [
     "endpoints_summary",
     "exchange_summary",
     "exchange_view",
+    "field_marks",
     "filter_endpoints",
     "findings_html",
     "group_for_row",

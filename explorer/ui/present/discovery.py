@@ -174,7 +174,7 @@ def history_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[::-1].reset_index(drop=True)
 
 
-HISTORY_COLUMNS = ["#", "time", "status", "method", "request", "app", "ms"]
+HISTORY_COLUMNS = ["#", "status", "request", "app", "ms"]
 
 
 def history_table(exchanges: list[Exchange], apps: Iterable[AppSummary] = ()) -> pd.DataFrame:
@@ -201,14 +201,19 @@ def history_table(exchanges: list[Exchange], apps: Iterable[AppSummary] = ()) ->
             status = f'<span class="badge small s-err">{"timeout" if timed_out else "no answer"}</span>'
             ms = ""
         path = escape((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
-        who = " · ".join(
-            x for x in (ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x
-        )
-        target = f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>' + (
-            f'<div class="hist-who">{escape(who)}</div>' if who else ""
-        )
         clock = pd.Timestamp(ex.started_at, unit="s", tz="UTC").strftime("%H:%M:%S")
+        who = " · ".join(
+            x for x in (clock, ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x
+        )
+        method = escape(ex.request.method.upper())
+        # The method, the path (its full URL on hover), and under them when and as whom: one column,
+        # so every column fits the sidebar's width.
+        target = (
+            f'<span class="pill m-{method.lower()}">{method}</span> '
+            f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>'
+            f'<div class="hist-who" title="{escape(who, quote=True)}">{escape(who)}</div>'
+        )
         app = by_origin.get((parts.scheme, parts.netloc), parts.netloc)
-        rows.append((number, clock, status, ex.request.method.upper(), target, app, ms))
+        rows.append((number, status, target, app, ms))
     frame = pd.DataFrame(rows, columns=HISTORY_COLUMNS)
     return frame.iloc[::-1].reset_index(drop=True)
