@@ -303,9 +303,15 @@ def test_history_rows_fit_the_sidebar_the_method_and_when_beside_the_path() -> N
 
     ok = exchange(response(201))
     timed_out = exchange(None, [Finding("TIMEOUT", "error", "No complete response within 1 s", "…")])
-    rows = present.history_table([ok, timed_out], [AppSummary("hello", "http://app", "RUNNING", "ACTIVE", None, None)])
+    rows = present.history_table(
+        [ok, timed_out], [AppSummary("hello", "http://app", "RUNNING", "ACTIVE", None, None)]
+    )
     assert list(rows.columns) == ["#", "status", "request", "app", "ms"]
     newest, oldest = rows.iloc[0], rows.iloc[1]
     assert newest["#"] == 2 and "timeout" in newest["status"] and newest["ms"] == ""
     assert oldest["app"] == "hello" and ">201<" in oldest["status"] and "s-2xx" in oldest["status"]
-    assert "m-get" in oldest["request"] and "/api/hello" in oldest["request"] and "m2m · sp-123" in oldest["request"]
+    assert (
+        "m-get" in oldest["request"]
+        and "/api/hello" in oldest["request"]
+        and "m2m · sp-123" in oldest["request"]
+    )

@@ -363,3 +363,31 @@ def test_the_endpoint_list_shows_a_dozen_rows_and_its_groups_collapse(page: obje
     )
     expect(header).to_contain_text("(expanded)")
     shot(page, "endpoints-3-expanded-by-keyboard")
+
+
+PLACEHOLDERS_CLIPPED = """() => {
+  const ctx = document.createElement('canvas').getContext('2d');
+  return [...document.querySelectorAll('input[placeholder], textarea[placeholder]')]
+    .filter((box) => box.offsetParent !== null && box.placeholder)
+    .map((box) => {
+      const style = getComputedStyle(box);
+      ctx.font = style.font;
+      const room = box.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      return [box.closest('[id]') ? box.closest('[id]').id : '?', box.placeholder, ctx.measureText(box.placeholder).width, room];
+    })
+    .filter(([, , width, room]) => width > room);
+}"""
+
+
+def test_every_placeholder_fits_its_box_for_every_auth_method(page: object) -> None:
+    from playwright.sync_api import expect
+
+    page.get_by_text("Credentials", exact=True).click()  # type: ignore[attr-defined]
+    for label in ("Profile", "Service principal", "Browser sign-in", "Bearer token", "Token federation"):
+        page.locator("#auth-method input").click()  # type: ignore[attr-defined]
+        page.get_by_role("option", name=re.compile(label)).click()  # type: ignore[attr-defined]
+        expect(page.locator("#auth-method input")).to_have_value(re.compile(label), timeout=WAIT_MS)  # type: ignore[attr-defined]
+        time.sleep(0.5)  # the boxes are relabelled by the select_method event
+        clipped = page.evaluate(PLACEHOLDERS_CLIPPED)  # type: ignore[attr-defined]
+        assert clipped == [], f"{label}: placeholders clipped at 1366×768: {clipped}"
+    shot(page, "forms-1-placeholders-fit")

@@ -22,7 +22,7 @@ HOST = Field(
     "host",
     "Workspace URL",
     env_var="DATABRICKS_HOST",
-    help="https://<workspace>.cloud.databricks.com",
+    help="https://<name>.cloud.databricks.com",
     required=True,
     cli_help="workspace URL",
 )
@@ -35,7 +35,7 @@ SCOPES = Field(
 TOKEN_ENV = Field(
     "token_env",
     "Token env var",
-    help="name of an environment variable holding the token",
+    help="env var holding the token",
     reaches="env",
     cli_help="env var holding the token (auth token/federated)",
 )
@@ -164,7 +164,7 @@ METHODS: dict[str, AuthMethod] = {
                 Field(
                     "login_hint",
                     "Account email",
-                    help="optional: preselects the account to sign in with",
+                    help="preselects the account at sign-in",
                     cli_help="account to preselect at sign-in",
                 ),
             ),

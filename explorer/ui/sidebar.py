@@ -73,7 +73,7 @@ def _browser_signin(p: Panes, method: str) -> None:
         p.waiting = gr.HTML("", elem_id="waiting")
         p.paste_url = gr.Textbox(
             label="Or paste the URL the browser ended on",
-            placeholder="http://localhost:8020/?code=…&state=…",
+            placeholder="http://localhost:8020/?code=…",
             max_lines=1,
             elem_id="paste-url",
         )
