@@ -282,6 +282,26 @@ def test_save_as_writes_a_request_file_into_the_open_collection(client: Client, 
     assert "not-to-be-saved-123456" not in text  # secrets become references, never file content
 
 
+def test_delete_through_the_api_removes_only_the_collections_own_item(client: Client, tmp_path: Path) -> None:
+    import shutil
+
+    demo = tmp_path / "demo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo", demo)
+    (tmp_path / "outside.posting.yaml").write_text("name: x\nmethod: GET\nurl: /api/hello\n", encoding="utf-8")
+    client.predict(location=str(demo), query="", api_name="/open_collection")
+    with pytest.raises(AppError, match="Not deleted: .*must be relative and stay inside it"):
+        client.predict(path="../outside.posting.yaml", query="", api_name="/delete_collection_item")
+    with pytest.raises(AppError, match="Not deleted"):
+        client.predict(path="collection.yaml", query="", api_name="/delete_collection_item")
+    notice, title, _tree, tree_text, *_ = client.predict(
+        path="items/02-read.posting.yaml", query="", api_name="/delete_collection_item"
+    )
+    assert "Deleted" in notice and "14 requests" in title
+    assert all(r["path"] != "items/02-read.posting.yaml" for r in json.loads(tree_text))
+    assert not (demo / "items" / "02-read.posting.yaml").exists()
+    assert (tmp_path / "outside.posting.yaml").exists() and (demo / "collection.yaml").exists()
+
+
 def test_the_page_says_where_the_time_went_and_where_the_token_came_from(
     client: Client, sandbox_info: dict[str, Any]
 ) -> None:
