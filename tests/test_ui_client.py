@@ -287,9 +287,11 @@ def test_delete_through_the_api_removes_only_the_collections_own_item(client: Cl
 
     demo = tmp_path / "demo"
     shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo", demo)
-    (tmp_path / "outside.posting.yaml").write_text("name: x\nmethod: GET\nurl: /api/hello\n", encoding="utf-8")
+    (tmp_path / "outside.posting.yaml").write_text(
+        "name: x\nmethod: GET\nurl: /api/hello\n", encoding="utf-8"
+    )
     client.predict(location=str(demo), query="", api_name="/open_collection")
-    with pytest.raises(AppError, match="Not deleted: .*must be relative and stay inside it"):
+    with pytest.raises(AppError, match=r"Not deleted: .*must be relative and stay inside it"):
         client.predict(path="../outside.posting.yaml", query="", api_name="/delete_collection_item")
     with pytest.raises(AppError, match="Not deleted"):
         client.predict(path="collection.yaml", query="", api_name="/delete_collection_item")

@@ -315,3 +315,15 @@ def test_history_rows_fit_the_sidebar_the_method_and_when_beside_the_path() -> N
         and "/api/hello" in oldest["request"]
         and "m2m · sp-123" in oldest["request"]
     )
+
+
+def test_a_timeouts_message_is_said_once_not_in_the_status_line_and_the_banner() -> None:
+    message = "No complete response from http://app within 1 s"
+    timed_out = exchange(None, [Finding("TIMEOUT", "error", message, "Send again with a longer timeout.")])
+    timed_out.error = message
+    view = present.exchange_view(timed_out, NOW)
+    assert ">Timeout<" in view.status and message not in view.status
+    assert (view.status + view.banner).count(message) == 1
+    other = exchange(None, [])
+    other.error = "Connection reset by peer"
+    assert "Connection reset by peer" in present.status_html(other)  # said nowhere else: kept
