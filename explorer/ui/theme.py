@@ -104,9 +104,11 @@ KEYBOARD_HEAD = """
       }
     });
   };
+  // Gradio's empty Code view is a div with an aria-label and no role (axe: aria-prohibited-attr).
+  const labelEmpty = () => document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((d) => d.setAttribute("role", "note"));
   let marking = false;
   new MutationObserver(() => {
-    if (!marking) { marking = true; requestAnimationFrame(() => { marking = false; markFields(); }); }
+    if (!marking) { marking = true; requestAnimationFrame(() => { marking = false; markFields(); labelEmpty(); }); }
   }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-field-marks"] });
   document.addEventListener("focusin", (e) => {
     if (e.target.matches && e.target.matches("#http-method input")) { setTimeout(() => e.target.select(), 0); }
