@@ -67,7 +67,9 @@ def test_no_serious_violation_in_either_theme(demo_url: str, browser_context: ob
     page.locator("#delete-no").click()
     page.get_by_role("tab", name="Endpoints").click()
     page.locator("#endpoints .virtual-row .ep-group").first.click()
-    expect(page.locator("#endpoints .virtual-row .ep-group").first).to_contain_text("(collapsed)", timeout=WAIT_MS)
+    expect(page.locator("#endpoints .virtual-row .ep-group").first).to_contain_text(
+        "(collapsed)", timeout=WAIT_MS
+    )
     page.get_by_text("Credentials", exact=True).click()
     page.locator("#field-client_secret input").fill("not-the-secret")
     page.locator("#connect").click()
