@@ -221,8 +221,9 @@ def body_cut(url: str, received: int, error: BaseException) -> Finding:
     )
 
 
-def auth_failed(message: str, fix: str) -> Finding:
-    return Finding("AUTH_FAILED", "error", scrub(message), fix)
+def auth_failed(message: str, fix: str, field: str | None = None) -> Finding:
+    """AUTH_FAILED; `field`: the auth form field the failure is about (a missing or malformed value)."""
+    return Finding("AUTH_FAILED", "error", scrub(message), fix, field=field)
 
 
 def _seconds(timeout: float | None) -> str:

@@ -212,6 +212,7 @@ class Finding:
     message: str
     fix: str
     action: Fix | None = None
+    field: str | None = None  # the auth form field at fault (auth.registry.FIELD_AT_FAULT), if one is
 
     def __post_init__(self) -> None:
         if not is_code(self.code):
@@ -225,6 +226,8 @@ class Finding:
         shape["fix"] = self.fix
         if self.action is not None:
             shape["action"] = self.action.as_dict()
+        if self.field is not None:
+            shape["field"] = self.field
         return shape
 
 

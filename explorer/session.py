@@ -35,6 +35,7 @@ from explorer.auth import (
     METHODS,
     AuthFailed,
     Credentials,
+    blame_fields,
     browser_credentials,
     start_browser_login,
 )
@@ -132,11 +133,15 @@ class ExplorerSession:
                 method, [auth_failed(f"Cannot connect with {method!r}", hint.capitalize() + ".")]
             )
         self._remember_secrets(auth_method.name, fields or {})
+        filled = {k for k, v in (fields or {}).items() if v is not None and str(v).strip()}
         try:
             credentials = auth_method.resolve(fields or {}, timeout=self.timeout, trust=self.trust)
         except AuthFailed as error:
-            return self._attempt_failed(method, error.findings, error.auth_events)
-        return self._adopt(credentials)
+            findings = blame_fields(method, error.findings, error.auth_events, filled)
+            return self._attempt_failed(method, findings, error.auth_events)
+        connection = self._adopt(credentials)
+        connection.findings = blame_fields(method, connection.findings, connection.auth_events, filled)
+        return connection
 
     @property
     def forwarded_token(self) -> str | None:

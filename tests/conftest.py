@@ -113,3 +113,35 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if item.get_closest_marker("browser") is not None:
             item.add_marker(pytest.mark.flaky(reruns=1, reruns_delay=2))
+
+
+def _controller(config: pytest.Config) -> bool:
+    """True in the process that runs the session (not in an xdist worker)."""
+    return not hasattr(config, "workerinput")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """A new run starts a new screenshot index (the PNGs of earlier runs are listed apart)."""
+    from support.browser import ARTIFACTS, MANIFEST_GLOB
+
+    if _controller(session.config):
+        for manifest in ARTIFACTS.glob(MANIFEST_GLOB):
+            manifest.unlink(missing_ok=True)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """test-artifacts/index.html (and README): each PNG the browser stories saved, and its story."""
+    from support.browser import write_index
+
+    if _controller(session.config):
+        index = write_index()
+        if index is not None:
+            session.config.stash[_INDEX] = str(index)
+
+
+_INDEX = pytest.StashKey[str]()
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    if _INDEX in config.stash:
+        terminalreporter.write_line(f"screenshots: {config.stash[_INDEX]}")

@@ -110,3 +110,33 @@ def test_workspace_errors_are_one_clear_line(workspace):
         storage.write_text("collection.yaml", "name: x\n")
     with pytest.raises(StorageError, match="workspace paths are absolute"):
         WorkspaceStorage.from_session(session, "relative/path")
+
+
+def test_a_request_and_a_folder_are_deleted_from_workspace_files_and_nothing_else(workspace):
+    from explorer.collection.files import CollectionError, delete_item
+
+    _info, session, home = workspace
+    storage = WorkspaceStorage.from_session(session, f"{home}/demo")
+    save_collection(storage, load_collection(FolderStorage(DEMO)), session.redactor)
+    neighbour = WorkspaceStorage.from_session(session, f"{home}/neighbour")
+    neighbour.write_text("keep.posting.yaml", "name: keep\nmethod: GET\nurl: /api/hello\n")
+    requests_before = {r.path for _t, r in load_collection(storage).requests()}
+    request = next(p for p in requests_before if p.startswith("items/"))
+
+    delete_item(storage, request)
+    assert not storage.exists(request)
+    delete_item(storage, "failures")
+    assert not storage.exists("failures")
+    after = load_collection(storage)
+    assert not after.errors  # the order lists left them too
+    assert {r.path for _t, r in after.requests()} == {
+        p for p in requests_before if p != request and not p.startswith("failures/")
+    }
+    for outside in ("../neighbour/keep.posting.yaml", "/Workspace", "collection.yaml", ""):
+        with pytest.raises(CollectionError):
+            delete_item(storage, outside)
+    assert neighbour.exists("keep.posting.yaml") and storage.exists("collection.yaml")
+    # Another user's files: the workspace's own permission check answers, in one line.
+    theirs = WorkspaceStorage.from_session(session, "/Users/bob@example.com")
+    with pytest.raises(StorageError, match=r"cannot (delete|read) it"):
+        theirs.delete("anything.posting.yaml")

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
+from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip, save_shot
 from support.deployed import EXPLORER_SCOPES, USERS, Deployed, deployed_explorer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -97,7 +97,7 @@ def open_history(page: Any) -> Any:
 
 
 def shot(page: Any, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"deployed-{name}.png"), full_page=True)
+    save_shot(page, f"deployed-{name}", full_page=True)
 
 
 def test_a_user_calls_apps_as_the_explorer_and_as_themselves(browser: Any, deployed: Deployed) -> None:

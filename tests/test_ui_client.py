@@ -295,6 +295,59 @@ def test_save_as_writes_a_request_file_into_the_open_collection(client: Client, 
     assert "not-to-be-saved-123456" not in text  # secrets become references, never file content
 
 
+def test_delete_through_the_api_removes_only_the_collections_own_item(client: Client, tmp_path: Path) -> None:
+    import shutil
+
+    demo = tmp_path / "demo"
+    shutil.copytree(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo", demo)
+    (tmp_path / "outside.posting.yaml").write_text(
+        "name: x\nmethod: GET\nurl: /api/hello\n", encoding="utf-8"
+    )
+    client.predict(location=str(demo), query="", api_name="/open_collection")
+    with pytest.raises(AppError, match=r"Not deleted: .*must be relative and stay inside it"):
+        client.predict(path="../outside.posting.yaml", query="", api_name="/delete_collection_item")
+    with pytest.raises(AppError, match="Not deleted"):
+        client.predict(path="collection.yaml", query="", api_name="/delete_collection_item")
+    notice, title, _tree, tree_text, *_ = client.predict(
+        path="items/02-read.posting.yaml", query="", api_name="/delete_collection_item"
+    )
+    assert "Deleted" in notice and "14 requests" in title
+    assert all(r["path"] != "items/02-read.posting.yaml" for r in json.loads(tree_text))
+    assert not (demo / "items" / "02-read.posting.yaml").exists()
+    assert (tmp_path / "outside.posting.yaml").exists() and (demo / "collection.yaml").exists()
+
+
+def test_delete_in_a_workspace_located_collection_goes_through_the_workspace_api(
+    client: Client, sandbox_info: dict[str, Any], clean_databricks_env: Path
+) -> None:
+    from explorer.collection.files import load_collection, save_collection
+    from explorer.collection.storage import FolderStorage
+    from explorer.collection.workspace_storage import WorkspaceStorage
+    from explorer.session import ExplorerSession
+
+    root = f"/Workspace/Users/{demo_sp(sandbox_info)['client_id']}/collections/ui-delete-{free_port()}"
+    writer = ExplorerSession()
+    assert writer.connect("m2m", demo_sp(sandbox_info)).ok
+    storage = WorkspaceStorage.from_session(writer, root)
+    save_collection(
+        storage,
+        load_collection(FolderStorage(Path(__file__).resolve().parents[1] / "examples" / "sandbox-demo")),
+    )
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    _title, _env, _tree, tree_text = client.predict(
+        location=f"workspace:{root}", query="", api_name="/open_collection"
+    )
+    folder = next(
+        r["path"] for r in json.loads(tree_text) if r["kind"] == "folder" and r["label"] == "failures"
+    )
+    notice, title, *_ = client.predict(path=folder, query="", api_name="/delete_collection_item")
+    assert "Deleted" in notice and "11 requests" in title
+    assert not storage.exists(folder) and storage.exists("collection.yaml")
+    with pytest.raises(AppError, match="Not deleted"):
+        client.predict(path="../", query="", api_name="/delete_collection_item")
+    writer.close()
+
+
 def test_the_page_says_where_the_time_went_and_where_the_token_came_from(
     client: Client, sandbox_info: dict[str, Any]
 ) -> None:

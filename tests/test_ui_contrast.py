@@ -58,5 +58,23 @@ def test_no_serious_violation_in_either_theme(demo_url: str, browser_context: ob
     expect(page.locator("#run-summary")).to_contain_text("Done", timeout=60_000)
     problems += _violations(page, f"{theme}-collection")
     shot(page, f"contrast-{theme}")
+    # Delete… asks first (only asked here: Keep it), a collapsed endpoint group, a marked field.
+    page.locator("#coll-tree").get_by_role("gridcell", name="Greeting").first.click()
+    page.locator("#coll-delete").click()
+    expect(page.locator("#delete-question")).to_contain_text("Delete the request", timeout=WAIT_MS)
+    problems += _violations(page, f"{theme}-delete-question")
+    shot(page, f"contrast-{theme}-delete-question")
+    page.locator("#delete-no").click()
+    page.get_by_role("tab", name="Endpoints").click()
+    page.locator("#endpoints .virtual-row .ep-group").first.click()
+    expect(page.locator("#endpoints .virtual-row .ep-group").first).to_contain_text(
+        "(collapsed)", timeout=WAIT_MS
+    )
+    page.get_by_text("Credentials", exact=True).click()
+    page.locator("#field-client_secret input").fill("not-the-secret")
+    page.locator("#connect").click()
+    expect(page.locator("#field-client_secret .field-error")).to_be_visible(timeout=WAIT_MS)
+    problems += _violations(page, f"{theme}-marked-field")
+    shot(page, f"contrast-{theme}-marked-field")
     page.close()
     assert not problems, "\n".join(dict.fromkeys(problems))

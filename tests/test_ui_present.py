@@ -246,3 +246,92 @@ def test_a_tab_label_never_fails_on_a_url_urllib_refuses() -> None:
     assert short_target("http://127.0.0.1:8000[") == "http://127.0.0.1:8000["
     assert tab_label("GET", "", "http://[::1", dirty=True) == "GET http://[::1 •"
     assert short_target("https://app.example.com/api/x?a=1") == "/api/x?a=1"
+
+
+def test_the_fields_a_failed_connect_blames_are_marked_on_the_card_escaped() -> None:
+    from explorer.model import AuthInfo, Connection, Finding
+
+    hostile = 'no such host <img src=x onerror="alert(1)">'
+    findings = [
+        Finding("TOKEN_INVALID", "warning", "looks odd", "…", field="client_secret"),
+        Finding("NETWORK_DNS", "error", hostile, "Check the URL.", field="host"),
+        Finding("AUTH_FAILED", "error", "x" * 400, "…", field="client_secret"),
+        Finding("AUTH_FAILED", "error", "about nothing on the form", "…"),
+    ]
+    failed = Connection(AuthInfo("m2m", "not connected"), None, findings, False)
+    marks = present.connection.field_marks(failed)
+    assert set(marks) == {"host", "client_secret"} and marks["host"] == hostile  # one reason per field
+    assert len(marks["client_secret"]) == present.connection.MARK_CHARS and marks["client_secret"].endswith(
+        "…"
+    )  # the error's, not the warning's
+    card = present.connection_html(failed, 0.0)
+    assert "<img" not in card and "data-field-marks=" in card
+    assert present.connection_summary(failed)["fields"] == marks
+    working = Connection(AuthInfo("m2m", "sp", identity="sp"), None, [], True)
+    assert "data-field-marks" not in present.connection_html(working, 0.0)  # success: no marks
+    assert "data-field-marks" in present.connection_html(working, 0.0, failed_attempt=failed)
+
+
+def test_endpoints_are_grouped_by_tag_and_a_collapsed_group_keeps_only_its_header() -> None:
+    from explorer.ui.state import EndpointGroups
+
+    endpoints = [
+        Endpoint("GET", "/api/a", "A", tags=["alpha"]),
+        Endpoint("GET", "/api/b", "B", tags=["beta"]),
+        Endpoint("POST", "/api/c", "C", tags=["alpha"]),
+        Endpoint("GET", "/api/d", "D", tags=["beta"]),
+    ]
+    frame = present.endpoints_frame(endpoints)
+    labels = [row[1] for row in frame.itertuples(index=False)]
+    assert ["alpha" in labels[0], "/api/a" in labels[1], "/api/c" in labels[2], "beta" in labels[3]] == [
+        True
+    ] * 4
+    assert "(expanded)" in labels[0] and ">2<" in labels[0]  # the count
+    folded = present.endpoints_frame(endpoints, {"alpha"})
+    assert len(folded) == 4 and "(collapsed)" in folded.iloc[0, 1] and "/api/b" in folded.iloc[2, 1]
+    header = tuple(folded.iloc[0])
+    assert present.group_for_row(endpoints, header, {"alpha"}) == "alpha"
+    assert present.group_for_row(endpoints, tuple(folded.iloc[2]), {"alpha"}) is None  # an endpoint's row
+    assert present.endpoint_for_row(endpoints, header) is None  # a header never opens an endpoint
+    # Untagged paths in groups of one each: no headers (2,000 of them must not double the rows).
+    many = [Endpoint("GET", f"/api/p{i:04d}") for i in range(400)]
+    assert len(present.endpoints_frame(many)) == present.discovery.PAGE_ROWS
+    assert not any("ep-group" in v for v in present.endpoints_frame(many)["Endpoint"])
+    # Collapsed groups are kept while a filter is typed (which opens every group), and come back after.
+    groups = EndpointGroups()
+    groups.toggle("alpha", "")
+    assert groups.hidden("") == {"alpha"} and groups.hidden("c") == set()
+    groups.toggle("beta", "c")
+    assert groups.hidden("c d") == {"beta"} and groups.hidden("") == {"alpha"}
+    assert groups.hidden("new filter") == set()  # a new filter starts open again
+
+
+def test_history_rows_fit_the_sidebar_the_method_and_when_beside_the_path() -> None:
+    from explorer.model import AppSummary
+
+    ok = exchange(response(201))
+    timed_out = exchange(None, [Finding("TIMEOUT", "error", "No complete response within 1 s", "…")])
+    rows = present.history_table(
+        [ok, timed_out], [AppSummary("hello", "http://app", "RUNNING", "ACTIVE", None, None)]
+    )
+    assert list(rows.columns) == ["#", "status", "request", "app", "ms"]
+    newest, oldest = rows.iloc[0], rows.iloc[1]
+    assert newest["#"] == 2 and "timeout" in newest["status"] and newest["ms"] == ""
+    assert oldest["app"] == "hello" and ">201<" in oldest["status"] and "s-2xx" in oldest["status"]
+    assert (
+        "m-get" in oldest["request"]
+        and "/api/hello" in oldest["request"]
+        and "m2m · sp-123" in oldest["request"]
+    )
+
+
+def test_a_timeouts_message_is_said_once_not_in_the_status_line_and_the_banner() -> None:
+    message = "No complete response from http://app within 1 s"
+    timed_out = exchange(None, [Finding("TIMEOUT", "error", message, "Send again with a longer timeout.")])
+    timed_out.error = message
+    view = present.exchange_view(timed_out, NOW)
+    assert ">Timeout<" in view.status and message not in view.status
+    assert (view.status + view.banner).count(message) == 1
+    other = exchange(None, [])
+    other.error = "Connection reset by peer"
+    assert "Connection reset by peer" in present.status_html(other)  # said nowhere else: kept

@@ -2,7 +2,7 @@
 
     explorer/auth/
       base.py               Field, AuthMethod, Inputs, Credentials, AuthFailed (the interface)
-      registry.py           METHODS (declared once) and the detection chain
+      registry.py           METHODS (declared once), the detection chain, FIELD_AT_FAULT
       resolve.py            one bounded resolution; every failure becomes findings
       endpoints.py          OAuth endpoint discovery, checked before any secret is sent
       sdk.py                the SDK Config: sealed (deployed) and with pinned endpoints
@@ -24,11 +24,19 @@ from explorer.auth.base import (
 )
 from explorer.auth.browser import browser_credentials, start_browser_login
 from explorer.auth.profile import DEFAULT_CONFIG_FILE, databricks_cli_available
-from explorer.auth.registry import METHODS, choose_method, cli_fields, secret_env_vars
+from explorer.auth.registry import (
+    FIELD_AT_FAULT,
+    METHODS,
+    blame_fields,
+    choose_method,
+    cli_fields,
+    secret_env_vars,
+)
 
 __all__ = [
     "DEFAULT_CONFIG_FILE",
     "DEFAULT_TIMEOUT",
+    "FIELD_AT_FAULT",
     "METHODS",
     "AuthFailed",
     "AuthMethod",
@@ -36,6 +44,7 @@ __all__ = [
     "Credentials",
     "Field",
     "Inputs",
+    "blame_fields",
     "browser_credentials",
     "choose_method",
     "cli_fields",

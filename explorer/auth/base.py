@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from explorer.auth.timeline import TokenLog
 from explorer.failures import auth_failed
 from explorer.model import AuthEvent, AuthInfo, Finding
-from explorer.parse import normalize_host, parse_scopes
+from explorer.parse import InputError, normalize_host, parse_scopes
 from explorer.tokens import normalize_token
 from explorer.trust import Trust
 from explorer.waits import run_bounded
@@ -293,7 +293,11 @@ class Inputs:
             where = f"set ${spec.env_var}" if spec and spec.env_var else "fill it in"
         flag = f" or pass {spec.flag}" if spec and spec.on_command_line and not self.trust.deployed else ""
         raise AuthFailed(
-            [auth_failed(f"{self.method.label} needs {label}", f"{where[0].upper()}{where[1:]}{flag}.")]
+            [
+                auth_failed(
+                    f"{self.method.label} needs {label}", f"{where[0].upper()}{where[1:]}{flag}.", field=name
+                )
+            ]
         )
 
     def host(self, required: bool = True) -> str | None:
@@ -301,7 +305,11 @@ class Inputs:
         value = self.require("host") if required else self.get("host")
         if not value:
             return None
-        host = normalize_host(value)
+        try:
+            host = normalize_host(value)
+        except InputError as error:
+            fix = "Correct the value; a workspace URL looks like https://<workspace>.cloud.databricks.com."
+            raise AuthFailed([auth_failed(str(error), fix, field="host")]) from None
         self.check(host, "the workspace")
         return host
 
@@ -312,7 +320,11 @@ class Inputs:
             raise AuthFailed([refused])
 
     def scopes(self) -> list[str]:
-        return parse_scopes(self.get("scopes"))
+        try:
+            return parse_scopes(self.get("scopes"))
+        except InputError as error:
+            fix = "Separate scopes with spaces, e.g. all-apis sql."
+            raise AuthFailed([auth_failed(str(error), fix, field="scopes")]) from None
 
     def token_from_env_var(self) -> tuple[str | None, str]:
         """(token, "$VAR") from the env var named by the `token_env` field (locally only)."""

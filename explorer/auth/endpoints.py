@@ -62,6 +62,7 @@ def _check_link(inputs: Inputs, url: str, what: str) -> None:
                 auth_failed(
                     f"The workspace's OAuth metadata names {what} {excerpt(url)}, which is not an http(s) URL",
                     "This host does not look like a Databricks workspace: check the workspace URL.",
+                    field="host",
                 )
             ]
         )
@@ -90,6 +91,7 @@ def _get_json(base: str, path: str, timeout: float, *, required: bool) -> dict[s
             auth_failed(
                 f"{base} does not offer OAuth: {path} answered {response.status_code} without usable metadata",
                 "Check the workspace URL (https://<workspace>.cloud.databricks.com); OAuth must be enabled.",
+                field="host",
             )
         ]
     )

@@ -29,7 +29,11 @@ def resolve_profile(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | Non
         profiles = list_profiles(os.path.expanduser(path))
     except ProfileError as error:
         raise AuthFailed(
-            [auth_failed(str(error), f"Fix or recreate {path} (`databricks auth login`).")]
+            [
+                auth_failed(
+                    str(error), f"Fix or recreate {path} (`databricks auth login`).", field="config_file"
+                )
+            ]
         ) from None
     profile = next((p for p in profiles if p.name == name), None)
     if profile is None:
@@ -40,6 +44,7 @@ def resolve_profile(inputs: Inputs, timeout: float, _prompt: BrowserPrompt | Non
                     f"No profile [{name}] in {path} (profiles there: {names})",
                     f"Run `databricks auth login --host <workspace-url> --profile {name}`, or pick one of "
                     "the listed profiles (--profile).",
+                    field="profile",
                 )
             ]
         )

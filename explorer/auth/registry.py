@@ -7,7 +7,8 @@ credentials: first a method whose own fields were given, then one the environmen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass, replace
 
 from explorer.auth.base import AuthMethod, Field
 from explorer.auth.bearer import resolve_token, resolve_user
@@ -15,12 +16,13 @@ from explorer.auth.browser import resolve_browser
 from explorer.auth.federated import resolve_federated
 from explorer.auth.profile import DEFAULT_CONFIG_FILE, resolve_profile
 from explorer.auth.service_principal import resolve_app, resolve_m2m
+from explorer.model import AuthEvent, Finding
 
 HOST = Field(
     "host",
     "Workspace URL",
     env_var="DATABRICKS_HOST",
-    help="https://<workspace>.cloud.databricks.com",
+    help="https://<name>.cloud.databricks.com",
     required=True,
     cli_help="workspace URL",
 )
@@ -33,7 +35,7 @@ SCOPES = Field(
 TOKEN_ENV = Field(
     "token_env",
     "Token env var",
-    help="name of an environment variable holding the token",
+    help="env var holding the token",
     reaches="env",
     cli_help="env var holding the token (auth token/federated)",
 )
@@ -162,7 +164,7 @@ METHODS: dict[str, AuthMethod] = {
                 Field(
                     "login_hint",
                     "Account email",
-                    help="optional: preselects the account to sign in with",
+                    help="preselects the account at sign-in",
                     cli_help="account to preselect at sign-in",
                 ),
             ),
@@ -241,3 +243,73 @@ def cli_fields() -> dict[str, Field]:
             if f.on_command_line:
                 fields.setdefault(f.name, f)
     return fields
+
+
+# --- which field a failed Connect is about ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Blame:
+    """Findings with one of `codes` (and, when set, a token call answered `oauth_error`; for
+    `methods` only) are about the first of `fields` that was filled in, else the first on the form."""
+
+    fields: tuple[str, ...]
+    codes: tuple[str, ...] = ("AUTH_FAILED",)
+    oauth_error: str | None = None
+    methods: tuple[str, ...] | None = None
+
+
+_UNREACHABLE = (
+    "NETWORK_DNS",
+    "NETWORK_CONNECT",
+    "NETWORK_TLS",
+    "NETWORK_PROXY",
+    "TIMEOUT",
+    "HOST_NOT_ALLOWED",
+)
+_TOKEN_CODES = ("TOKEN_INVALID", "TOKEN_NOT_OAUTH", "TOKEN_EXPIRED", "TOKEN_NEEDS_EXCHANGE", "TOKEN_MISSING")
+# First match wins. A resolver that knows the field sets `Finding.field` itself (a missing value,
+# a malformed workspace URL): those are kept as they are.
+FIELD_AT_FAULT: tuple[Blame, ...] = (
+    Blame(("host", "token"), _UNREACHABLE, methods=("token",)),
+    Blame(("profile",), _UNREACHABLE, methods=("profile",)),
+    Blame(("host",), (*_UNREACHABLE, "WORKSPACE_UNKNOWN")),
+    Blame(("scopes",), oauth_error="invalid_scope"),
+    # The token endpoint says invalid_client for a wrong id and a wrong secret alike: the secret is
+    # the usual culprit (expired, or another principal's); the message says "client id or secret".
+    Blame(("client_secret",), oauth_error="invalid_client", methods=("m2m",)),
+    Blame(("client_id",), oauth_error="invalid_client", methods=("federated",)),
+    Blame(
+        ("subject_token", "subject_token_file", "token_env"),
+        oauth_error="invalid_grant",
+        methods=("federated",),
+    ),
+    Blame(("token", "token_env"), (*_TOKEN_CODES, "AUTH_FAILED"), methods=("token",)),
+    Blame(("profile",), methods=("profile",)),
+)
+
+
+def blame_fields(
+    method: str, findings: Iterable[Finding], events: Iterable[AuthEvent] = (), filled: Collection[str] = ()
+) -> list[Finding]:
+    """`findings` with `field` set where FIELD_AT_FAULT (or the resolver) names the form field at fault.
+
+    Only fields the method's form shows are named; `filled`: the fields the user filled in."""
+    spec = METHODS.get(method)
+    on_form = [f.name for f in spec.form_fields()] if spec is not None else []
+    errors = {e.error for e in events if e.error}
+    blamed = []
+    for finding in findings:
+        name = finding.field if finding.field in on_form else None
+        for rule in FIELD_AT_FAULT if name is None else ():
+            if (
+                finding.code in rule.codes
+                and (rule.methods is None or method in rule.methods)
+                and (rule.oauth_error is None or rule.oauth_error in errors)
+            ):
+                candidates = [f for f in rule.fields if f in on_form]
+                name = next((f for f in candidates if f in filled), candidates[0] if candidates else None)
+                if name is not None:
+                    break
+        blamed.append(finding if name == finding.field else replace(finding, field=name))
+    return blamed

@@ -41,7 +41,7 @@ from explorer.collection.secret_guard import (
     sanitize_request,
     sanitize_variables,
 )
-from explorer.collection.storage import Storage, StorageError
+from explorer.collection.storage import Storage, StorageError, clean_path
 from explorer.collection.validate import validate
 from explorer.redact import Redactor
 
@@ -57,6 +57,7 @@ MAX_DEPTH = 16
 __all__ = [
     "CollectionError",
     "SecretRefused",
+    "delete_item",
     "list_environments",
     "load_collection",
     "load_dotenv",
@@ -526,3 +527,47 @@ def _unique(name: str, taken: set[str]) -> str:
         number += 1
     taken.add(candidate)
     return candidate
+
+
+# --- deleting -----------------------------------------------------------------------------------
+
+
+def delete_item(storage: Storage, path: str) -> list[str]:
+    """Delete one request file or one folder (with everything in it) of the collection in `storage`.
+
+    Only what the collection lists as a request or a folder is deleted: not its collection.yaml, its
+    environments, its .env, nor any path outside it (`..`, an absolute path, a link leading out:
+    the storage refuses those). The entry leaves its parent's `order` too, so the collection still
+    loads without an error. Returns the files changed besides the deleted item.
+    Raises CollectionError (one readable line) when the path is not an item of the collection.
+    """
+    try:
+        relative = clean_path(path)
+    except StorageError as error:
+        raise CollectionError(str(error)) from None
+    collection = load_collection(storage)
+    requests = {r.path for _trail, r in collection.requests()}
+    folders = {f.path for f in _folders(collection.root) if f.path}
+    if relative not in requests and relative not in folders:
+        raise CollectionError(
+            f"{storage.describe(relative or '')}: not a request or a folder of this collection"
+        )
+    storage.delete(relative)
+    parent, _, entry = relative.rpartition("/")
+    order_file = _join(parent, FOLDER_FILE) if parent else COLLECTION_FILE
+    if not storage.exists(order_file):
+        return []
+    data, error = _read_yaml(storage, order_file)
+    if error or not isinstance(data, dict) or entry not in (data.get("order") or []):
+        return []
+    data["order"] = [n for n in data["order"] if n != entry]
+    storage.write_text(order_file, dump_yaml(data))
+    return [order_file]
+
+
+def _folders(folder: Folder) -> list[Folder]:
+    found = [folder]
+    for item in folder.items:
+        if isinstance(item, Folder):
+            found += _folders(item)
+    return found

@@ -8,6 +8,7 @@ inside the collection ("items/01-create.posting.yaml"). `FolderStorage` keeps th
 from __future__ import annotations
 
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Protocol
@@ -41,6 +42,10 @@ class Storage(Protocol):
     def exists(self, path: str) -> bool: ...
 
     def is_dir(self, path: str = "") -> bool: ...
+
+    def delete(self, path: str) -> None:
+        """Remove a file, or a folder with everything in it; never anything outside the collection."""
+        ...
 
 
 def clean_path(path: str) -> str:
@@ -98,3 +103,36 @@ class FolderStorage:
 
     def is_dir(self, path: str = "") -> bool:
         return self._path(path).is_dir()
+
+    def delete(self, path: str) -> None:
+        """Remove `path` (a folder with its contents). Symlinks are never followed out of the
+        collection: a link is removed itself, never its target, and a path reached through a
+        linked folder that leads outside is refused."""
+        relative = clean_path(path)
+        if not relative:
+            raise StorageError(
+                f"{self.describe()}: the collection's own folder is not deleted from inside it"
+            )
+        target = self.root / relative
+        try:
+            root = self.root.resolve(strict=True)
+            parent = target.parent.resolve(strict=True)
+        except OSError as error:
+            raise StorageError(
+                f"{self.describe(path)}: cannot delete it: {error.strerror or error}"
+            ) from None
+        if parent != root and root not in parent.parents:
+            raise StorageError(
+                f"{self.describe(path)}: cannot delete it: it leads outside the collection (a link)"
+            )
+        try:
+            if target.is_symlink() or not target.is_dir():
+                target.unlink()
+            else:
+                shutil.rmtree(target)  # rmtree removes links inside, never what they point at
+        except FileNotFoundError:
+            raise StorageError(f"{self.describe(path)}: cannot delete it: it does not exist") from None
+        except OSError as error:
+            raise StorageError(
+                f"{self.describe(path)}: cannot delete it: {error.strerror or error}"
+            ) from None

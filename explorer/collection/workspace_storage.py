@@ -4,7 +4,7 @@ Deployed as a Databricks App, collections live in the workspace, not on the app'
 written as the signed-in user (`user`) or the app's service principal (`app`), whichever the
 session is connected as. Paths look like `/Workspace/Users/ada@example.com/collections/demo`.
 Every call is the SDK's (`WorkspaceClient.workspace`: get_status, list, mkdirs, upload,
-download); errors become one readable `StorageError` line.
+download, delete); errors become one readable `StorageError` line.
 """
 
 from __future__ import annotations
@@ -122,3 +122,16 @@ class WorkspaceStorage:
         status = self._status(path)
         kind = getattr(status.object_type, "value", status.object_type) if status is not None else None
         return str(kind) in _DIRECTORY_TYPES
+
+    def delete(self, path: str) -> None:
+        """The workspace's delete (recursive for a folder); never the collection's root itself."""
+        if not clean_path(path):
+            raise StorageError(
+                f"{self.describe()}: the collection's own folder is not deleted from inside it"
+            )
+        if self._status(path) is None:
+            raise StorageError(f"{self.describe(path)}: cannot delete it: it does not exist")
+        try:
+            self.client.workspace.delete(self._path(path), recursive=self.is_dir(path))
+        except Exception as error:
+            raise self._fail(path, "delete", error) from None

@@ -66,7 +66,7 @@ def box_view(method: str, name: str, deployed: bool = False) -> BoxView:
     return BoxView(visible=True, label=label, placeholder=fit_placeholder(hints))
 
 
-PLACEHOLDER_CHARS = 40  # what a sidebar box shows (13 px, 380 px sidebar) before it clips
+PLACEHOLDER_CHARS = 36  # what a sidebar box shows (13 px, 380 px sidebar) before it clips (measured: 37)
 
 
 def fit_placeholder(hints: list[str]) -> str:

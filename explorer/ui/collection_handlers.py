@@ -18,6 +18,7 @@ import gradio as gr
 
 from explorer.collection.files import (
     CollectionError,
+    delete_item,
     list_environments,
     load_collection,
     save_collection,
@@ -47,6 +48,7 @@ class OpenCollection:
     rows: list[view.TreeRow] = field(default_factory=list)
     results: list[RequestResult] = field(default_factory=list)
     selected_folder: str | None = None
+    picked: view.TreeRow | None = None  # the tree row clicked last: what Delete… offers to delete
     env: str | None = None
     environ: dict[str, str] = field(default_factory=dict, repr=False)
 
@@ -115,16 +117,7 @@ class CollectionHandlers:
             env=env,
             environ=page_environment(ui, self.h.config.deployed),
         )
-        notice = "".join(
-            f'<div class="muted small">⚠ {present.code_html(err.path)} {present.rich_text(err.message)}</div>'
-            for err in collection.errors
-        )
-        count = len(collection.requests())
-        title = (
-            f'<div class="coll-title"><b>{present.rich_text(collection.name)}</b> '
-            f'<span class="muted small">{count} requests</span></div>{notice}'
-        )
-        return ui, title, gr.update(choices=environments, value=env), *self._tree(ui, query)
+        return ui, _title(collection), gr.update(choices=environments, value=env), *self._tree(ui, query)
 
     def _tree(self, ui: UISession, query: str) -> tuple[Any, ...]:
         opened: OpenCollection | None = ui.collection
@@ -181,6 +174,7 @@ class CollectionHandlers:
         if opened is None or not 0 <= index < len(opened.rows):
             raise FormError("Open a collection first, then click one of its requests.")
         row = opened.rows[index]
+        opened.picked = row
         if row.kind == "folder":
             opened.selected_folder = row.path
             return *self.skip_tab(ui), gr.update(value=f"Run folder {row.label}")
@@ -236,6 +230,48 @@ class CollectionHandlers:
         )
         saved = f'<div class="muted small">Saved {present.code_html(path)}</div>{notices}'
         return ui, saved, *self._tree(ui, ""), *tab_outputs(ui, tab)[1:]
+
+    # --- deleting ---------------------------------------------------------------------------------
+
+    def ask_delete(self, ui: UISession | None) -> tuple[Any, ...]:
+        """Delete…: what would go (the row clicked last, else the active tab's file), asked before anything is deleted.
+
+        Outputs: state, the confirmation group, its question, the path it asks about."""
+        ui = self.h.session(ui)
+        opened: OpenCollection | None = ui.collection
+        if opened is None:
+            raise FormError("Open a collection first, then click the request or folder to delete.")
+        row = opened.picked
+        if row is None and ui.tab().source:
+            row = next((r for r in opened.rows if r.path == ui.tab().source), None)
+        if row is None:
+            raise FormError("Click the request or the folder to delete in the tree first.")
+        question = view.delete_question(row, opened.collection)
+        return ui, gr.update(visible=True), question, row.path
+
+    def delete(self, ui: UISession | None, path: str, query: str) -> tuple[Any, ...]:
+        """The confirmed delete, through explorer.collection.files (only the collection's own items).
+
+        Outputs: state, the confirmation group (hidden), the notice, the title, the tree and its JSON twin, Run."""
+        ui = self.h.session(ui)
+        opened: OpenCollection | None = ui.collection
+        if opened is None:
+            raise FormError("Open a collection first.")
+        path = (path or "").strip()
+        try:
+            delete_item(opened.storage, path)
+            opened.collection = load_collection(opened.storage)
+        except (CollectionError, StorageError, OSError) as e:
+            raise FormError(f"Not deleted: {e}") from None
+        for tab in ui.tabs:  # its tabs stay open, no longer tied to a file: Save as writes it anew
+            if tab.source and (tab.source == path or tab.source.startswith(path + "/")):
+                tab.source = None
+        opened.picked = None
+        if opened.selected_folder and (opened.selected_folder + "/").startswith(path + "/"):
+            opened.selected_folder = None
+        notice = f'<div class="muted small">Deleted {present.code_html(path)}</div>'
+        run = gr.skip() if opened.selected_folder else gr.update(value="Run collection")
+        return ui, gr.update(visible=False), notice, _title(opened.collection), *self._tree(ui, query), run
 
     # --- running ----------------------------------------------------------------------------------
 
@@ -316,6 +352,19 @@ class CollectionHandlers:
             tab.exchange = exchange
         ui.active = tab.id
         return tab_outputs(ui, tab)
+
+
+def _title(collection: Collection) -> str:
+    """The collection's name, its request count, its load errors (each once)."""
+    notice = "".join(
+        f'<div class="muted small">⚠ {present.code_html(err.path)} {present.rich_text(err.message)}</div>'
+        for err in collection.errors
+    )
+    count = len(collection.requests())
+    return (
+        f'<div class="coll-title"><b>{present.rich_text(collection.name)}</b> '
+        f'<span class="muted small">{count} requests</span></div>{notice}'
+    )
 
 
 def _request_from_form(form: RequestForm, base: Request | None, name: str) -> Request:

@@ -141,6 +141,10 @@ def _discovery_events(p: Panes, h: Handlers) -> None:
     p.endpoints.select(
         friendly(h.pick_endpoint), [p.state, p.app_url], p.tab_view(), api_name="pick_endpoint"
     )
+    p.endpoints.select(
+        friendly(h.toggle_endpoint_group), [p.state, p.endpoint_filter], [p.state, p.endpoints, p.endpoints_data],
+        api_name="toggle_endpoint_group", show_progress="hidden",
+    )  # fmt: skip
     p.endpoint_filter.submit(
         friendly(h.open_first_endpoint), [p.state, p.app_url, p.endpoint_filter], p.tab_view(),
         api_name="open_first_endpoint",
@@ -303,6 +307,16 @@ def _collection_events(p: Panes, h: Handlers) -> None:
             friendly(with_form(save, ["name"], request=False)), [p.state, *form, p.save_name], saved,
             api_name=f"{mode}_request",
         )  # fmt: skip
+    p.coll_delete.click(
+        friendly(c.ask_delete), p.state, [p.state, p.delete_group, p.delete_question, p.delete_path],
+        api_name="ask_delete",
+    )  # fmt: skip
+    p.delete_yes.click(
+        friendly(c.delete), [p.state, p.delete_path, p.coll_filter],
+        [p.state, p.delete_group, p.save_notice, p.coll_title, *tree, p.coll_run],
+        api_name="delete_collection_item",
+    )  # fmt: skip
+    p.delete_no.click(lambda: gr.update(visible=False), None, p.delete_group, api_name="keep_collection_item")
     p.coll_run.click(
         friendly(c.run), [p.state, p.coll_env], [p.state, p.run_summary, p.run_table, p.run_data],
         api_name="run_collection", show_progress="hidden",

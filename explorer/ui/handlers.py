@@ -203,7 +203,9 @@ def connection_outputs(connection: Any, kept: Any = None) -> tuple[Any, ...]:
     return (
         present.connection_html(connection, time.time()),
         present.as_json(present.connection_summary(connection)),
-        gr.update(open=not connection.ok),
+        gr.update(
+            open=not connection.ok or bool(present.field_marks(connection))
+        ),  # a marked field stays in view
     )
 
 
@@ -443,11 +445,7 @@ class Handlers:
         if not (app_url or "").strip():
             raise FormError("Pick an app or type its URL first.")
         ui.listing = ui.explorer.list_endpoints(app_url.strip())
-        return (
-            ui,
-            *_endpoint_outputs(present.filter_endpoints(ui.listing.endpoints, query)),
-            present.listing_html(ui.listing),
-        )
+        return ui, *_endpoint_outputs(ui, query), present.listing_html(ui.listing)
 
     def list_endpoints_if_url(
         self, ui: UISession | None, app_url: str, query: str, request: gr.Request | None = None
@@ -458,9 +456,17 @@ class Handlers:
 
     def filter_endpoints(self, ui: UISession | None, query: str) -> tuple[Any, ...]:
         ui = self.session(ui)
-        return ui, *_endpoint_outputs(
-            present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
-        )
+        return ui, *_endpoint_outputs(ui, query)
+
+    def toggle_endpoint_group(self, ui: UISession | None, query: str, evt: gr.SelectData) -> tuple[Any, ...]:
+        """A group's header row clicked (or Enter on it): the group collapses or expands; other rows: nothing."""
+        ui = self.session(ui)
+        shown = present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
+        group = present.group_for_row(shown, evt.row_value, ui.groups.hidden(query))
+        if group is None:
+            return ui, gr.skip(), gr.skip()
+        ui.groups.toggle(group, query)
+        return ui, *_endpoint_outputs(ui, query)
 
     def pick_endpoint(self, ui: UISession | None, app_url: str, evt: gr.SelectData) -> tuple[Any, ...]:
         """An endpoint row clicked: opened in a tab (the active one when untouched), its response empty."""
@@ -794,9 +800,11 @@ class Handlers:
         return ui, gr.update(value=None, visible=False), ""
 
 
-def _endpoint_outputs(endpoints: list[Any]) -> tuple[pd.DataFrame, str]:
-    """The endpoint list and its JSON twin."""
-    return present.endpoints_frame(endpoints), present.as_json(present.endpoints_summary(endpoints))
+def _endpoint_outputs(ui: UISession, query: str) -> tuple[pd.DataFrame, str]:
+    """The endpoint list (filtered, its collapsed groups folded) and its JSON twin (every match)."""
+    endpoints = present.filter_endpoints(ui.listing.endpoints if ui.listing else [], query)
+    frame = present.endpoints_frame(endpoints, ui.groups.hidden(query))
+    return frame, present.as_json(present.endpoints_summary(endpoints))
 
 
 def _numbered_exchange(ui: UISession, number: Any) -> Exchange | None:

@@ -38,7 +38,7 @@ def target(p: Panes, config: UIConfig) -> None:
         )  # fmt: skip
         p.app_url = gr.Textbox(
             value=config.app_url, label="app_url", show_label=False, container=False, max_lines=1, scale=4,
-            placeholder="or any app URL: https://<app>-<workspace-id>.<region>.databricksapps.com, then Enter",
+            placeholder="or an app's URL (https://…databricksapps.com), then Enter",
             elem_id="app-url",
         )  # fmt: skip
         p.refresh_apps = gr.Button("↻", size="sm", scale=0, min_width=34, elem_id="refresh-apps")

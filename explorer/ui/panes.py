@@ -73,6 +73,12 @@ class Panes:
     save: gr.Button
     save_as: gr.Button
     rename: gr.Button
+    coll_delete: gr.Button
+    delete_group: gr.Group
+    delete_question: gr.HTML
+    delete_path: gr.Textbox
+    delete_yes: gr.Button
+    delete_no: gr.Button
     save_notice: gr.HTML
     # app and request (main pane)
     app: gr.Dropdown

@@ -73,7 +73,7 @@ def _browser_signin(p: Panes, method: str) -> None:
         p.waiting = gr.HTML("", elem_id="waiting")
         p.paste_url = gr.Textbox(
             label="Or paste the URL the browser ended on",
-            placeholder="http://localhost:8020/?code=…&state=…",
+            placeholder="http://localhost:8020/?code=…",
             max_lines=1,
             elem_id="paste-url",
         )
@@ -135,12 +135,13 @@ def endpoints(p: Panes) -> None:
 def history(p: Panes) -> None:
     p.history = gr.Dataframe(
         label="history", show_label=False, interactive=False, max_height=420, wrap=True,
-        datatype=["number", "str", "html", "str", "html", "str", "str"], elem_id="history-table",
+        datatype=["number", "html", "html", "str", "str"], elem_id="history-table",
+        column_widths=["8%", "20%", "48%", "14%", "10%"],  # every column within the sidebar's width
     )  # fmt: skip
     with gr.Row(equal_height=False, elem_classes="tight export-row"):
         p.export_format = gr.Radio(
             ["HAR", "JSON", "CSV"], value="HAR", label="format", show_label=False, container=False, scale=0,
-            min_width=200, elem_id="export-format",
+            min_width=236, elem_id="export-format",
         )  # fmt: skip
         # Two steps: Export builds the file when asked (never on every send), then its download appears.
         p.export = gr.Button("Export", variant="primary", size="sm", scale=0, min_width=80, elem_id="export")
@@ -191,12 +192,22 @@ def collections(p: Panes, config: UIConfig) -> None:
         p.save = gr.Button("Save", size="sm", scale=0, min_width=50, elem_id="save")
         p.save_as = gr.Button("Save as", size="sm", scale=0, min_width=64, elem_id="save-as")
         p.rename = gr.Button("Rename", size="sm", scale=0, min_width=64, elem_id="rename")
+        p.coll_delete = gr.Button("Delete…", size="sm", scale=0, min_width=64, elem_id="coll-delete")
+    # Deleting asks first: what goes (the file, or the folder and its requests), then Delete or Keep.
+    with gr.Group(visible=False, elem_id="delete-confirm") as p.delete_group:
+        p.delete_question = gr.HTML("", elem_id="delete-question")
+        p.delete_path = gr.Textbox(visible=False, label="path", elem_id="delete-path")
+        with gr.Row(equal_height=True, elem_classes="tight"):
+            p.delete_yes = gr.Button(
+                "Delete", variant="stop", size="sm", scale=0, min_width=70, elem_id="delete-yes"
+            )
+            p.delete_no = gr.Button("Keep it", size="sm", scale=0, min_width=70, elem_id="delete-no")
     p.save_notice = gr.HTML("", elem_id="save-notice")
     p.run_summary = gr.HTML("", elem_id="run-summary")
     p.run_table = gr.Dataframe(
         headers=["", "Request", "Status", "ms", "✓"], datatype=["str", "html", "html", "str", "str"],
         label="run", show_label=False, interactive=False, max_height=320, wrap=True,
-        column_widths=["6%", "47%", "18%", "14%", "15%"], buttons=[], elem_id="run-table",
+        column_widths=["6%", "45%", "20%", "14%", "15%"], buttons=[], elem_id="run-table",
     )  # fmt: skip
     p.run_data = json_twin("run")
 

@@ -123,12 +123,33 @@ class RequestTab:
 
 
 @dataclass
+class EndpointGroups:
+    """Which endpoint groups are collapsed. A filter opens every group with matches (its job is to
+    show them) and has its own collapsed set while it is typed; clearing it brings back yours."""
+
+    collapsed: set[str] = field(default_factory=set)
+    while_filtering: set[str] = field(default_factory=set)
+    filtering: bool = False
+
+    def hidden(self, query: str) -> set[str]:
+        filtering = bool((query or "").strip())
+        if filtering != self.filtering:
+            self.filtering, self.while_filtering = filtering, set()
+        return self.while_filtering if filtering else self.collapsed
+
+    def toggle(self, group: str, query: str) -> None:
+        hidden = self.hidden(query)
+        hidden.symmetric_difference_update({group})
+
+
+@dataclass
 class UISession:
     """One browser session: its engine session plus what the panes were built from."""
 
     explorer: ExplorerSession
     apps: list[AppSummary] = field(default_factory=list)
     listing: EndpointListing | None = None
+    groups: EndpointGroups = field(default_factory=EndpointGroups)
     last: Exchange | None = None
     tabs: list[RequestTab] = field(default_factory=list)
     active: str = ""

@@ -65,7 +65,8 @@ SENDING_LINE = (
 # The page's keyboard and its in-HTML buttons (one script, in the page's head):
 # Ctrl/Cmd+Enter sends from anywhere in the request; Esc cancels a running send; Tab leaves the
 # body editor instead of indenting; focusing the method box selects it, so typing replaces it;
-# a fix button (banner, Diagnosis) hands its finding's index to the apply_fix event; "n more"
+# a failed Connect marks the fields it blames; a fix button (banner, Diagnosis) hands its finding's
+# index to the apply_fix event; "n more"
 # opens the Diagnosis tab; Enter in the endpoint filter is the filter's own submit event.
 KEYBOARD_HEAD = """
 <script>
@@ -128,6 +129,32 @@ KEYBOARD_HEAD = """
       if (visible(next)) { next.focus(); } else { e.target.blur(); }
     }
   }, true);
+  // A failed Connect marks the fields its findings blame (the card's data-field-marks, from the
+  // engine's Finding.field): red border, aria-invalid, the reason under the field; cleared on success.
+  const markFields = () => {
+    const card = document.querySelector("#connection .conn");
+    let marks = {};
+    try { marks = JSON.parse((card && card.dataset.fieldMarks) || "{}"); } catch (err) { marks = {}; }
+    document.querySelectorAll('.block[id^="field-"]').forEach((block) => {
+      const name = block.id.slice(6), reason = marks[name], input = block.querySelector("input, textarea");
+      let note = block.querySelector(":scope > .field-error");
+      block.classList.toggle("field-invalid", Boolean(reason));
+      if (reason) {
+        if (!note) { note = document.createElement("div"); note.className = "field-error"; note.id = "field-" + name + "-error"; block.appendChild(note); }
+        if (note.textContent !== reason) { note.textContent = reason; }
+        if (input && input.getAttribute("aria-invalid") !== "true") { input.setAttribute("aria-invalid", "true"); input.setAttribute("aria-describedby", note.id); }
+      } else {
+        if (note) { note.remove(); }
+        if (input && input.hasAttribute("aria-invalid")) { input.removeAttribute("aria-invalid"); input.removeAttribute("aria-describedby"); }
+      }
+    });
+  };
+  // Gradio's empty Code view is a div with an aria-label and no role (axe: aria-prohibited-attr).
+  const labelEmpty = () => document.querySelectorAll("div.empty[aria-label]:not([role])").forEach((d) => d.setAttribute("role", "note"));
+  let marking = false;
+  new MutationObserver(() => {
+    if (!marking) { marking = true; requestAnimationFrame(() => { marking = false; markFields(); labelEmpty(); }); }
+  }).observe(document.documentElement, { childList: true, subtree: true, attributes: true, attributeFilter: ["data-field-marks"] });
   document.addEventListener("focusin", (e) => {
     if (e.target.matches && e.target.matches("#http-method input")) { setTimeout(() => e.target.select(), 0); }
   });

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip
+from support.browser import ARTIFACTS, CHROMIUM_ARGS, chromium_or_skip, save_shot
 from support.ports import free_port
 
 REPO = Path(__file__).resolve().parents[2]
@@ -90,4 +90,5 @@ def browser_context() -> Iterator[object]:
 
 
 def shot(page: object, name: str) -> None:
-    page.screenshot(path=str(ARTIFACTS / f"ui-{name}.png"))  # type: ignore[attr-defined]
+    """test-artifacts/ui-<name>.png, indexed with its story (support.browser.save_shot)."""
+    save_shot(page, f"ui-{name}")

@@ -18,7 +18,13 @@ from explorer.ui.present.basics import (
     status_class,
     utc_time,
 )
-from explorer.ui.present.connection import authorize_html, connection_html, connection_summary, waiting_html
+from explorer.ui.present.connection import (
+    authorize_html,
+    connection_html,
+    connection_summary,
+    field_marks,
+    waiting_html,
+)
 from explorer.ui.present.discovery import (
     HistoryRows,
     app_html,
@@ -30,6 +36,7 @@ from explorer.ui.present.discovery import (
     endpoints_summary,
     export_note,
     filter_endpoints,
+    group_for_row,
     history_frame,
     history_table,
     listing_html,
@@ -75,8 +82,10 @@ __all__ = [
     "exchange_summary",
     "exchange_view",
     "export_note",
+    "field_marks",
     "filter_endpoints",
     "findings_html",
+    "group_for_row",
     "headers_frame",
     "history_frame",
     "history_table",

@@ -68,6 +68,21 @@ def tree_frame(rows: Iterable[TreeRow]) -> pd.DataFrame:
     return pd.DataFrame(data, columns=TREE_COLUMNS)
 
 
+def delete_question(row: TreeRow, collection: Collection) -> str:
+    """Delete…'s confirmation: what goes, in words (a folder says how many requests go with it)."""
+    if row.kind == "folder":
+        inside = [r for _trail, r in collection.requests() if r.path.startswith(row.path + "/")]
+        n = len(inside)
+        what = f"the folder <b>{escape(row.label)}</b> and its {n} request{'s' if n != 1 else ''}"
+    else:
+        what = f"the request <b>{escape(row.label)}</b>"
+    return (
+        f'<div class="delete-question" role="alert">Delete {what}? '
+        f'<div class="muted small"><code>{escape(row.path)}</code> goes from the collection; '
+        "this cannot be undone.</div></div>"
+    )
+
+
 def run_frame(results: Iterable[Any], total: int | None = None) -> pd.DataFrame:
     """A run's rows as they arrive: ✓/✗, the request, its status, time, checks and top finding codes."""
     data = []

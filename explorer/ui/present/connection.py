@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from html import escape
 from typing import Any
 
@@ -20,6 +21,9 @@ def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> 
     """
     if connection is None:
         return '<div class="conn idle"><span class="dot"></span>Not connected</div>'
+    marks = field_marks(failed_attempt if failed_attempt is not None else connection)
+    # The form marks these fields (the page script: red border, aria-invalid, the reason under it).
+    marked = f' data-field-marks="{escape(json.dumps(marks), quote=True)}"' if marks else ""
     auth, token = connection.auth, connection.token
     doubtful = any(f.severity in ("error", "warning") for f in connection.findings)
     head_cls = ("warn" if doubtful else "ok") if connection.ok else "bad"
@@ -31,8 +35,9 @@ def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> 
     ]
     if name and auth.identity and auth.identity not in (auth.source or ""):  # the id once, not twice
         lines.append(f'<div class="muted">{escape(auth.identity)}</div>')
-    if auth.source:
-        lines.append(f'<div class="muted">{escape(auth.source)}</div>')
+    if auth.source:  # one line; the full value on hover
+        source = escape(auth.source, quote=True)
+        lines.append(f'<div class="muted one-line" title="{source}">{source}</div>')
     if auth.host:
         lines.append(f'<div class="muted">{escape(auth.host)}</div>')
     if token is not None and token.kind != "none":
@@ -49,7 +54,21 @@ def connection_html(connection: Any, now: float, failed_attempt: Any = None) -> 
             f"{findings_html(failed_attempt.findings, actions=False)}"
             f"{token_calls_html(getattr(failed_attempt, 'auth_events', []), 'the attempt')}</div>"
         )
-    return f'<div class="conn {head_cls}">{"".join(lines)}</div>'
+    return f'<div class="conn {head_cls}"{marked}>{"".join(lines)}</div>'
+
+
+MARK_CHARS = 160  # the reason under a marked field: one short line (the card has it in full)
+
+
+def field_marks(connection: Any) -> dict[str, str]:
+    """The auth form fields a connection's findings blame (Finding.field, from auth.registry's
+    FIELD_AT_FAULT), each with the reason; errors before warnings, one reason per field."""
+    marks: dict[str, str] = {}
+    for finding in sorted_findings(connection.findings if connection is not None else []):
+        if finding.field and finding.severity in ("error", "warning") and finding.field not in marks:
+            text = finding.message
+            marks[finding.field] = text if len(text) <= MARK_CHARS else text[: MARK_CHARS - 1] + "…"
+    return marks
 
 
 def connection_summary(connection: Any) -> dict[str, Any]:
@@ -57,6 +76,7 @@ def connection_summary(connection: Any) -> dict[str, Any]:
     summary = connection_to_dict(connection)
     summary["display_name"] = connection.auth.details.get("display_name")
     summary["findings"] = [f.as_dict() for f in sorted_findings(connection.findings)]
+    summary["fields"] = field_marks(connection)
     return summary
 
 

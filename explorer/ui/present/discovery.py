@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from html import escape
 from typing import Any
 
@@ -72,22 +72,50 @@ def endpoint_group(e: Endpoint) -> str:
     return segments[0] if segments else "/"
 
 
-def endpoints_frame(endpoints: Iterable[Endpoint]) -> pd.DataFrame:
-    """The sidebar list, grouped (a header row over each group of two or more), at most PAGE_ROWS
-    rows: a huge document must not send megabytes to the page (the filter narrows it)."""
-    listed = list(itertools.islice(endpoints, PAGE_ROWS))
-    sizes: dict[str, int] = {}
-    for e in listed:
-        sizes[endpoint_group(e)] = sizes.get(endpoint_group(e), 0) + 1
+def endpoint_groups(endpoints: Iterable[Endpoint]) -> dict[str, list[Endpoint]]:
+    """Endpoints by group, the groups in the order they first appear (the list is sorted by path)."""
+    groups: dict[str, list[Endpoint]] = {}
+    for e in itertools.islice(endpoints, PAGE_ROWS):
+        groups.setdefault(endpoint_group(e), []).append(e)
+    return groups
+
+
+def group_header(group: str, count: int, collapsed: bool) -> tuple[str, str]:
+    """A group's header row: click it (or Enter on it) to collapse or expand the group."""
+    arrow, state = ("▸", "collapsed") if collapsed else ("▾", "expanded")
+    action = "expand" if collapsed else "collapse"
+    return (
+        "",
+        f'<span class="ep-group" title="Click or press Enter to {action} {escape(group, quote=True)}">'
+        f'<span aria-hidden="true">{arrow}</span> {escape(group)} <span class="ep-count">{count}</span>'
+        f'<span class="sr-only"> ({state})</span></span>',
+    )
+
+
+def endpoints_frame(endpoints: Iterable[Endpoint], hidden: Collection[str] = ()) -> pd.DataFrame:
+    """The sidebar list: a header row over each OpenAPI tag's group (when grouping helps), its
+    endpoints under it unless the group is in `hidden` (collapsed). At most PAGE_ROWS endpoints: a
+    huge document must not send megabytes to the page (the filter narrows it)."""
+    groups = endpoint_groups(endpoints)
+    # Headers when grouping helps: not when most groups hold one endpoint each (untagged paths).
+    headed = len(groups) <= max(1, sum(len(m) for m in groups.values()) // 2)
     rows: list[tuple[str, str]] = []
-    current = None
-    for e in listed:
-        group = endpoint_group(e)
-        if group != current and sizes[group] > 1:
-            rows.append(("", f'<span class="ep-group">{escape(group)}</span>'))
-        current = group
-        rows.append(_endpoint_row(e))
+    for group, members in groups.items():
+        if headed:
+            rows.append(group_header(group, len(members), group in hidden))
+            if group in hidden:
+                continue
+        rows.extend(_endpoint_row(e) for e in members)
     return pd.DataFrame(rows[:PAGE_ROWS], columns=["Method", "Endpoint"])
+
+
+def group_for_row(endpoints: Iterable[Endpoint], row: Any, hidden: Collection[str] = ()) -> str | None:
+    """The group whose header a clicked row is (None: an endpoint's row). By content, like endpoint_for_row."""
+    wanted = tuple(str(v) for v in row) if isinstance(row, (list, tuple)) else None
+    for group, members in endpoint_groups(endpoints).items():
+        if group_header(group, len(members), group in hidden) == wanted:
+            return group
+    return None
 
 
 def endpoint_for_row(endpoints: Iterable[Endpoint], row: Any) -> Endpoint | None:
@@ -147,7 +175,7 @@ def history_frame(rows: pd.DataFrame) -> pd.DataFrame:
     return frame.iloc[::-1].reset_index(drop=True)
 
 
-HISTORY_COLUMNS = ["#", "time", "status", "method", "request", "app", "ms"]
+HISTORY_COLUMNS = ["#", "status", "request", "app", "ms"]
 
 
 class HistoryRows:
@@ -218,10 +246,17 @@ def _history_row(number: int, ex: Exchange, by_origin: dict[tuple[str, str], str
         status = f'<span class="badge small s-err">{"timeout" if timed_out else "no answer"}</span>'
         ms = ""
     path = escape((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
-    who = " · ".join(x for x in (ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x)
-    target = f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>' + (
-        f'<div class="hist-who">{escape(who)}</div>' if who else ""
-    )
     clock = time.strftime("%H:%M:%S", time.gmtime(ex.started_at))
+    who = " · ".join(
+        x for x in (clock, ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x
+    )
+    method = escape(ex.request.method.upper())
+    # The method, the path (its full URL on hover), and under them when and as whom: one column,
+    # so every column fits the sidebar's width.
+    target = (
+        f'<span class="pill m-{method.lower()}">{method}</span> '
+        f'<span class="hist-path" title="{escape(ex.request.url, quote=True)}">{path}</span>'
+        f'<div class="hist-who" title="{escape(who, quote=True)}">{escape(who)}</div>'
+    )
     app = by_origin.get((parts.scheme, parts.netloc), parts.netloc)
-    return (number, clock, status, ex.request.method.upper(), target, app, ms)
+    return (number, status, target, app, ms)

@@ -31,8 +31,10 @@ def status_html(exchange: Exchange | None) -> str:
         return '<div class="statusline empty">Send a request to see the response here.</div>'
     r = exchange.response
     if r is None:
-        error = escape(exchange.error or "No response")
         label = "Timeout" if any(f.code == "TIMEOUT" for f in exchange.findings) else "No response"
+        # The banner under the status line shows the findings: their message is not said twice.
+        said = any(f.message == exchange.error for f in exchange.findings)
+        error = "" if said else escape(exchange.error or "No response")
         return f'<div class="statusline"><span class="badge s-err">{label}</span><span class="reason">{error}</span></div>'
     metrics = [f"<b>{human_ms(r.elapsed_ms)}</b>", f"TTFB {human_ms(r.ttfb_ms)}", human_size(r.size)]
     if r.location:
