@@ -37,15 +37,19 @@ from explorer.ui.forms import (
     path_params,
     values_from_rows,
 )
+from explorer.ui.live import LiveStream
 from explorer.ui.panes import RESPONSE_PANE, TAB_CHROME
+from explorer.ui.present import stream as streamview
 from explorer.ui.present import tabs as tabview
 from explorer.ui.state import NotYourSession, RequestTab, SendJob, UISession
+from explorer.websocket import is_websocket
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
+KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
 
 
 def friendly(fn: F) -> F:
@@ -138,6 +142,7 @@ def view_outputs(view: present.ExchangeView | None) -> tuple[Any, ...]:
         gr.update(label=diagnosis_label),
         gr.update(selected=view.tab),
         view.banner,
+        view.stream,
         present.as_json(view.summary),
     )
 
@@ -173,13 +178,30 @@ def form_outputs(form: RequestForm) -> tuple[Any, ...]:
 def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
     """The response pane of `tab`: its own exchange only; while it sends, the previous one dimmed."""
     if tab.exchange is not None:
-        view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor)
+        polls = tab.polls.get(tab.exchange.id, [])
+        view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor, polls)
     else:
         view = present.not_sent_view("", tab.notice or present.status_html(None))
         view.summary = {}
     if tab.sending and tab.job is not None:
         view.status = tabview.sending_html(tab.job.method, tab.job.url, tab.job.started)
     return view
+
+
+def live_outputs(html: str) -> tuple[Any, ...]:
+    """The response pane with only the stream part updated (the rest as it is)."""
+    return tuple(html if name == "stream" else gr.skip() for name in RESPONSE_PANE)
+
+
+def live_stream(ui: UISession, spec: Any) -> LiveStream:
+    """The collector a send fills as its stream arrives: rows rendered once, scrubbed and escaped."""
+    redactor, websocket = ui.explorer.redactor, is_websocket(spec.url)
+    started = time.time()
+    return LiveStream(
+        lambda event, n: streamview.event_row(event, n, redactor, websocket),
+        lambda poll, n: streamview.poll_row(poll, n, started),
+        kind="websocket" if websocket else None,
+    )
 
 
 def tab_chrome(ui: UISession, tab: RequestTab | None = None) -> tuple[Any, ...]:
@@ -510,7 +532,10 @@ class Handlers:
         """Send the active tab's request; its answer lands in that tab, whichever tab is shown by then.
 
         Outputs: state, Send, Cancel, the response pane, the snippet, the history, the export. While it
-        runs the pane says "Sending… n s" over the previous answer; Cancel (or Esc) gives up on it.
+        runs the pane says "Sending… n s" over the previous answer; Cancel (or Esc) gives up on it. A
+        stream's events appear as they arrive (one page update per 50 ms at most), an agent's answer
+        is assembled as it streams, a background answer is followed poll by poll; Cancel closes a
+        stream and keeps what arrived.
         """
         ui = self.session(ui, request)
         tab = self.keep_form(ui, form)
@@ -524,18 +549,26 @@ class Handlers:
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
+        live = live_stream(ui, spec)
 
         def work() -> None:
             try:
-                job.finish(ui.explorer.send(spec, cancel=job.stop))
+                exchange = ui.explorer.send(spec, cancel=job.stop, on_event=live.add)
+                # An agent's background answer (queued, an id to poll) is followed: each poll shown.
+                ui.explorer.follow_background(exchange, on_poll=live.add_poll, cancel=job.stop)
+                job.finish(exchange)
             except BaseException as e:  # re-raised in the handler, where it becomes a message
                 job.finish(None, e)
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
         sending = tabview.sending_html(spec.method, spec.url, job.started)
         yield ui, gr.update(visible=False), gr.update(visible=True), sending, *skip_pane[1:], *SKIP3
-        job.settled.wait()
+        for snapshot in live.updates(job.settled):  # a stream: its events as they arrive
+            if ui.active == tab.id and tab.job is job:
+                yield ui, gr.skip(), gr.skip(), *live_outputs(streamview.stream_html(snapshot)), *SKIP3
         shown = ui.active == tab.id and tab.job is job
+        if job.cancelled and live.started and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
+            job.cancelled = job.exchange.response is None  # a stream: Cancel closed it, what arrived is kept
         if job.cancelled:
             if tab.job is job:
                 tab.job, tab.exchange = None, None
@@ -556,13 +589,14 @@ class Handlers:
         assert exchange is not None
         if tab.job is job:
             tab.job, tab.exchange, tab.notice = None, exchange, ""
+            tab.polls = {exchange.id: list(live.polls)} if live.polls else {}
         ui.last = exchange
         rows = present.history_table(ui.explorer.history.exchanges(), ui.apps)
         export = self.export_file(ui, export_format)
         if not shown:  # the user moved on: the answer waits in its own tab
             yield ui, gr.skip(), gr.skip(), *skip_pane, gr.skip(), rows, export
             return
-        view = present.exchange_view(exchange, time.time(), ui.explorer.redactor)
+        view = present.exchange_view(exchange, time.time(), ui.explorer.redactor, live.polls)
         snippet = ui.explorer.snippet(spec, snippet_language or "curl")
         yield (
             ui,

@@ -131,6 +131,7 @@ def _body_views(p: Panes) -> None:
 def response(p: Panes) -> None:
     p.status = gr.HTML(status_html(None), label="status", js_on_load=SENDING_JS, elem_id="status")
     p.banner = gr.HTML("", label="banner", elem_id="banner")
+    p.stream = gr.HTML("", label="stream", elem_id="stream")  # events as they arrive, the agent's answer
     # A fix button on the page (banner or Diagnosis) hands its finding's index to apply_fix here.
     p.fix_index = gr.Textbox(label="fix_index", visible="hidden", elem_id="fix-index")
     p.apply_fix = gr.Button("apply_fix", visible="hidden", elem_id="apply-fix")

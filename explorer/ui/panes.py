@@ -16,7 +16,7 @@ REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "a
 # The response pane, in the order handlers.view_outputs() fills it.
 RESPONSE_PANE = (
     "status", "pretty", "table", "table_tab", "raw", "response_headers", "token", "claims",
-    "diagnosis", "diagnosis_tab", "response_tabs", "banner", "summary",
+    "diagnosis", "diagnosis_tab", "response_tabs", "banner", "stream", "summary",
 )  # fmt: skip
 # What a tab switch changes besides the form and the response pane (handlers.tab_outputs, in order).
 TAB_CHROME = ("tabstrip", "tabs_data", "path_table", "path_group", "notes", "send", "cancel", "request_tabs")
@@ -95,6 +95,7 @@ class Panes:
     # response
     status: gr.HTML
     banner: gr.HTML
+    stream: gr.HTML  # a streamed answer as it arrives (present.stream)
     fix_index: gr.Textbox
     apply_fix: gr.Button
     pretty: gr.Code

@@ -54,6 +54,7 @@ class SendJob:
         self.method, self.url = method, url
         self.started = time.time()
         self.settled = threading.Event()
+        self.finished = threading.Event()  # the engine returned (after a cancel, with what arrived)
         self.cancelled = False
         self.exchange: Exchange | None = None
         self.error: BaseException | None = None
@@ -61,6 +62,7 @@ class SendJob:
 
     def finish(self, exchange: Exchange | None, error: BaseException | None = None) -> None:
         self.exchange, self.error = exchange, error
+        self.finished.set()
         self.settled.set()
 
     def cancel(self) -> None:
@@ -96,6 +98,9 @@ class RequestTab:
     endpoint: Endpoint | None = None  # the OpenAPI operation it was opened from (path parameter docs)
     path_values: dict[str, str] = field(default_factory=dict)  # {item_id} -> value
     exchange: Exchange | None = None
+    polls: dict[str, list[Exchange]] = field(
+        default_factory=dict
+    )  # exchange id -> the polls that followed it
     notice: str = ""  # why the last send produced no exchange (not sent, cancelled)
     notice_at: float | None = None
     job: SendJob | None = None
