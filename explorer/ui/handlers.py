@@ -193,7 +193,7 @@ def live_outputs(html: str) -> tuple[Any, ...]:
     return tuple(html if name == "stream" else gr.skip() for name in RESPONSE_PANE)
 
 
-def live_stream(ui: UISession, spec: Any) -> LiveStream:
+def live_stream(ui: UISession, spec: Any, job: SendJob) -> LiveStream:
     """The collector a send fills as its stream arrives: rows rendered once, scrubbed and escaped."""
     redactor, websocket = ui.explorer.redactor, is_websocket(spec.url)
     started = time.time()
@@ -201,6 +201,7 @@ def live_stream(ui: UISession, spec: Any) -> LiveStream:
         lambda event, n: streamview.event_row(event, n, redactor, websocket),
         lambda poll, n: streamview.poll_row(poll, n, started),
         kind="websocket" if websocket else None,
+        changed=job.wake,
     )
 
 
@@ -549,7 +550,7 @@ class Handlers:
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
-        live = live_stream(ui, spec)
+        live = live_stream(ui, spec, job)
 
         def work() -> None:
             try:

@@ -1,7 +1,7 @@
 """A stream as it arrives, for the page: the engine's `on_event` hook fills it from the send's
 thread; the send handler reads snapshots of it, at most every `interval`, and yields them.
 
-Bounded: only the latest rows are kept (present.stream.VIEW_EVENTS), the rest are counted. Each
+Bounded: only the latest rows are kept (present.stream.LIVE_EVENTS), the rest are counted. Each
 event is rendered once, when it arrives (the renderer scrubs and escapes it), so a page update
 costs a join, however long the stream has run.
 """
@@ -16,7 +16,7 @@ from dataclasses import replace
 
 from explorer.agent import TranscriptBuilder
 from explorer.model import Exchange, StreamEvent
-from explorer.ui.present.stream import VIEW_EVENTS, StreamView
+from explorer.ui.present.stream import LIVE_EVENTS, StreamView
 
 UPDATE_SECONDS = 0.05  # at most one page update per 50 ms: events arriving faster are batched
 
@@ -29,7 +29,8 @@ class LiveStream:
         render: Callable[[StreamEvent, int], str],
         render_poll: Callable[[Exchange, int], str] | None = None,
         kind: str | None = None,
-        keep: int = VIEW_EVENTS,
+        keep: int = LIVE_EVENTS,
+        changed: threading.Event | None = None,
     ) -> None:
         self._render, self._render_poll, self.kind = render, render_poll, kind
         self._lock = threading.Lock()
@@ -41,7 +42,7 @@ class LiveStream:
         self.polls: list[Exchange] = []
         self._poll_rows: list[str] = []
         self.version = 0
-        self.changed = threading.Event()
+        self.changed = changed or threading.Event()  # the send's own wake-up (its end sets it too)
 
     def add(self, event: StreamEvent) -> None:
         """The engine's on_event hook (called from the send's thread)."""
@@ -95,7 +96,7 @@ class LiveStream:
         A lone event is shown at once; a burst is batched into the next update."""
         shown, last = 0, 0.0
         while not done.is_set():
-            self.changed.wait(0.25)
+            self.changed.wait(1.0)  # set by every event, and by the end when `changed` is the job's
             if done.is_set():
                 return
             pause = interval - (time.monotonic() - last)

@@ -55,6 +55,7 @@ class SendJob:
         self.started = time.time()
         self.settled = threading.Event()
         self.finished = threading.Event()  # the engine returned (after a cancel, with what arrived)
+        self.wake = threading.Event()  # set on every change: the end, a cancel, a stream's events
         self.cancelled = False
         self.exchange: Exchange | None = None
         self.error: BaseException | None = None
@@ -64,11 +65,13 @@ class SendJob:
         self.exchange, self.error = exchange, error
         self.finished.set()
         self.settled.set()
+        self.wake.set()
 
     def cancel(self) -> None:
         self.cancelled = True
         self.stop.set()  # the socket is shut: the app sees the client go, the engine records it
         self.settled.set()
+        self.wake.set()
 
     @property
     def seconds(self) -> float:

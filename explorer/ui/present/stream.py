@@ -21,7 +21,8 @@ from explorer.redact import Redactor
 from explorer.textview import escape_controls
 from explorer.ui.present.basics import human_ms, status_class
 
-VIEW_EVENTS = 200  # rows on the page; older ones are dropped from view (and counted)
+VIEW_EVENTS = 200  # rows on the page once a stream ended; older ones are dropped from view (and counted)
+LIVE_EVENTS = 50  # rows on the page while it streams: each update redraws them, so fewer keep it quick
 DATA_CHARS = 2000  # characters of one event's data shown
 TEXT_CHARS = 64 * 1024  # characters of an assembled answer shown
 DIRECTIONS = {"sent": "→ sent", "received": "← received"}
@@ -106,7 +107,7 @@ def poll_row(poll: Exchange, number: int, started: float) -> str:
         )
     return (
         f'<div class="poll" data-n="{number}"><span class="ev-n">poll {number}</span>'
-        f'<span class="ev-t">{offset_text(offset)}</span>{outcome}</div>'
+        f'<span class="ev-t">{offset_text(offset)}</span><span class="poll-outcome">{outcome}</span></div>'
     )
 
 
@@ -149,7 +150,7 @@ def metrics_html(view: StreamView) -> str:
 
 def transcript_html(t: Transcript, redactor: Redactor | None = None, live: bool = False) -> str:
     """The agent's answer as assembled so far: its text, tool calls, time to first token, tokens/s."""
-    facts = [{"responses": "Responses stream", "chat": "Chat Completions stream"}.get(t.shape, t.shape)]
+    facts = [{"responses": "Responses", "chat": "Chat Completions"}.get(t.shape, t.shape)]
     if t.first_token_ms is not None:
         facts.append(f"first token {human_ms(t.first_token_ms)}")
     tokens = t.usage.get("output_tokens") or t.usage.get("completion_tokens")
