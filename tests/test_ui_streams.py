@@ -117,6 +117,13 @@ def test_events_appear_before_the_stream_ends_and_cancel_keeps_them(
     # The first event was on the page before the app had even written the fifth (800 ms later).
     assert arrivals["1"] < sent["5"], (arrivals, sent)
 
+    # The stream belongs to its tab: another tab shows none of it; back on its tab, it runs on.
+    page.locator("#new-tab").click()
+    expect(page.locator("#tabstrip label")).to_have_count(2, timeout=WAIT_MS)
+    expect(page.locator("#stream .ev")).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#send")).to_be_visible()
+    page.locator("#tabstrip label").filter(has_text="heartbeat").first.click()
+    expect(page.locator('#stream .stream-view.live .ev[data-n="12"]')).to_be_visible(timeout=WAIT_MS)
     page.locator("#cancel").click()
     ended = page.locator("#stream .stream-view.cancelled")
     expect(ended).to_be_visible(timeout=WAIT_MS)

@@ -185,6 +185,8 @@ def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
         view.summary = {}
     if tab.sending and tab.job is not None:
         view.status = tabview.sending_html(tab.job.method, tab.job.url, tab.job.started)
+        if tab.job.live is not None and tab.job.live.started:  # back on a tab whose stream still runs
+            view.stream = streamview.stream_html(tab.job.live.snapshot())
     return view
 
 
@@ -550,7 +552,7 @@ class Handlers:
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
-        live = live_stream(ui, spec, job)
+        live = job.live = live_stream(ui, spec, job)
 
         def work() -> None:
             try:

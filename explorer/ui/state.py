@@ -60,6 +60,7 @@ class SendJob:
         self.exchange: Exchange | None = None
         self.error: BaseException | None = None
         self.stop = Cancel()  # the engine's handle: cancelling closes the exchange's connection
+        self.live: Any = None  # ui.live.LiveStream: a stream's events as they arrive
 
     def finish(self, exchange: Exchange | None, error: BaseException | None = None) -> None:
         self.exchange, self.error = exchange, error
