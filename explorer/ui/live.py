@@ -1,16 +1,17 @@
 """A stream as it arrives, for the page: the engine's `on_event` hook fills it from the send's
 thread; the send handler reads snapshots of it, at most every `interval`, and yields them.
 
-Bounded: only the latest rows are kept (present.stream.LIVE_EVENTS), the rest are counted. Each
-event is rendered once, when it arrives (the renderer scrubs and escapes it), so a page update
-costs a join, however long the stream has run.
+Bounded: only the latest rows are kept (between present.stream.LIVE_EVENTS and twice that), the
+rest are counted. Each event is rendered once, when it arrives (the renderer scrubs and escapes
+it), so a page update costs a join, however long the stream has run. Old rows are dropped in
+blocks, not one per event: the page patches its HTML node by node, and rows that keep their place
+are left alone, so most updates only append.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import replace
 
@@ -34,7 +35,8 @@ class LiveStream:
     ) -> None:
         self._render, self._render_poll, self.kind = render, render_poll, kind
         self._lock = threading.Lock()
-        self._rows: deque[str] = deque(maxlen=keep)
+        self._rows: list[str] = []
+        self._keep = keep
         self._builder = TranscriptBuilder()
         self._first_ms: float | None = None
         self._last_ms: float | None = None
@@ -49,6 +51,8 @@ class LiveStream:
         with self._lock:
             self.total += 1
             self._rows.append(self._render(event, self.total))
+            if len(self._rows) > 2 * self._keep:
+                del self._rows[: -self._keep]
             self._builder.add(event)
             if self._first_ms is None:
                 self._first_ms = event.offset_ms
