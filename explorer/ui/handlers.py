@@ -21,7 +21,7 @@ import pandas as pd
 
 from explorer import redact
 from explorer.auth import AuthFailed
-from explorer.model import Exchange, Fix
+from explorer.model import Exchange, Fix, RequestSpec
 from explorer.parse import InputError
 from explorer.request import HTTP_METHODS as HTTP_VERBS
 from explorer.textview import escape_controls
@@ -195,7 +195,7 @@ def live_outputs(html: str) -> tuple[Any, ...]:
     return tuple(html if name == "stream" else gr.skip() for name in RESPONSE_PANE)
 
 
-def live_stream(ui: UISession, spec: Any, job: SendJob) -> LiveStream:
+def live_stream(ui: UISession, spec: RequestSpec, job: SendJob) -> LiveStream:
     """The collector a send fills as its stream arrives: rows rendered once, scrubbed and escaped."""
     redactor, websocket = ui.explorer.redactor, is_websocket(spec.url)
     started = time.time()
@@ -570,9 +570,10 @@ class Handlers:
             if ui.active == tab.id and tab.job is job:
                 yield ui, gr.skip(), gr.skip(), *live_outputs(streamview.stream_html(snapshot)), *SKIP3
         shown = ui.active == tab.id and tab.job is job
-        if job.cancelled and live.started and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
-            job.cancelled = job.exchange.response is None  # a stream: Cancel closed it, what arrived is kept
-        if job.cancelled:
+        cancelled = job.cancelled
+        if cancelled and live.started and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
+            cancelled = job.exchange.response is None  # a stream: Cancel closed it, what arrived is kept
+        if cancelled:
             if tab.job is job:
                 tab.job, tab.exchange = None, None
                 tab.notice = tabview.cancelled_html(spec.method, spec.url, job.started, job.seconds)

@@ -102,9 +102,8 @@ class RequestTab:
     endpoint: Endpoint | None = None  # the OpenAPI operation it was opened from (path parameter docs)
     path_values: dict[str, str] = field(default_factory=dict)  # {item_id} -> value
     exchange: Exchange | None = None
-    polls: dict[str, list[Exchange]] = field(
-        default_factory=dict
-    )  # exchange id -> the polls that followed it
+    # a followed background answer: the id of the exchange that was answered -> its polls
+    polls: dict[str, list[Exchange]] = field(default_factory=dict)
     notice: str = ""  # why the last send produced no exchange (not sent, cancelled)
     notice_at: float | None = None
     job: SendJob | None = None
