@@ -103,7 +103,7 @@ def poll_row(poll: Exchange, number: int, started: float) -> str:
         state = response.json.get("status") if isinstance(response.json, dict) else None
         outcome = (
             f'<span class="badge {status_class(response.status)} small">{response.status}</span> '
-            f"<b>{escape(str(state or ''))[:40]}</b> · {human_ms(response.elapsed_ms)}"
+            f"<b>{escape(str(state or '')[:40])}</b> · {human_ms(response.elapsed_ms)}"
         )
     return (
         f'<div class="poll" data-n="{number}"><span class="ev-n">poll {number}</span>'
