@@ -111,6 +111,7 @@ def test_events_appear_before_the_stream_ends_and_cancel_keeps_them(
     expect(live.locator('.ev[data-n="6"]')).to_be_visible(timeout=WAIT_MS)  # still live: the stream runs on
     expect(live.locator(".stream-metrics")).to_contain_text("events/s")
     expect(live.locator('.ev[data-n="1"]')).to_contain_text("heartbeat")
+    expect(page.locator("#main")).to_have_class(re.compile(r"\bis-sending\b"))  # the rest is dimmed meanwhile
     shot(page, "stream-1-live-heartbeat")
 
     # The stream belongs to its tab: another tab shows none of it; back on its tab, it runs on.
@@ -132,6 +133,7 @@ def test_events_appear_before_the_stream_ends_and_cancel_keeps_them(
     expect(page.locator("#status")).to_contain_text("Cancelled: the connection was closed")
     expect(page.locator("#status .badge").first).to_have_text("200")
     expect(page.locator("#send")).to_be_visible()
+    expect(page.locator("#main")).not_to_have_class(re.compile(r"\bis-sending\b"))
     shot(page, "stream-2-cancelled")
     deadline = time.monotonic() + 20
     while heartbeat_stats(sandbox_info, app)["disconnected"] == before and time.monotonic() < deadline:

@@ -36,10 +36,13 @@ setInterval(() => {
 }, 1000);
 """
 
-# The "Sending… 1.2 s" notice counts up in the browser from the time the server started the send.
+# The "Sending… 1.2 s" notice counts up in the browser from the time the server started the send;
+# while it shows, #main has the class `is-sending` (the previous answer is dimmed).
 # "Fill in the path parameter {x}": the path table's first empty value cell gets the focus.
 SENDING_JS = """
 new MutationObserver(() => {
+  // While a request runs, the previous answer is dimmed (style.css: #main.is-sending).
+  document.getElementById("main")?.classList.toggle("is-sending", !!element.querySelector(".statusline.sending"));
   if (!element.textContent.includes("Fill in the path parameter")) return;
   const cells = [...document.querySelectorAll('#path-table [role="gridcell"][data-col="1"]')];
   const cell = cells.find((c) => !c.textContent.trim());
