@@ -34,7 +34,7 @@ ARRIVALS_JS = """
 window.__arrivals = {};
 new MutationObserver(() => {
   const now = (performance.timeOrigin + performance.now()) / 1000;
-  document.querySelectorAll("#stream .ev[data-n]").forEach((row) => {
+  document.querySelectorAll("#stream-live .ev[data-n], #stream .ev[data-n]").forEach((row) => {
     const n = row.dataset.n;
     if (!(n in window.__arrivals)) {
       window.__arrivals[n] = now;
@@ -107,7 +107,7 @@ def test_events_appear_before_the_stream_ends_and_cancel_keeps_them(
 
     before = heartbeat_stats(sandbox_info, app)["disconnected"]
     request(page, app["url"] + "/api/heartbeat?interval_ms=200")
-    live = page.locator("#stream .stream-view.live")
+    live = page.locator("#stream-live .stream-view.live")
     expect(live.locator('.ev[data-n="6"]')).to_be_visible(timeout=WAIT_MS)  # still live: the stream runs on
     expect(live.locator(".stream-metrics")).to_contain_text("events/s")
     expect(live.locator('.ev[data-n="1"]')).to_contain_text("heartbeat")
@@ -117,10 +117,10 @@ def test_events_appear_before_the_stream_ends_and_cancel_keeps_them(
     # The stream belongs to its tab: another tab shows none of it; back on its tab, it runs on.
     page.locator("#new-tab").click()
     expect(page.locator("#tabstrip label")).to_have_count(2, timeout=WAIT_MS)
-    expect(page.locator("#stream .ev")).to_have_count(0, timeout=WAIT_MS)
+    expect(page.locator("#stream-live .ev, #stream .ev")).to_have_count(0, timeout=WAIT_MS)
     expect(page.locator("#send")).to_be_visible()
     page.locator("#tabstrip label").filter(has_text="heartbeat").first.click()
-    expect(page.locator('#stream .stream-view.live .ev[data-n="12"]')).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator('#stream-live .stream-view.live .ev[data-n="12"]')).to_be_visible(timeout=WAIT_MS)
     arrivals = page.evaluate("window.__arrivals")
     sent = {n: json.loads(text)["at"] for n, text in page.evaluate("window.__data").items()}
     # The first event was on the page before the app had even written the 12th (2.2 s later).
@@ -130,6 +130,7 @@ def test_events_appear_before_the_stream_ends_and_cancel_keeps_them(
     expect(ended).to_be_visible(timeout=WAIT_MS)
     expect(ended.locator('.ev[data-n="6"]')).to_be_visible()  # what arrived is kept
     expect(ended.locator(".stream-metrics")).to_contain_text("Server-Sent Events")
+    expect(page.locator("#stream-live .ev")).to_have_count(0)  # the live part gave way to the answer
     expect(page.locator("#status")).to_contain_text("Cancelled: the connection was closed")
     expect(page.locator("#status .badge").first).to_have_text("200")
     expect(page.locator("#send")).to_be_visible()
@@ -145,7 +146,7 @@ def test_ndjson_rows_grow_while_it_streams_then_it_ends(page: Any, app: dict[str
     from playwright.sync_api import expect
 
     request(page, app["url"] + "/api/ndjson?count=12&interval_ms=250")
-    expect(page.locator('#stream .stream-view.live .ev[data-n="2"]')).to_be_visible(timeout=WAIT_MS)
+    expect(page.locator('#stream-live .stream-view.live .ev[data-n="2"]')).to_be_visible(timeout=WAIT_MS)
     done = page.locator("#stream .stream-view.done")
     expect(done.locator('.ev[data-n="12"]')).to_be_visible(timeout=WAIT_MS)
     expect(done.locator(".stream-metrics")).to_contain_text("12")

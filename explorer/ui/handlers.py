@@ -50,6 +50,7 @@ FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
+FOLLOW_SECONDS = 3.0  # how long a send's end waits for the page's follower to let go of its stream
 
 
 def friendly(fn: F) -> F:
@@ -185,14 +186,8 @@ def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
         view.summary = {}
     if tab.sending and tab.job is not None:
         view.status = tabview.sending_html(tab.job.method, tab.job.url, tab.job.started)
-        if tab.job.live is not None and tab.job.live.started:  # back on a tab whose stream still runs
-            view.stream = streamview.stream_html(tab.job.live.snapshot())
+        view.stream = ""  # its stream shows as it arrives (follow_stream), the previous answer's is gone
     return view
-
-
-def live_outputs(html: str) -> tuple[Any, ...]:
-    """The response pane with only the stream part updated (the rest as it is)."""
-    return tuple(html if name == "stream" else gr.skip() for name in RESPONSE_PANE)
 
 
 def live_stream(ui: UISession, spec: RequestSpec, job: SendJob) -> LiveStream:
@@ -565,10 +560,12 @@ class Handlers:
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
         sending = tabview.sending_html(spec.method, spec.url, job.started)
-        yield ui, gr.update(visible=False), gr.update(visible=True), sending, *skip_pane[1:], *SKIP3
-        for snapshot in live.updates(job.settled):  # a stream: its events as they arrive
-            if ui.active == tab.id and tab.job is job:
-                yield ui, gr.skip(), gr.skip(), *live_outputs(streamview.stream_html(snapshot)), *SKIP3
+        pane = [sending, *skip_pane[1:]]
+        pane[RESPONSE_PANE.index("stream")] = ""  # the new stream comes in follow_stream's part
+        yield ui, gr.update(visible=False), gr.update(visible=True), *pane, *SKIP3
+        job.settled.wait()  # meanwhile the page's follower (follow_stream) shows a stream as it arrives
+        if live.claimed:  # its last update lands before the final view, never over it
+            live.released.wait(FOLLOW_SECONDS)
         shown = ui.active == tab.id and tab.job is job
         cancelled = job.cancelled
         if cancelled and live.started and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
@@ -611,6 +608,32 @@ class Handlers:
             rows,
             export,
         )
+
+    def follow_stream(self, ui: UISession | None) -> Iterator[str]:
+        """A send's stream as it arrives, while it runs: its own part of the response pane, at most
+        one update per 50 ms, and nothing while another tab is shown. The page presses the hidden
+        button when a send starts; the active tab's send is followed (once).
+
+        An event apart from `send` because each output an update leaves as it is (gr.skip()) costs
+        Gradio a component built anew, ~20 per update of `send`. It ends with an empty part: the
+        stream as it ended is `send`'s to show. Scripts calling `send` get it at the end, as before."""
+        tab = ui.tab() if ui is not None else None
+        job = tab.job if tab is not None else None
+        if ui is None or tab is None or job is None or job.live is None or job.settled.is_set():
+            return
+        if not job.live.claim():
+            return
+        shown = ""
+        try:
+            for snapshot in job.live.updates(job.settled, active=lambda: ui.active == tab.id):
+                html = streamview.stream_html(snapshot) if ui.active == tab.id and tab.job is job else ""
+                if html != shown:
+                    shown = html
+                    yield html
+            if shown:
+                yield ""
+        finally:
+            job.live.released.set()
 
     def apply_fix(
         self,

@@ -1,5 +1,6 @@
 """A stream as it arrives, for the page: the engine's `on_event` hook fills it from the send's
-thread; the send handler reads snapshots of it, at most every `interval`, and yields them.
+thread; the page's follower (`Handlers.follow_stream`, an event of its own) reads snapshots of
+it, at most every `interval`, and yields them into the stream's live part of the response pane.
 
 Bounded: only the latest rows are kept (between present.stream.LIVE_EVENTS and twice that), the
 rest are counted. Each event is rendered once, when it arrives (the renderer scrubs and escapes
@@ -44,6 +45,8 @@ class LiveStream:
         self.polls: list[Exchange] = []
         self._poll_rows: list[str] = []
         self.version = 0
+        self._claimed = False
+        self.released = threading.Event()  # the page's follower (Handlers.follow_stream) has let go
         self.changed = changed or threading.Event()  # the send's own wake-up (its end sets it too)
 
     def add(self, event: StreamEvent) -> None:
@@ -68,6 +71,16 @@ class LiveStream:
                 self._poll_rows.append(self._render_poll(poll, len(self.polls)))
             self.version += 1
         self.changed.set()
+
+    def claim(self) -> bool:
+        """The page's follower takes this stream (once: a second follower gets False)."""
+        with self._lock:
+            claimed, self._claimed = self._claimed, True
+        return not claimed
+
+    @property
+    def claimed(self) -> bool:
+        return self._claimed
 
     @property
     def started(self) -> bool:
@@ -94,19 +107,27 @@ class LiveStream:
                 polls=tuple(self._poll_rows),
             )
 
-    def updates(self, done: threading.Event, interval: float = UPDATE_SECONDS) -> Iterator[StreamView]:
+    def updates(
+        self,
+        done: threading.Event,
+        interval: float = UPDATE_SECONDS,
+        active: Callable[[], bool] | None = None,
+    ) -> Iterator[StreamView]:
         """A snapshot whenever something new arrived, at most one per `interval`, until `done` is set.
 
-        A lone event is shown at once; a burst is batched into the next update."""
+        A lone event is shown at once; a burst is batched into the next update. With `active`
+        (is the stream's tab shown?), a change of it counts as new too (checked every 0.1 s)."""
         shown, last = 0, 0.0
+        was = active() if active is not None else True
         while not done.is_set():
-            self.changed.wait(1.0)  # set by every event, and by the end when `changed` is the job's
+            self.changed.wait(1.0 if active is None else 0.1)  # set by every event, and by the end
             if done.is_set():
                 return
             pause = interval - (time.monotonic() - last)
             if pause > 0 and done.wait(pause):
                 return
             self.changed.clear()
-            if self.version != shown:
-                shown, last = self.version, time.monotonic()
+            now = active() if active is not None else True
+            if self.version != shown or now != was:
+                shown, last, was = self.version, time.monotonic(), now
                 yield self.snapshot()

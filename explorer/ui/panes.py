@@ -95,7 +95,9 @@ class Panes:
     # response
     status: gr.HTML
     banner: gr.HTML
-    stream: gr.HTML  # a streamed answer as it arrives (present.stream)
+    stream: gr.HTML  # a streamed answer once it ended (present.stream)
+    stream_live: gr.HTML  # a stream as it arrives (Handlers.follow_stream)
+    follow_stream: gr.Button  # hidden: the status line's script presses it when a send starts
     fix_index: gr.Textbox
     apply_fix: gr.Button
     pretty: gr.Code

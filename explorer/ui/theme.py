@@ -41,8 +41,14 @@ setInterval(() => {
 # "Fill in the path parameter {x}": the path table's first empty value cell gets the focus.
 SENDING_JS = """
 new MutationObserver(() => {
-  // While a request runs, the previous answer is dimmed (style.css: #main.is-sending).
-  document.getElementById("main")?.classList.toggle("is-sending", !!element.querySelector(".statusline.sending"));
+  // While a request runs, the previous answer is dimmed (style.css: #main.is-sending), and the
+  // page asks for the send's stream as it arrives (once per send: handlers.follow_stream).
+  const sending = element.querySelector(".sending-text[data-started]");
+  document.getElementById("main")?.classList.toggle("is-sending", !!sending);
+  if (sending && sending.dataset.started !== element.dataset.followed) {
+    element.dataset.followed = sending.dataset.started;
+    document.querySelector("#follow-stream")?.click();
+  }
   if (!element.textContent.includes("Fill in the path parameter")) return;
   const cells = [...document.querySelectorAll('#path-table [role="gridcell"][data-col="1"]')];
   const cell = cells.find((c) => !c.textContent.trim());
