@@ -136,3 +136,20 @@ def test_the_live_collector_is_bounded_assembles_and_batches_updates() -> None:
         seen.append(update.total)
     assert seen and seen == sorted(seen) and len(seen) < 40  # batched, never out of order
     assert live.snapshot().total == 52
+
+
+def test_the_follower_claims_a_stream_once_and_hears_its_tab_come_and_go() -> None:
+    live = LiveStream(lambda e, n: sv.event_row(e, n))
+    assert live.claim() and not live.claim() and live.claimed
+    done, shown = threading.Event(), {"active": True}
+
+    def switch() -> None:
+        live.add(StreamEvent(1.0, "x"))
+        time.sleep(0.3)
+        shown["active"] = False  # another tab: no new event, yet the follower must hear of it
+        time.sleep(0.3)
+        done.set()
+
+    threading.Thread(target=switch, daemon=True).start()
+    updates = list(live.updates(done, active=lambda: shown["active"]))
+    assert len(updates) == 2 and all(u.total == 1 for u in updates)

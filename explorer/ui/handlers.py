@@ -531,9 +531,9 @@ class Handlers:
 
         Outputs: state, Send, Cancel, the response pane, the snippet, the history, the export. While it
         runs the pane says "Sending… n s" over the previous answer; Cancel (or Esc) gives up on it. A
-        stream's events appear as they arrive (one page update per 50 ms at most), an agent's answer
-        is assembled as it streams, a background answer is followed poll by poll; Cancel closes a
-        stream and keeps what arrived.
+        stream's events, an agent's answer as it is assembled and a background answer's polls show
+        as they arrive (follow_stream, the page's follower); Cancel closes a stream and keeps what
+        arrived.
         """
         ui = self.session(ui, request)
         tab = self.keep_form(ui, form)
