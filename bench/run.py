@@ -37,7 +37,9 @@ class Plan:
     collection_repeats: int = 5  # rounds of the 1,000-request collection run
     load_repeats: int = 4  # pairs of Locust runs (generated locustfile vs minimal HttpUser)
     load_seconds: int = 6
-    stream_rounds: int = 5  # alternating rounds of the per-event latency (explorer CLI vs bare requests)
+    stream_rounds: int = (
+        5  # alternating rounds of the per-event latency (explorer CLI or UI page vs bare requests)
+    )
     matrix_repeats: int = 4  # alternating rounds of the 5 x 20 identity matrix vs 100 sends one by one
 
 
@@ -95,6 +97,7 @@ def run(plan: Plan) -> list[Row]:
     from bench.overhead import engine_overhead, token_requests
     from bench.startup import cli_imports, cli_startup, ui_startup
     from bench.streams import event_latency, stream_memory
+    from bench.ui_streams import ui_event_latency
 
     rows: list[Row] = []
     with sandbox_process() as info:
@@ -113,6 +116,7 @@ def run(plan: Plan) -> list[Row]:
         rows += guarded("CLI start-up", lambda: cli_startup(info, plan.cli_repeats))
     rows += guarded("stream latency", lambda: event_latency(plan.stream_rounds))
     rows += guarded("stream memory", stream_memory)
+    rows += guarded("UI stream latency", lambda: ui_event_latency(plan.stream_rounds))
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
     return rows
 

@@ -366,18 +366,22 @@ class ExplorerSession:
         on_poll: Callable[[Exchange], None] | None = None,
         interval: float = 0.5,
         limit: int = 120,
+        cancel: Cancel | None = None,
     ) -> list[Exchange]:
         """An agent's background answer followed to the end: poll `<url>/<id>` until it is no longer
-        queued or in progress (at most `limit` polls); each poll is an exchange of its own."""
+        queued or in progress (at most `limit` polls); each poll is an exchange of its own.
+        `cancel.set()` stops the following (between polls, or the poll in flight)."""
         response = exchange.response
         ident = background_id(response.json) if response is not None else None
         polls: list[Exchange] = []
         while ident is not None and len(polls) < limit:
-            time.sleep(interval)
+            _pause(interval, cancel)
+            if cancel is not None and cancel.requested:
+                break
             spec = RequestSpec(
                 "GET", exchange.request.url.rstrip("/") + "/" + ident, timeout=exchange.request.timeout
             )
-            poll = self.send(spec)
+            poll = self.send(spec, cancel=cancel)
             if poll.response is not None and poll.response.json is not None:
                 poll.response.transcript = transcript_of(poll.response.json)
             polls.append(poll)
@@ -460,6 +464,13 @@ class ExplorerSession:
             self._close_browser()
         self._pool.close()
         uninstall_log_filter(self._log_filter)
+
+
+def _pause(seconds: float, cancel: Cancel | None) -> None:
+    """Sleep `seconds`, or less when `cancel` is set meanwhile."""
+    deadline = time.monotonic() + seconds
+    while (left := deadline - time.monotonic()) > 0 and not (cancel is not None and cancel.requested):
+        time.sleep(min(left, 0.05))
 
 
 def _sign_in_error() -> type[Exception]:

@@ -216,6 +216,12 @@ def _request_events(p: Panes, h: Handlers) -> None:
             None, None, None, js=SENT_JS, api_name=f"sent_{name}", api_visibility="undocumented",
             show_progress="hidden", queue=False,
         )  # fmt: skip
+    # A send's stream as it arrives, into its own pane part (the status line's script presses the
+    # hidden button once a send shows "Sending…"): an event apart from `send`, see handlers.follow_stream.
+    p.follow_stream.click(
+        friendly(h.follow_stream), p.state, p.stream_live, api_name="follow_stream", api_visibility="undocumented",
+        show_progress="hidden", trigger_mode="multiple", concurrency_limit=None,
+    )  # fmt: skip
     names, boxes = list(p.fields), list(p.fields.values())
 
     def apply_fix(ui: UISession | None, fix_index: str, method: str, *rest: Any) -> tuple[Any, ...]:

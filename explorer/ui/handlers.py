@@ -21,7 +21,7 @@ import pandas as pd
 
 from explorer import redact
 from explorer.auth import AuthFailed
-from explorer.model import Exchange, Fix
+from explorer.model import Exchange, Fix, RequestSpec
 from explorer.parse import InputError
 from explorer.request import HTTP_METHODS as HTTP_VERBS
 from explorer.textview import escape_controls
@@ -37,9 +37,12 @@ from explorer.ui.forms import (
     path_params,
     values_from_rows,
 )
+from explorer.ui.live import LiveStream
 from explorer.ui.panes import ANSWER_CHROME, RESPONSE_PANE, SEND_PANE, TAB_CHROME
+from explorer.ui.present import stream as streamview
 from explorer.ui.present import tabs as tabview
 from explorer.ui.state import NotYourSession, RequestTab, SendJob, UISession
+from explorer.websocket import is_websocket
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
@@ -47,6 +50,8 @@ FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP = gr.skip()
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
+KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
+FOLLOW_SECONDS = 3.0  # how long a send's end waits for the page's follower to let go of its stream
 
 
 def friendly(fn: F) -> F:
@@ -181,6 +186,7 @@ def view_outputs(
         "diagnosis": lambda: view.diagnosis,
         "response_tabs": lambda: gr.update(selected=view.tab) if bring_forward else gr.skip(),
         "banner": lambda: view.banner,
+        "stream": lambda: view.stream,
         "summary": lambda: present.as_json(view.summary),
     }
     assert set(parts) == set(RESPONSE_PANE)
@@ -220,13 +226,27 @@ def form_outputs(form: RequestForm) -> tuple[Any, ...]:
 def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
     """The response pane of `tab`: its own exchange only; while it sends, the previous one dimmed."""
     if tab.exchange is not None:
-        view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor)
+        polls = tab.polls.get(tab.exchange.id, [])
+        view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor, polls)
     else:
         view = present.not_sent_view("", tab.notice or present.status_html(None))
         view.summary = dict(tab.notice_summary) if tab.notice else {}
     if tab.sending and tab.job is not None:
         view.status = tabview.sending_html(tab.job.method, tab.job.url, tab.job.started)
+        view.stream = ""  # its stream shows as it arrives (follow_stream), the previous answer's is gone
     return view
+
+
+def live_stream(ui: UISession, spec: RequestSpec, job: SendJob) -> LiveStream:
+    """The collector a send fills as its stream arrives: rows rendered once, scrubbed and escaped."""
+    redactor, websocket = ui.explorer.redactor, is_websocket(spec.url)
+    started = time.time()
+    return LiveStream(
+        lambda event, n: streamview.event_row(event, n, redactor, websocket),
+        lambda poll, n: streamview.poll_row(poll, n, started),
+        kind="websocket" if websocket else None,
+        changed=job.wake,
+    )
 
 
 def tab_chrome(
@@ -572,6 +592,9 @@ class Handlers:
         JSON twin, the response pane (panes.SEND_PANE: the response tab the user reads stays in front),
         the snippet, the History table (only while its tab is open; empty otherwise, as a value costs
         Gradio far less than a skip). Cancel or Esc gives up on it.
+        A stream's events, an agent's answer as it is assembled and a background answer's polls show
+        as they arrive (follow_stream, the page's follower, in a part of the pane of its own); Cancel
+        closes a stream and keeps what arrived.
         """
         ui = self.session(ui, request)
         tab = self.keep_form(ui, form)
@@ -591,17 +614,30 @@ class Handlers:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
         tab.sent = spec
+        live = job.live = live_stream(ui, spec, job)
 
         def work() -> None:
             try:
-                job.finish(ui.explorer.send(spec, cancel=job.stop))
+                exchange = ui.explorer.send(spec, cancel=job.stop, on_event=live.add)
+                # An agent's background answer (queued, an id to poll) is followed: each poll shown.
+                ui.explorer.follow_background(exchange, on_poll=live.add_poll, cancel=job.stop)
+                job.finish(exchange)
             except BaseException as e:  # re-raised in the handler, where it becomes a message
                 job.finish(None, e)
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
-        job.settled.wait()
+        announced = False
+        while not job.settled.wait(0.05):  # the answer, or a stream under way (announced once)
+            if live.started and not announced and ui.active == tab.id and tab.job is job:
+                announced = True  # the server's "Sending…" line: the page starts its follower
+                yield self._streaming(ui, spec, job)
+        if live.claimed:  # the follower's last update lands before the final view, never over it
+            live.released.wait(FOLLOW_SECONDS)
         shown = ui.active == tab.id and tab.job is job
-        if job.cancelled:
+        cancelled = job.cancelled
+        if cancelled and live.started and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
+            cancelled = job.exchange.response is None  # a stream: Cancel closed it, what arrived is kept
+        if cancelled:
             if tab.job is job:
                 tab.job, tab.exchange = None, None
                 tab.notice = tabview.cancelled_html(spec.method, spec.url, job.started, job.seconds)
@@ -621,6 +657,7 @@ class Handlers:
         assert exchange is not None
         if tab.job is job:
             tab.job, tab.exchange, tab.notice = None, exchange, ""
+            tab.polls = {exchange.id: list(live.polls)} if live.polls else {}
         ui.last = exchange
         # Shown: this tab's answer; else the user moved on (the answer waits in its own tab) and the
         # page shows what it shows, but the strip's label and the History table (if open) move on.
@@ -640,6 +677,20 @@ class Handlers:
             self.history_rows(ui) if ui.history_open else None,
         )
 
+    def _streaming(self, ui: UISession, spec: RequestSpec, job: SendJob) -> tuple[Any, ...]:
+        """A stream is under way: the server's "Sending…" line (its script then starts the page's
+        follower, `follow_stream`) and the previous answer's stream cleared; the rest as it is. Once
+        a stream, so its skips (a rebuild each, see `changed`) are paid once, not per event."""
+        sending = tabview.sending_html(spec.method, spec.url, job.started)
+        shown = {"status": sending, "stream": ""}
+        return (
+            ui,
+            *(gr.skip(),) * len(ANSWER_CHROME),
+            *(shown.get(name, SKIP) for name in SEND_PANE),
+            gr.skip(),
+            gr.skip(),
+        )
+
     def _unchanged(self, ui: UISession) -> tuple[Any, ...]:
         """A send whose tab is not shown any more: the active tab's strip, status line (it may be sending
         itself: the page's "Sending…" then comes from the server's line) and History; the rest as it is."""
@@ -651,6 +702,32 @@ class Handlers:
             gr.skip(),
             self.history_rows(ui) if ui.history_open else None,
         )
+
+    def follow_stream(self, ui: UISession | None) -> Iterator[str]:
+        """A send's stream as it arrives, while it runs: its own part of the response pane, at most
+        one update per 50 ms, and nothing while another tab is shown. The page presses the hidden
+        button when a send starts; the active tab's send is followed (once).
+
+        An event apart from `send` because each output an update leaves as it is (gr.skip()) costs
+        Gradio a component built anew, ~20 per update of `send`. It ends with an empty part: the
+        stream as it ended is `send`'s to show. Scripts calling `send` get it at the end, as before."""
+        tab = ui.tab() if ui is not None else None
+        job = tab.job if tab is not None else None
+        if ui is None or tab is None or job is None or job.live is None or job.settled.is_set():
+            return
+        if not job.live.claim():
+            return
+        shown = ""
+        try:
+            for snapshot in job.live.updates(job.settled, active=lambda: ui.active == tab.id):
+                html = streamview.stream_html(snapshot) if ui.active == tab.id and tab.job is job else ""
+                if html != shown:
+                    shown = html
+                    yield html
+            if shown:
+                yield ""
+        finally:
+            job.live.released.set()
 
     def apply_fix(
         self,

@@ -138,6 +138,10 @@ def response(p: Panes) -> None:
         elem_id="status",
     )
     p.banner = gr.HTML("", label="banner", elem_id="banner")
+    # A stream as it arrives (its own event, so an update rebuilds nothing else), then as it ended.
+    p.stream_live = gr.HTML("", label="stream_live", elem_id="stream-live")
+    p.follow_stream = gr.Button("follow_stream", visible="hidden", elem_id="follow-stream")
+    p.stream = gr.HTML("", label="stream", elem_id="stream")  # events, the agent's answer, background polls
     # A fix button on the page (banner or Diagnosis) hands its finding's index to apply_fix here.
     p.fix_index = gr.Textbox(label="fix_index", visible="hidden", elem_id="fix-index")
     p.apply_fix = gr.Button("apply_fix", visible="hidden", elem_id="apply-fix")

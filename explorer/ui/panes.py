@@ -16,7 +16,7 @@ REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "a
 # The response pane, in the order handlers.view_outputs() fills it.
 RESPONSE_PANE = (
     "status", "pretty", "table", "raw", "response_headers", "token", "claims",
-    "diagnosis", "response_tabs", "banner", "summary",
+    "diagnosis", "response_tabs", "banner", "stream", "summary",
 )  # fmt: skip
 # What a send updates: the pane but its tabs (the one the user reads stays in front; which show,
 # Table, and their labels, Diagnosis's count, are the stylesheet's, from present.pane_marks) ...
@@ -107,6 +107,9 @@ class Panes:
     # response
     status: gr.HTML
     banner: gr.HTML
+    stream: gr.HTML  # a streamed answer once it ended (present.stream)
+    stream_live: gr.HTML  # a stream as it arrives (Handlers.follow_stream)
+    follow_stream: gr.Button  # hidden: the status line's script presses it when a send starts
     fix_index: gr.Textbox
     apply_fix: gr.Button
     sending_line: gr.HTML

@@ -54,19 +54,25 @@ class SendJob:
         self.method, self.url = method, url
         self.started = time.time()
         self.settled = threading.Event()
+        self.finished = threading.Event()  # the engine returned (after a cancel, with what arrived)
+        self.wake = threading.Event()  # set on every change: the end, a cancel, a stream's events
         self.cancelled = False
         self.exchange: Exchange | None = None
         self.error: BaseException | None = None
         self.stop = Cancel()  # the engine's handle: cancelling closes the exchange's connection
+        self.live: Any = None  # ui.live.LiveStream: a stream's events as they arrive
 
     def finish(self, exchange: Exchange | None, error: BaseException | None = None) -> None:
         self.exchange, self.error = exchange, error
+        self.finished.set()
         self.settled.set()
+        self.wake.set()
 
     def cancel(self) -> None:
         self.cancelled = True
         self.stop.set()  # the socket is shut: the app sees the client go, the engine records it
         self.settled.set()
+        self.wake.set()
 
     @property
     def seconds(self) -> float:
@@ -96,6 +102,8 @@ class RequestTab:
     endpoint: Endpoint | None = None  # the OpenAPI operation it was opened from (path parameter docs)
     path_values: dict[str, str] = field(default_factory=dict)  # {item_id} -> value
     exchange: Exchange | None = None
+    # a followed background answer: the id of the exchange that was answered -> its polls
+    polls: dict[str, list[Exchange]] = field(default_factory=dict)
     notice: str = ""  # why the last send produced no exchange (not sent, cancelled)
     notice_summary: dict[str, Any] = field(default_factory=dict)  # the same, for scripts (the summary JSON)
     notice_at: float | None = None

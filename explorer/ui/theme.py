@@ -37,11 +37,21 @@ setInterval(() => {
 """
 
 # On the status line: what the server put there ends the page's own "Sending…" (see KEYBOARD_HEAD);
+# while it shows the server's "Sending… n s" (a tab still sending, or a stream under way), #main has
+# the class `is-sending` (the previous answer is dimmed, Cancel shown) and the stream is followed.
 # "Fill in the path parameter {x}": the path table's first empty value cell gets the focus.
 SENDING_JS = """
 new MutationObserver(() => document.querySelector("#main")?.classList.remove("sending-now"))
   .observe(element, { childList: true });
 new MutationObserver(() => {
+  // While a request runs, the previous answer is dimmed (style.css: #main.is-sending), and the
+  // page asks for the send's stream as it arrives (once per send: handlers.follow_stream).
+  const sending = element.querySelector(".sending-text[data-started]");
+  document.getElementById("main")?.classList.toggle("is-sending", !!sending);
+  if (sending && sending.dataset.started !== element.dataset.followed) {
+    element.dataset.followed = sending.dataset.started;
+    document.querySelector("#follow-stream")?.click();
+  }
   if (!element.textContent.includes("Fill in the path parameter")) return;
   const cells = [...document.querySelectorAll('#path-table [role="gridcell"][data-col="1"]')];
   const cell = cells.find((c) => !c.textContent.trim());
@@ -103,6 +113,7 @@ KEYBOARD_HEAD = """
       marked = key;
       const count = Number(marks.dataset.count) || 0;
       main.style.setProperty("--diagnosis-count", count ? `" (${count})"` : '""');
+      main.classList.toggle("has-table", marks.dataset.table === "1");
       const table = document.querySelector('#bodytabs button[data-tab-id="table"][aria-selected="true"]');
       if (marks.dataset.table === "0" && table) document.querySelector('#bodytabs button[data-tab-id="pretty"]')?.click();
     }

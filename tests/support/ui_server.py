@@ -52,7 +52,7 @@ def ui_send(
 # the tab strip, its JSON twin, then the response pane, then the snippet and the History table.
 SEND_OUTPUTS = (
     "tabstrip", "tabs_data", "status", "pretty", "table", "raw", "response_headers", "token", "claims",
-    "diagnosis", "banner", "summary", "snippet", "history",
+    "diagnosis", "banner", "stream", "summary", "snippet", "history",
 )  # fmt: skip
 
 

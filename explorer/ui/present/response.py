@@ -15,6 +15,7 @@ from explorer.redact import Redactor
 from explorer.serialize import exchange_to_dict
 from explorer.textview import escape_controls, human_size
 from explorer.ui.present.basics import findings_html, human_ms, status_class
+from explorer.ui.present.stream import exchange_stream, polls_summary, stream_html
 from explorer.ui.present.tabs import banner_html, exchange_answers
 from explorer.ui.present.timeline import token_calls_html, waterfall_html
 from explorer.ui.present.token import token_html
@@ -40,7 +41,13 @@ def status_html(exchange: Exchange | None) -> str:
     if r.location:
         metrics.append(f'<span title="{escape(r.location, quote=True)}">→ {escape(r.location)}</span>')
     notice = ""
-    if r.truncated:
+    if r.cancelled:
+        what = "frames" if r.stream == "websocket" else "events"
+        notice = (
+            f'<div class="notice">Cancelled: the connection was closed after {r.events_total:,} {what}; '
+            "what arrived is kept.</div>"
+        )
+    elif r.truncated:
         notice = (
             f'<div class="notice">Large response ({human_size(r.size)}): the panes show its beginning. '
             "Use the Code tab's snippet to fetch it whole.</div>"
@@ -124,6 +131,7 @@ class ExchangeView:
     tab: str  # the response tab to bring forward: "body" (a failure's top findings are a banner over it)
     summary: dict[str, Any]
     banner: str = ""  # on failure: the top findings above the body
+    stream: str = ""  # a streamed answer: metrics, the agent's transcript, the events (present.stream)
 
 
 def pane_marks(findings: int, table: bool) -> str:
@@ -137,9 +145,12 @@ def exchange_summary(exchange: Exchange, redactor: Redactor | None = None) -> di
     return exchange_to_dict(exchange, redactor)
 
 
-def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = None) -> ExchangeView:
+def exchange_view(
+    exchange: Exchange, now: float, redactor: Redactor | None = None, polls: Iterable[Exchange] = ()
+) -> ExchangeView:
     """The response pane for `exchange`. Bodies and headers pass through `redactor` (the session's: it
-    knows the session's secrets, and masks anything token-shaped), so no token reaches the page whole."""
+    knows the session's secrets, and masks anything token-shaped), so no token reaches the page whole.
+    `polls`: a background answer's polls, when the UI followed it."""
     redactor = redactor or Redactor()
     r = exchange.response
     pretty, language = pretty_body(r)
@@ -149,6 +160,10 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
     if table is not None:
         table = table.map(lambda v: redactor.scrub(v) if isinstance(v, str) else v)
     summary = exchange_summary(exchange, redactor)
+    polls = list(polls)
+    if polls:
+        summary["polls"] = polls_summary(polls)
+        summary["followed"] = exchange_summary(polls[-1], redactor)
     return ExchangeView(
         status=status_html(exchange)
         + exchange_answers(exchange)
@@ -167,6 +182,7 @@ def exchange_view(exchange: Exchange, now: float, redactor: Redactor | None = No
         tab="body",
         summary=summary,
         banner="" if exchange.ok else banner_html(exchange.findings),
+        stream=stream_html(exchange_stream(exchange, polls, redactor), redactor),
     )
 
 
