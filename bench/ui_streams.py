@@ -12,25 +12,22 @@ stream (`iter_lines`) in this process, alternating with the page round by round.
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
 
 import requests
 
+from bench.browser import CHROMIUM_ARGS, chromium
 from bench.common import Row, median, spread, ui_process
 
 EVENTS = 100
 INTERVAL = 0.02
 SKIP = 5
 GOAL_MS = 100.0
-CHROMIUM_ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 OBSERVER_JS = """
 window.__seen = {};  // the app's send time of an event -> when its row first appeared
 new MutationObserver(() => {
@@ -99,13 +96,6 @@ def page_latencies(page: Any, url: str) -> list[float]:
     seen = page.evaluate("window.__seen")
     rows = [(n, shown, float(sent)) for sent, (n, shown) in seen.items() if float(sent) > clicked]
     return [(shown - sent) * 1000 for n, shown, sent in sorted(rows) if n > SKIP]
-
-
-def chromium() -> str:
-    found = "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else shutil.which("chromium")
-    if not found:
-        raise RuntimeError("Debian's chromium is needed for the UI stream row (apt-get install chromium)")
-    return found
 
 
 def ui_event_latency(rounds: int) -> Row:
