@@ -71,11 +71,19 @@ def demo_config(info: Mapping[str, Any]) -> Any:
         app_url=app["url"],
         app_name=DEMO_APP,
         request_path="/api/hello",
-        collection_path=str(DEMO_COLLECTION) if DEMO_COLLECTION.is_dir() else "",
-        matrix_path=str(DEMO_MATRIX) if DEMO_MATRIX.is_dir() else "",
+        collection_path=shown_path(DEMO_COLLECTION) if DEMO_COLLECTION.is_dir() else "",
+        matrix_path=shown_path(DEMO_MATRIX) if DEMO_MATRIX.is_dir() else "",
         identity_env=lambda: demo_identity_env(info),
         autoconnect=True,
     )
+
+
+def shown_path(path: Path) -> str:
+    """A folder as the page shows it: relative to where the explorer was started, when inside it."""
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def demo_identity_env(info: Mapping[str, Any]) -> dict[str, str]:

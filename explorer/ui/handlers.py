@@ -49,6 +49,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP = gr.skip()
+EMPTY_TABLE: dict[str, Any] = {"headers": [], "data": []}  # no table: gr.Dataframe without pandas
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
 FOLLOW_SECONDS = 3.0  # how long a send's end waits for the page's follower to let go of its stream
@@ -178,7 +179,7 @@ def view_outputs(
     parts: dict[str, Callable[[], Any]] = {
         "status": lambda: view.status,
         "pretty": pretty,
-        "table": lambda: view.table if view.table is not None else pd.DataFrame(),
+        "table": lambda: view.table if view.table is not None else dict(EMPTY_TABLE, data=[]),
         "raw": lambda: view.raw,
         "response_headers": lambda: view.headers,
         "token": lambda: view.token,

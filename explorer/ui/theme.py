@@ -112,7 +112,7 @@ KEYBOARD_HEAD = """
     if (marks && main && key !== marked) {
       marked = key;
       const count = Number(marks.dataset.count) || 0;
-      main.style.setProperty("--diagnosis-count", count ? `" (${count})"` : '""');
+      main.style.setProperty("--diagnosis-count", count ? `"\\u00a0(${count})"` : '""');  // a no-break space
       main.classList.toggle("has-table", marks.dataset.table === "1");
       const table = document.querySelector('#bodytabs button[data-tab-id="table"][aria-selected="true"]');
       if (marks.dataset.table === "0" && table) document.querySelector('#bodytabs button[data-tab-id="pretty"]')?.click();

@@ -110,8 +110,9 @@ def body_table(response: Response | None) -> pd.DataFrame | None:
     return frame.map(lambda v: json.dumps(v) if isinstance(v, (dict, list)) else v)
 
 
-def headers_frame(headers: Iterable[tuple[str, str]]) -> pd.DataFrame:
-    return pd.DataFrame(list(headers), columns=["Header", "Value"])
+def headers_frame(headers: Iterable[tuple[str, str]]) -> dict[str, Any]:
+    """The Headers tab's rows, in the shape gr.Dataframe takes without pandas (cheaper per send)."""
+    return {"headers": ["Header", "Value"], "data": [[k, v] for k, v in headers]}
 
 
 @dataclass
@@ -123,7 +124,7 @@ class ExchangeView:
     language: str | None
     table: pd.DataFrame | None
     raw: str
-    headers: pd.DataFrame
+    headers: dict[str, Any]  # gr.Dataframe value: {"headers": [...], "data": [[...]]}
     token: str
     claims: dict[str, Any]
     diagnosis: str
