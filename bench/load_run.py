@@ -41,6 +41,10 @@ class Minimal(HttpUser):
 '''
 
 
+MAX_FAILURE_SHARE = 0.005
+FAILURES: dict[str, int] = {}  # failed requests seen per locustfile during this bench run
+
+
 def _locust_rps(locustfile: Path, host: str, seconds: int, env: dict[str, str]) -> float:
     command = [PYTHON, "-m", "locust", "-f", str(locustfile), "--headless", "--host", host]
     command += ["-u", str(USERS), "-r", str(USERS), "-t", f"{seconds}s", "--only-summary", "--json"]
@@ -52,8 +56,11 @@ def _locust_rps(locustfile: Path, host: str, seconds: int, env: dict[str, str]) 
     entries = json.loads(result.stdout[start:])
     requests = sum(e["num_requests"] for e in entries)
     failures = sum(e["num_failures"] for e in entries)
-    if not requests or failures:
+    # A request cut off when Locust stops its users at the time limit counts as a failure: a stray
+    # one is noted (FAILURES), more than 0.5 % of the requests means the run itself went wrong.
+    if not requests or failures > MAX_FAILURE_SHARE * requests:
         raise RuntimeError(f"{locustfile.name}: {requests} requests, {failures} failures")
+    FAILURES[locustfile.name] = FAILURES.get(locustfile.name, 0) + failures
     began = min(e["start_time"] for e in entries)
     ended = max(e["last_request_timestamp"] for e in entries)
     return requests / max(ended - began, 1e-6)
@@ -97,5 +104,6 @@ def load_throughput(info: dict[str, Any], repeats: int, seconds: int) -> Row:
         ratio=f"{ratio:.2f}",
         goal="≥ 0.9×",
         passed=ratio >= 0.9,
-        detail=f"{repeats} alternating pairs of {seconds} s runs, ratios {spread(ratios)}",
+        detail=f"{repeats} alternating pairs of {seconds} s runs, ratios {spread(ratios)}; failed requests "
+        + (", ".join(f"{name}: {count}" for name, count in sorted(FAILURES.items())) or "none"),
     )
