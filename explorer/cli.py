@@ -138,7 +138,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _add_request_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("-X", "--request", dest="method", default=None, metavar="M", help="HTTP method")
+    parser.add_argument(
+        "-X",
+        "--request",
+        dest="method",
+        default=None,
+        metavar="M",
+        help="HTTP method, or WS: open the URL as a WebSocket",
+    )
     parser.add_argument(
         "-H",
         "--header",

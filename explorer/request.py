@@ -13,6 +13,9 @@ from explorer.model import RequestSpec
 from explorer.parse import InputError, normalize_url, parse_json_body
 
 HTTP_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# Not an HTTP method: the URL (an http(s) one, or a path on the picked app) opened as a WebSocket.
+WEBSOCKET = "WS"
+REQUEST_METHODS = (*HTTP_METHODS, WEBSOCKET)
 BODYLESS = ("GET", "HEAD")
 _PATH_PARAM = re.compile(r"\{[^}/]+\}")
 
@@ -32,12 +35,15 @@ def build_spec(
     A path is joined to `base` (the picked app); `{name}` path parameters must be filled in; GET and
     HEAD carry no body; a body without a Content-Type must be JSON (it is then labelled JSON), one
     with another Content-Type is sent as typed. For a ws:// or wss:// URL the body is the text
-    frames to send, one per line.
+    frames to send, one per line; the method WS opens an http(s) URL as that WebSocket.
     """
     verb = (method or "GET").strip().upper()
-    if verb not in HTTP_METHODS:
-        raise InputError(f"Unknown method {verb[:20]!r}: use one of {', '.join(HTTP_METHODS)}.")
+    if verb not in REQUEST_METHODS:
+        raise InputError(f"Unknown method {verb[:20]!r}: use one of {', '.join(REQUEST_METHODS)}.")
     target = normalize_url(url, base=base or None)
+    if verb == WEBSOCKET:
+        target = as_websocket_url(target)
+        verb = "GET"  # the upgrade is a GET
     unfilled = _PATH_PARAM.search(target)
     if unfilled:
         raise InputError(f"Fill in the path parameter {unfilled.group(0)} in the URL.")
@@ -55,6 +61,12 @@ def build_spec(
     return RequestSpec(
         method=verb, url=target, params=list(params), headers=header_list, body=text, timeout=timeout
     )
+
+
+def as_websocket_url(url: str) -> str:
+    """http -> ws, https -> wss (a ws(s) URL stays as it is)."""
+    scheme, sep, rest = url.partition("://")
+    return {"http": "ws", "https": "wss"}.get(scheme.lower(), scheme) + sep + rest
 
 
 def _with_json_type(body: str, headers: list[tuple[str, str]]) -> list[tuple[str, str]]:

@@ -266,6 +266,20 @@ def test_a_websocket_through_the_gateway_with_the_token(
     assert exchange.request.headers and dict(exchange.request.headers)["Authorization"].startswith("Bearer ")
 
 
+def test_the_cli_opens_an_app_http_url_as_a_websocket_with_x_ws(
+    sandbox_info: dict, clean_databricks_env: Path, monkeypatch
+) -> None:
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    out, err = io.StringIO(), io.StringIO()
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/ws"  # http: the method makes it a WebSocket
+    argv = ["call", url, "-X", "WS", "--auth", "m2m", "--host", sandbox_info["host"], "-d", "hi there"]
+    assert main(argv, Output(out, err)) == 0
+    assert "echo: hi there" in out.getvalue() + err.getvalue()
+    assert "101" in err.getvalue() and "ws://" in err.getvalue()
+
+
 def test_a_websocket_without_a_token_gets_the_http_diagnosis(sandbox_info: dict) -> None:
     session = ExplorerSession(timeout=10)
     try:

@@ -359,3 +359,17 @@ def test_the_page_says_where_the_time_went_and_where_the_token_came_from(
     assert "app says:" in status and "db" in status  # the app's Server-Timing beside the bars
     again = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/items")["status"]
     assert "connection reused" in again
+
+
+def test_the_ws_method_sends_frames_to_an_app_path_through_the_gateway(
+    client: Client, sandbox_info: dict[str, Any]
+) -> None:
+    """Method WS: the app's http(s) URL opened as a WebSocket with the connection's token; the body's
+    lines are the text frames; both directions come back in the summary, no token among them."""
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    result = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/ws", method="WS", body="hello\nagain")
+    summary = result["summary"]
+    assert summary["request"]["url"].startswith("ws://") and summary["response"]["status"] == 101
+    text = json.dumps(summary)
+    assert "echo: hello" in text and "echo: again" in text
+    assert demo_sp(sandbox_info)["client_secret"] not in text

@@ -187,3 +187,13 @@ def test_scopes_split_on_spaces_and_commas_without_duplicates():
     assert parse_scopes(None) == [] and parse_scopes("") == []
     assert "Invalid scope" in error_of(parse_scopes, 'sql "quoted"')
     assert "Expected scope names" in error_of(parse_scopes, [1])
+
+
+def test_the_ws_method_opens_an_http_url_or_a_path_as_a_websocket():
+    from explorer.request import build_spec
+
+    spec = build_spec("ws", "http://127.0.0.1:8000/api/ws", body="hello\nsecond")
+    assert (spec.method, spec.url, spec.body) == ("GET", "ws://127.0.0.1:8000/api/ws", "hello\nsecond")
+    assert build_spec("WS", "/api/ws", base="https://app.example.com/x").url == "wss://app.example.com/api/ws"
+    assert build_spec("WS", "wss://app.example.com/api/ws").url == "wss://app.example.com/api/ws"
+    assert build_spec("GET", "http://127.0.0.1:8000/api/ws").url.startswith("http://")  # only WS changes it

@@ -17,7 +17,7 @@ from explorer import request
 from explorer.model import Endpoint, RequestSpec
 from explorer.parse import InputError, parse_header_lines, parse_query
 
-METHODS = request.HTTP_METHODS
+METHODS = request.REQUEST_METHODS  # the HTTP methods, and WS: the URL as a WebSocket
 
 
 class FormError(ValueError):
