@@ -159,10 +159,10 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
     return blocks, f"http://{shown_host}:{port}/"
 
 
-def preload_engine(delay: float = 0.0) -> None:
-    """Import the engine (and the SDK, ~1 s) in the background once the page is served: the browser
-    spends that time loading the page's scripts, so the first connect (the demo's, at page load)
-    rarely waits for it."""
+def preload_engine(delay: float = 1.0) -> None:
+    """Import the engine (and the SDK, ~1 s) in the background a moment after the page is served, so
+    serving the page's scripts does not wait for it and the first connect rarely does. (Measured with
+    `--demo`: at once, the page shows later and connects no sooner; docs/BENCH.md.)"""
     import importlib
 
     def load() -> None:
