@@ -19,8 +19,8 @@ from typing import Any
 
 import requests
 
-from bench.common import UI_PIDS, Row, cpu_seconds, demo_sp_fields, m2m_token, median, run_json_child, spread
-from bench.page_client import PageSession, page_config
+from bench.common import UI_PIDS, Row, cpu_seconds, m2m_token, median, run_json_child, spread
+from bench.page_client import PageSession, connected_pages
 
 SESSIONS = 16
 DELAY_MS = 500
@@ -34,22 +34,6 @@ def _send(page: PageSession, url: str) -> dict[str, Any]:
     if not summary.get("ok"):
         raise RuntimeError(f"a send through the UI failed: {summary.get('error') or summary.get('findings')}")
     return summary
-
-
-def _connected_pages(ui_url: str, info: dict[str, Any], count: int) -> list[PageSession]:
-    config = page_config(ui_url)
-
-    def make(_: int) -> PageSession:
-        page = PageSession(ui_url, config)
-        _state, _card, connection, _form = page.call(
-            "connect", {"Auth method": "m2m", **demo_sp_fields(info)}
-        )
-        if not json.loads(connection).get("ok"):
-            raise RuntimeError("a UI session could not connect")
-        return page
-
-    with ThreadPoolExecutor(8) as pool:
-        return list(pool.map(make, range(count)))
 
 
 def _wave(pages: list[PageSession], url: str) -> float:
@@ -81,7 +65,7 @@ def _app_max_concurrent(info: dict[str, Any], reset: bool = False) -> int:
 def measure(info: dict[str, Any], ui_url: str, ui_pid: int, repeats: int) -> dict[str, Any]:
     """The child's side: waves of 1 and of 16 sessions, alternating; the UI's CPU per send."""
     url = f"{info['apps']['hello']['url']}/api/slow?ms={DELAY_MS}"
-    pages = _connected_pages(ui_url, info, SESSIONS)
+    pages = connected_pages(ui_url, info, SESSIONS)
     try:
         _wave(pages, url)  # warm-up: every session's connection pool and facts cache
         _app_max_concurrent(info, reset=True)

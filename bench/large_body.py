@@ -10,7 +10,7 @@ from typing import Any
 
 import requests
 
-from bench.common import REPO, Row, demo_sp_fields, median, run_json_child, spread
+from bench.common import REPO, Row, demo_sp_fields, m2m_token, median, run_json_child, spread
 
 TARGET_BYTES = 50_000_000
 CHILD = str(REPO / "bench" / "large_body_child.py")
@@ -24,20 +24,8 @@ def _rows_for(info: dict[str, Any], token: str) -> int:
     return round(TARGET_BYTES / (len(sample.content) / 10000))
 
 
-def _token(info: dict[str, Any]) -> str:
-    fields = demo_sp_fields(info)
-    response = requests.post(
-        info["host"] + "/oidc/v1/token",
-        data={"grant_type": "client_credentials", "scope": "all-apis"},
-        auth=(fields["client_id"], fields["client_secret"]),
-        timeout=10,
-    )
-    response.raise_for_status()
-    return str(response.json()["access_token"])
-
-
 def large_body(info: dict[str, Any], repeats: int) -> list[Row]:
-    token = _token(info)
+    token = m2m_token(info)
     url = f"{info['apps']['hello']['url']}/api/large?rows={_rows_for(info, token)}"
     fields = demo_sp_fields(info)
     env = {

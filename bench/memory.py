@@ -18,12 +18,11 @@ from __future__ import annotations
 import json
 import os
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 from bench.common import UI_PIDS, Row, demo_sp_fields, run_json_child
-from bench.page_client import PageSession, page_config
+from bench.page_client import connected_pages
 
 SESSIONS = 100
 ENTRIES = 1000
@@ -38,20 +37,8 @@ def rss_mb(pid: int | str = "self") -> float:
 
 def idle_sessions(info: dict[str, Any], ui_url: str) -> Row:
     pid = UI_PIDS[ui_url]
-    config = page_config(ui_url)
     before = rss_mb(pid)
-
-    def connect(_: int) -> PageSession:
-        page = PageSession(ui_url, config)
-        _state, _card, connection, _form = page.call(
-            "connect", {"Auth method": "m2m", **demo_sp_fields(info)}
-        )
-        if not json.loads(connection).get("ok"):
-            raise RuntimeError("a session could not connect")
-        return page
-
-    with ThreadPoolExecutor(8) as pool:
-        pages = list(pool.map(connect, range(SESSIONS)))
+    pages = connected_pages(ui_url, info, SESSIONS)
     after = rss_mb(pid)
     for page in pages:
         page.close()

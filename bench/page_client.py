@@ -87,3 +87,24 @@ def page_config(ui_url: str) -> dict[str, Any]:
     response = requests.get(ui_url.rstrip("/") + "/config", timeout=30)
     response.raise_for_status()
     return response.json()
+
+
+def connected_pages(ui_url: str, info: dict[str, Any], count: int) -> list[PageSession]:
+    """`count` browser sessions, each connected as the sandbox's demo service principal (m2m)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from bench.common import demo_sp_fields
+
+    config = page_config(ui_url)
+
+    def make(_: int) -> PageSession:
+        page = PageSession(ui_url, config)
+        _state, _card, connection, _form = page.call(
+            "connect", {"Auth method": "m2m", **demo_sp_fields(info)}
+        )
+        if not json.loads(connection).get("ok"):
+            raise RuntimeError("a UI session could not connect")
+        return page
+
+    with ThreadPoolExecutor(8) as pool:
+        return list(pool.map(make, range(count)))
