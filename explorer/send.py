@@ -352,7 +352,8 @@ def _transfer(
     )
     ttfb = time.perf_counter() - started
     stream = stream or _Stream(None)
-    stream.begin(raw.headers.get("Content-Type", ""), started)
+    chunked = "chunked" in raw.headers.get("Transfer-Encoding", "").lower()
+    stream.begin(raw.headers.get("Content-Type", ""), started, chunked)
     with raw:
         kept, size, complete, broken = _read_body(raw, deadline, keep, stream)
     stream.end()
@@ -399,8 +400,8 @@ class _Stream:
         self._parser: Any = None
         self._started = 0.0
 
-    def begin(self, content_type: str, started: float) -> None:
-        self.kind, self._started = stream_kind(content_type), started
+    def begin(self, content_type: str, started: float, chunked: bool = False) -> None:
+        self.kind, self._started = stream_kind(content_type, chunked), started
         self._parser = parser_for(self.kind) if self.kind else None
 
     def feed(self, chunk: bytes) -> None:

@@ -1,4 +1,5 @@
-"""Streamed bodies, event by event as they arrive: Server-Sent Events and NDJSON / JSON Lines.
+"""Streamed bodies, event by event as they arrive: Server-Sent Events, NDJSON / JSON Lines, and any
+other chunked text body, line by line.
 
 The parsers are incremental (`feed(bytes) -> [StreamEvent]`), bounded (a line longer than the cap
 is cut, not buffered forever) and never raise on what a server sends.
@@ -16,10 +17,15 @@ MAX_LINE = 1024 * 1024  # characters of one line kept
 MAX_EVENTS = 2000  # events kept for view (older ones are dropped and counted)
 
 
-def stream_kind(content_type: str) -> str | None:
-    """ "sse" or "ndjson" for a streaming content type, else None."""
+def stream_kind(content_type: str, chunked: bool = False) -> str | None:
+    """ "sse" or "ndjson" for a streaming content type; "text" for another chunked body that is text
+    (a chunked JSON document stays a document: shown whole, when it ends); else None."""
     base = content_type.split(";")[0].strip().lower()
-    return STREAM_TYPES.get(base)
+    if base in STREAM_TYPES:
+        return STREAM_TYPES[base]
+    if chunked and (base.startswith("text/") or not base):
+        return "text"
+    return None
 
 
 class _Lines:
@@ -89,5 +95,21 @@ class NDJSONParser:
         return [StreamEvent(offset_ms, rest)] if rest.strip() else []
 
 
-def parser_for(kind: str) -> SSEParser | NDJSONParser:
-    return SSEParser() if kind == "sse" else NDJSONParser()
+class TextLinesParser:
+    """A chunked text body: one event per line as it arrives (blank lines too: it is text, not records)."""
+
+    def __init__(self) -> None:
+        self._lines = _Lines()
+
+    def feed(self, chunk: bytes, offset_ms: float) -> list[StreamEvent]:
+        return [StreamEvent(offset_ms, line) for line in self._lines.feed(chunk)]
+
+    def close(self, offset_ms: float) -> list[StreamEvent]:
+        rest = self._lines.rest()
+        return [StreamEvent(offset_ms, rest)] if rest else []
+
+
+def parser_for(kind: str) -> SSEParser | NDJSONParser | TextLinesParser:
+    if kind == "sse":
+        return SSEParser()
+    return TextLinesParser() if kind == "text" else NDJSONParser()

@@ -266,6 +266,63 @@ def test_a_websocket_through_the_gateway_with_the_token(
     assert exchange.request.headers and dict(exchange.request.headers)["Authorization"].startswith("Bearer ")
 
 
+def test_any_chunked_text_body_is_printed_line_by_line_as_it_arrives(
+    sandbox_info: dict, clean_databricks_env: Path, monkeypatch
+) -> None:
+    """A chunked text/plain body (no stream type) is read as it arrives too: each line out at once."""
+    sp = sandbox_info["service_principals"]["demo-sp"]
+    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
+    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+
+    class Clocked(io.StringIO):
+        def __init__(self) -> None:
+            super().__init__()
+            self.times: list[float] = []
+
+        def write(self, text: str) -> int:
+            if text.strip():
+                self.times.append(time.perf_counter())
+            return super().write(text)
+
+    out, err = Clocked(), io.StringIO()
+    url = sandbox_info["apps"]["hello"]["url"] + "/api/chunks?count=4&interval_ms=300"
+    started = time.perf_counter()
+    assert main(["call", url, "--auth", "m2m", "--host", sandbox_info["host"]], Output(out, err)) == 0
+    ended = time.perf_counter()
+    assert out.getvalue().split() == [
+        "line",
+        "1",
+        "of",
+        "4",
+        "line",
+        "2",
+        "of",
+        "4",
+        "line",
+        "3",
+        "of",
+        "4",
+        "line",
+        "4",
+        "of",
+        "4",
+    ]
+    assert out.times[0] - started < (ended - started) - 0.5  # the first line was out well before the end
+
+
+def test_a_chunked_json_document_is_not_taken_for_a_stream() -> None:
+    from explorer.stream import TextLinesParser, stream_kind
+
+    assert stream_kind("text/plain; charset=utf-8", chunked=True) == "text"
+    assert stream_kind("", chunked=True) == "text"
+    assert stream_kind("application/json", chunked=True) is None  # a document: shown whole
+    assert stream_kind("text/plain") is None  # with a length: an ordinary body
+    assert stream_kind("application/x-ndjson") == "ndjson"
+    parser = TextLinesParser()
+    events = parser.feed(b"one\n\ntw", 1.0) + parser.feed(b"o\nthr", 2.0) + parser.close(3.0)
+    assert [e.data for e in events] == ["one", "", "two", "thr"]
+
+
 def test_the_cli_opens_an_app_http_url_as_a_websocket_with_x_ws(
     sandbox_info: dict, clean_databricks_env: Path, monkeypatch
 ) -> None:

@@ -33,7 +33,7 @@ class StreamView:
     """What the stream part of the response pane shows, live or after the end."""
 
     state: str  # "live" | "done" | "cancelled"
-    kind: str | None = None  # "sse" | "ndjson" | "websocket" (None while unknown)
+    kind: str | None = None  # "sse" | "ndjson" | "text" | "websocket" (None while unknown)
     rows: Sequence[str] = ()  # rendered event rows, oldest first (the latest VIEW_EVENTS)
     total: int = 0  # every event that arrived
     first_event_ms: float | None = None
@@ -137,9 +137,12 @@ def metrics_html(view: StreamView) -> str:
         parts.append(f"total {human_ms(view.elapsed_ms)}")
     if view.dropped:
         parts.append(f'<span class="dropped">{view.dropped:,} dropped from view</span>')
-    kind = {"sse": "Server-Sent Events", "ndjson": "NDJSON", "websocket": "WebSocket"}.get(
-        view.kind or "", ""
-    )
+    kind = {
+        "sse": "Server-Sent Events",
+        "ndjson": "NDJSON",
+        "text": "chunked text",
+        "websocket": "WebSocket",
+    }.get(view.kind or "", "")
     label = f'<span class="muted">{kind}</span> ' if kind else ""
     stop = ' <span class="muted small">Esc or Cancel stops it and keeps what arrived</span>'
     return (

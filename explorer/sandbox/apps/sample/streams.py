@@ -124,6 +124,24 @@ def stream_routes(counter: HeartbeatCounter) -> APIRouter:
         return StreamingResponse(lines(), media_type="application/x-ndjson")
 
     @router.get(
+        "/api/chunks",
+        summary="Plain text in chunks, one line per chunk with a small delay (a chunked body, no stream type)",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/plain": {}}}},
+    )
+    def chunks(
+        count: int = Query(5, ge=1, le=10_000, description="Number of lines"),
+        interval_ms: int = Query(50, ge=0, le=10_000, description="Delay between lines"),
+    ) -> StreamingResponse:
+        async def lines() -> AsyncIterator[bytes]:
+            for i in range(count):
+                yield f"line {i + 1} of {count}\n".encode()
+                if i + 1 < count:
+                    await asyncio.sleep(interval_ms / 1000)
+
+        return StreamingResponse(lines(), media_type="text/plain; charset=utf-8")
+
+    @router.get(
         "/api/heartbeat",
         summary="An endless SSE stream: one heartbeat event per interval until the client disconnects",
         response_class=StreamingResponse,
