@@ -121,6 +121,7 @@ def send(
     keep: int = DISPLAY_LIMIT,
     on_event: Callable[[StreamEvent], None] | None = None,
     cancel: Cancel | None = None,
+    on_start: Callable[[float, str], None] | None = None,
 ) -> Exchange:
     """Send `spec` with `credentials`; never raises for network or HTTP trouble.
 
@@ -160,7 +161,7 @@ def send(
             cancel.attach(watch)
         try:
             exchange.response, broken = _transfer(
-                spec, headers, session_pool.get(spec.url), keep, watch, _Stream(on_event)
+                spec, headers, session_pool.get(spec.url), keep, watch, _Stream(on_event, on_start)
             )
         except requests.RequestException as error:
             log.debug("%s %s failed", spec.method, redactor.scrub_url(spec.url), exc_info=True)
@@ -353,7 +354,7 @@ def _transfer(
     ttfb = time.perf_counter() - started
     stream = stream or _Stream(None)
     chunked = "chunked" in raw.headers.get("Transfer-Encoding", "").lower()
-    stream.begin(raw.headers.get("Content-Type", ""), started, chunked)
+    stream.begin(raw.headers.get("Content-Type", ""), started, chunked, ttfb * 1000)
     with raw:
         kept, size, complete, broken = _read_body(raw, deadline, keep, stream)
     stream.end()
@@ -390,8 +391,12 @@ def _transfer(
 class _Stream:
     """A streamed body's events, parsed as the chunks arrive (nothing happens for other bodies)."""
 
-    def __init__(self, on_event: Callable[[StreamEvent], None] | None) -> None:
-        self.on_event = on_event
+    def __init__(
+        self,
+        on_event: Callable[[StreamEvent], None] | None,
+        on_start: Callable[[float, str], None] | None = None,
+    ) -> None:
+        self.on_event, self.on_start = on_event, on_start
         self.kind: str | None = None
         self.events: collections.deque[StreamEvent] = collections.deque(maxlen=MAX_EVENTS)
         self.total = 0
@@ -400,9 +405,11 @@ class _Stream:
         self._parser: Any = None
         self._started = 0.0
 
-    def begin(self, content_type: str, started: float, chunked: bool = False) -> None:
+    def begin(self, content_type: str, started: float, chunked: bool = False, ttfb_ms: float = 0.0) -> None:
         self.kind, self._started = stream_kind(content_type, chunked), started
         self._parser = parser_for(self.kind) if self.kind else None
+        if self.kind and self.on_start is not None:
+            self.on_start(ttfb_ms, self.kind)  # a stream's headers are in: its kind, its time to first byte
 
     def feed(self, chunk: bytes) -> None:
         if self._parser is not None:

@@ -316,10 +316,12 @@ class ExplorerSession:
         *,
         on_event: Callable[[StreamEvent], None] | None = None,
         cancel: Cancel | None = None,
+        on_start: Callable[[float, str], None] | None = None,
     ) -> Exchange:
         """Send `spec` with the current credentials; diagnose; add to the history.
 
-        A streamed answer (SSE, NDJSON) is parsed as it arrives: `on_event` gets each event at once;
+        A streamed answer (SSE, NDJSON, chunked text) is parsed as it arrives: `on_start` gets the time
+        to first byte and the stream's kind when its headers are in, `on_event` each event at once;
         `cancel.set()` from another thread closes the connection and keeps what arrived.
 
         A 401 with credentials that can refresh is answered once by forcing a fresh token and sending
@@ -328,7 +330,7 @@ class ExplorerSession:
         credentials = self._credentials
         facts = self.facts_for(spec.url) if credentials else None
         seen = credentials.events_count() if credentials else 0
-        exchange = self._send_once(spec, credentials, on_event, cancel)
+        exchange = self._send_once(spec, credentials, on_event, cancel, on_start)
         if self._should_retry(exchange, credentials):
             assert credentials is not None
             first = exchange.response
@@ -342,7 +344,7 @@ class ExplorerSession:
             else:
                 for secret in credentials.secrets():
                     self.redactor.add(secret)
-                exchange = self._send_once(spec, credentials, on_event, cancel)
+                exchange = self._send_once(spec, credentials, on_event, cancel, on_start)
                 exchange.retried = (
                     f"the first attempt got {first.status} {first.reason}: a fresh token was fetched and "
                     "the request sent once more"
@@ -397,6 +399,7 @@ class ExplorerSession:
         credentials: Credentials | None,
         on_event: Callable[[StreamEvent], None] | None = None,
         cancel: Cancel | None = None,
+        on_start: Callable[[float, str], None] | None = None,
     ) -> Exchange:
         return send(
             spec,
@@ -406,6 +409,7 @@ class ExplorerSession:
             redactor=self.redactor,
             on_event=on_event,
             cancel=cancel,
+            on_start=on_start,
         )
 
     def _should_retry(self, exchange: Exchange, credentials: Credentials | None) -> bool:

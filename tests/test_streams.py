@@ -310,6 +310,24 @@ def test_any_chunked_text_body_is_printed_line_by_line_as_it_arrives(
     assert out.times[0] - started < (ended - started) - 0.5  # the first line was out well before the end
 
 
+def test_a_stream_announces_its_kind_and_first_byte_before_its_first_event(
+    connected: ExplorerSession, sandbox_info: dict
+) -> None:
+    """on_start comes when a stream's headers are in (the UI's live view shows TTFB and the kind at
+    once); an ordinary JSON answer never calls it."""
+    seen: list[tuple[str, float | str]] = []
+    app = sandbox_info["apps"]["hello"]["url"]
+    on_start = lambda ttfb, kind: seen.append(("start", kind))  # noqa: E731
+    on_event = lambda event: seen.append(("event", event.data))  # noqa: E731
+    connected.send(
+        RequestSpec("GET", app + "/api/chunks?count=2&interval_ms=50"), on_start=on_start, on_event=on_event
+    )
+    assert seen[0] == ("start", "text") and [k for k, _ in seen[1:]] == ["event", "event"]
+    seen.clear()
+    connected.send(RequestSpec("GET", app + "/api/hello"), on_start=on_start, on_event=on_event)
+    assert seen == []
+
+
 def test_a_chunked_json_document_is_not_taken_for_a_stream() -> None:
     from explorer.stream import TextLinesParser, stream_kind
 

@@ -153,3 +153,15 @@ def test_the_follower_claims_a_stream_once_and_hears_its_tab_come_and_go() -> No
     threading.Thread(target=switch, daemon=True).start()
     updates = list(live.updates(done, active=lambda: shown["active"]))
     assert len(updates) == 2 and all(u.total == 1 for u in updates)
+
+
+def test_a_live_stream_shows_its_kind_and_first_byte_once_its_headers_are_in() -> None:
+    from explorer.ui.live import LiveStream
+
+    live = LiveStream(lambda event, n: f"<div>{n}</div>")
+    assert not live.started
+    live.start(31.5, "ndjson")
+    view = live.snapshot()
+    assert live.started and view.kind == "ndjson" and view.ttfb_ms == 31.5 and view.total == 0
+    html = sv.stream_html(view)
+    assert "NDJSON" in html and "TTFB" in html

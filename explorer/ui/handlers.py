@@ -619,7 +619,7 @@ class Handlers:
 
         def work() -> None:
             try:
-                exchange = ui.explorer.send(spec, cancel=job.stop, on_event=live.add)
+                exchange = ui.explorer.send(spec, cancel=job.stop, on_event=live.add, on_start=live.start)
                 # An agent's background answer (queued, an id to poll) is followed: each poll shown.
                 ui.explorer.follow_background(exchange, on_poll=live.add_poll, cancel=job.stop)
                 job.finish(exchange)

@@ -46,6 +46,7 @@ class LiveStream:
         self._poll_rows: list[str] = []
         self.version = 0
         self._claimed = False
+        self._ttfb_ms: float | None = None
         self.released = threading.Event()  # the page's follower (Handlers.follow_stream) has let go
         self.changed = changed or threading.Event()  # the send's own wake-up (its end sets it too)
 
@@ -72,6 +73,13 @@ class LiveStream:
             self.version += 1
         self.changed.set()
 
+    def start(self, ttfb_ms: float, kind: str) -> None:
+        """The engine's on_start hook: the stream's headers are in (its kind, its time to first byte)."""
+        with self._lock:
+            self._ttfb_ms, self.kind = ttfb_ms, self.kind or kind
+            self.version += 1
+        self.changed.set()
+
     def claim(self) -> bool:
         """The page's follower takes this stream (once: a second follower gets False)."""
         with self._lock:
@@ -84,8 +92,8 @@ class LiveStream:
 
     @property
     def started(self) -> bool:
-        """Something arrived: events or polls."""
-        return bool(self.total or self.polls)
+        """A stream is under way: its headers said so, or events or polls arrived."""
+        return bool(self.total or self.polls or self._ttfb_ms is not None)
 
     def snapshot(self) -> StreamView:
         with self._lock:
@@ -103,6 +111,7 @@ class LiveStream:
                 total=self.total,
                 first_event_ms=self._first_ms,
                 last_event_ms=self._last_ms,
+                ttfb_ms=self._ttfb_ms,
                 transcript=transcript,
                 polls=tuple(self._poll_rows),
             )
