@@ -288,7 +288,7 @@ def _har_content(response: Response, redactor: Redactor) -> dict[str, Any]:
     content: dict[str, Any] = {"size": response.size, "mimeType": response.content_type or "x-unknown"}
     if response.kind == "binary":
         content.update(
-            text=base64.b64encode(_scrub_bytes(response.body, redactor)).decode("ascii"), encoding="base64"
+            text=base64.b64encode(scrub_bytes(response.body, redactor)).decode("ascii"), encoding="base64"
         )
     elif response.kind != "empty":
         raw = response.body.decode("utf-8", errors="replace") if response.body else response.text
@@ -301,7 +301,7 @@ def _har_content(response: Response, redactor: Redactor) -> dict[str, Any]:
     return content
 
 
-def _scrub_bytes(body: bytes, redactor: Redactor) -> bytes:
+def scrub_bytes(body: bytes, redactor: Redactor) -> bytes:
     """Binary bodies can still carry a token in ASCII; scrub through a lossless decoding."""
     raw = body.decode("latin-1")
     cleaned = redactor.scrub(raw)

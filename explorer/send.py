@@ -24,7 +24,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import replace
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import urljoin, urlsplit
 
 import requests
@@ -54,6 +54,7 @@ from explorer.websocket import exchange_frames, is_websocket
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
 CHUNK_SIZE = 64 * 1024
+DOWNLOAD_LIMIT = 1024 * 1024 * 1024  # bytes a full-response download writes at most (Session.download)
 RECORDED_BODY_LIMIT = 64 * 1024  # characters of a request body the history keeps
 MAX_TIMEOUT = 24 * 3600.0  # seconds; larger values overflow the socket layer
 POOL_SIZE = 32  # connections per target: deployed, many sessions call the same app at once
@@ -122,8 +123,10 @@ def send(
     on_event: Callable[[StreamEvent], None] | None = None,
     cancel: Cancel | None = None,
     on_start: Callable[[float, str], None] | None = None,
+    sink: BinaryIO | None = None,
 ) -> Exchange:
-    """Send `spec` with `credentials`; never raises for network or HTTP trouble.
+    """Send `spec` with `credentials`; never raises for network or HTTP trouble. With `sink`, the
+    whole body (up to DOWNLOAD_LIMIT) is also written there as it arrives.
 
     At most `keep` bytes of the body are kept (and parsed); the rest is counted, not stored.
 
@@ -161,7 +164,7 @@ def send(
             cancel.attach(watch)
         try:
             exchange.response, broken = _transfer(
-                spec, headers, session_pool.get(spec.url), keep, watch, _Stream(on_event, on_start)
+                spec, headers, session_pool.get(spec.url), keep, watch, _Stream(on_event, on_start), sink
             )
         except requests.RequestException as error:
             log.debug("%s %s failed", spec.method, redactor.scrub_url(spec.url), exc_info=True)
@@ -337,6 +340,7 @@ def _transfer(
     keep: int = DISPLAY_LIMIT,
     watch: Watch | None = None,
     stream: _Stream | None = None,
+    sink: BinaryIO | None = None,
 ) -> tuple[Response, requests.RequestException | None]:
     """The response (body cut to `keep` bytes) and the error that broke its body off, if any."""
     started = time.perf_counter()
@@ -356,7 +360,7 @@ def _transfer(
     chunked = "chunked" in raw.headers.get("Transfer-Encoding", "").lower()
     stream.begin(raw.headers.get("Content-Type", ""), started, chunked, ttfb * 1000)
     with raw:
-        kept, size, complete, broken = _read_body(raw, deadline, keep, stream)
+        kept, size, complete, broken = _read_body(raw, deadline, keep, stream, sink)
     stream.end()
     done = time.perf_counter()
     elapsed = done - started
@@ -434,7 +438,11 @@ class _Stream:
 
 
 def _read_body(
-    raw: requests.Response, deadline: float, keep: int = DISPLAY_LIMIT, stream: _Stream | None = None
+    raw: requests.Response,
+    deadline: float,
+    keep: int = DISPLAY_LIMIT,
+    stream: _Stream | None = None,
+    sink: BinaryIO | None = None,
 ) -> tuple[bytes, int, bool, requests.RequestException | None]:
     """(first `keep` bytes, total size, complete?, what broke it off) — stops at the deadline.
 
@@ -452,6 +460,10 @@ def _read_body(
                 kept += chunk[:room]
             if streaming:
                 stream.feed(chunk)  # type: ignore[union-attr]
+            if sink is not None:
+                sink.write(chunk[: max(0, DOWNLOAD_LIMIT - (size - len(chunk)))])
+                if size >= DOWNLOAD_LIMIT:
+                    return bytes(kept), size, False, None
             if time.perf_counter() > deadline:
                 return bytes(kept), size, False, None
     except requests.RequestException as error:

@@ -27,7 +27,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, BinaryIO
 
 from explorer.agent import background_id, transcript_of
 from explorer.auth import (
@@ -43,7 +44,7 @@ from explorer.diagnose import diagnose, token_findings
 from explorer.discovery_fetch import fetch_endpoints
 from explorer.failures import auth_failed
 from explorer.guard import Allowlist
-from explorer.history import History
+from explorer.history import History, scrub_bytes
 from explorer.model import (
     AppSummary,
     AuthEvent,
@@ -317,8 +318,10 @@ class ExplorerSession:
         on_event: Callable[[StreamEvent], None] | None = None,
         cancel: Cancel | None = None,
         on_start: Callable[[float, str], None] | None = None,
+        sink: BinaryIO | None = None,
     ) -> Exchange:
-        """Send `spec` with the current credentials; diagnose; add to the history.
+        """Send `spec` with the current credentials; diagnose; add to the history (`sink`: see
+        `download`).
 
         A streamed answer (SSE, NDJSON, chunked text) is parsed as it arrives: `on_start` gets the time
         to first byte and the stream's kind when its headers are in, `on_event` each event at once;
@@ -330,7 +333,7 @@ class ExplorerSession:
         credentials = self._credentials
         facts = self.facts_for(spec.url) if credentials else None
         seen = credentials.events_count() if credentials else 0
-        exchange = self._send_once(spec, credentials, on_event, cancel, on_start)
+        exchange = self._send_once(spec, credentials, on_event, cancel, on_start, sink)
         if self._should_retry(exchange, credentials):
             assert credentials is not None
             first = exchange.response
@@ -344,7 +347,10 @@ class ExplorerSession:
             else:
                 for secret in credentials.secrets():
                     self.redactor.add(secret)
-                exchange = self._send_once(spec, credentials, on_event, cancel, on_start)
+                if sink is not None:  # the first answer's body goes: the file is the second's
+                    sink.seek(0)
+                    sink.truncate()
+                exchange = self._send_once(spec, credentials, on_event, cancel, on_start, sink)
                 exchange.retried = (
                     f"the first attempt got {first.status} {first.reason}: a fresh token was fetched and "
                     "the request sent once more"
@@ -400,6 +406,7 @@ class ExplorerSession:
         on_event: Callable[[StreamEvent], None] | None = None,
         cancel: Cancel | None = None,
         on_start: Callable[[float, str], None] | None = None,
+        sink: BinaryIO | None = None,
     ) -> Exchange:
         return send(
             spec,
@@ -410,6 +417,7 @@ class ExplorerSession:
             on_event=on_event,
             cancel=cancel,
             on_start=on_start,
+            sink=sink,
         )
 
     def _should_retry(self, exchange: Exchange, credentials: Credentials | None) -> bool:
@@ -461,6 +469,18 @@ class ExplorerSession:
         """The current token in full, for the UI's explicit reveal control only."""
         credentials = self._credentials
         return credentials.token if credentials else None
+
+    def download(self, spec: RequestSpec, path: Path) -> Exchange:
+        """Send `spec` again and write its whole body to `path` (a truncated answer, in full), up to
+        send.DOWNLOAD_LIMIT; the file is scrubbed of the session's secrets like any export. The
+        exchange (with the usual display-sized body) goes to the history like any other send."""
+        with open(path, "wb") as sink:
+            exchange = self.send(spec, sink=sink)
+        data = path.read_bytes()
+        scrubbed = scrub_bytes(data, self.redactor)
+        if scrubbed is not data:
+            path.write_bytes(scrubbed)
+        return exchange
 
     def close(self) -> None:
         """Release connections, the sign-in listener and the log filter."""

@@ -240,3 +240,39 @@ def test_snippet_uses_env_vars_not_secrets(m2m, sandbox_info):
     creds = sandbox_info["service_principals"][DEMO_SP]
     assert "DATABRICKS_CLIENT_SECRET" in text and creds["client_secret"] not in text
     assert m2m.reveal_token() not in text
+
+
+def test_a_truncated_answer_downloads_in_full_and_scrubbed(sandbox_info, tmp_path) -> None:
+    """Session.download: the same request again, its whole body written to a file (not just the
+    display-sized part), and the session's secrets scrubbed from it like from any export."""
+    import json as _json
+
+    from support.sandbox_helpers import demo_sp_fields
+
+    from explorer.model import RequestSpec
+    from explorer.send import DISPLAY_LIMIT
+    from explorer.session import ExplorerSession
+
+    session = ExplorerSession()
+    try:
+        assert session.connect("m2m", demo_sp_fields(sandbox_info)).ok
+        app = sandbox_info["apps"]["hello"]["url"]
+        big = tmp_path / "large.json"
+        exchange = session.download(RequestSpec("GET", app + "/api/large?rows=40000"), big)
+        assert exchange.response is not None and exchange.response.truncated  # the pane's copy is cut
+        assert exchange.response.size > DISPLAY_LIMIT and big.stat().st_size == exchange.response.size
+        assert len(_json.loads(big.read_text(encoding="utf-8"))) == 40000  # the file is the whole answer
+        token = session.reveal_token()
+        assert token
+        echoed = tmp_path / "echo.json"  # the app sends the session's own token back in its body
+        spec = RequestSpec(
+            "POST",
+            app + "/api/echo",
+            headers=[("Content-Type", "application/json")],
+            body=_json.dumps({"t": token}),
+        )
+        session.download(spec, echoed)
+        text = echoed.read_text(encoding="utf-8")
+        assert "api/echo" in text and token not in text and token[:4] in text  # masked, not whole
+    finally:
+        session.close()

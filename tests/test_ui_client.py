@@ -373,3 +373,21 @@ def test_the_ws_method_sends_frames_to_an_app_path_through_the_gateway(
     text = json.dumps(summary)
     assert "echo: hello" in text and "echo: again" in text
     assert demo_sp(sandbox_info)["client_secret"] not in text
+
+
+def test_a_truncated_answer_downloads_in_full_from_the_page(
+    client: Client, sandbox_info: dict[str, Any]
+) -> None:
+    """Download full response: the pane keeps the answer's first 2 MB; the button sends the request
+    again into a file of the session's, whole, and says what it holds."""
+    client.predict(method="m2m", **demo_sp(sandbox_info), api_name="/connect")
+    result = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/large?rows=40000")
+    response = result["summary"]["response"]
+    assert response["truncated"] and 'data-truncated="1"' in result["status"]  # the page shows the button
+    download, note = client.predict(api_name="/download_full_response")
+    value = download.get("value", download) if isinstance(download, dict) else download
+    path = Path(value["path"] if isinstance(value, dict) else value)
+    assert path.stat().st_size == response["size"] and "saved" in note and "sent again" in note
+    assert len(json.loads(path.read_text(encoding="utf-8"))) == 40000
+    small = send(client, sandbox_info["apps"]["hello"]["url"] + "/api/hello")
+    assert 'data-truncated="0"' in small["status"]  # an ordinary answer: no button

@@ -244,6 +244,12 @@ def _request_events(p: Panes, h: Handlers) -> None:
     ).then(friendly(h.list_apps_if_connected), [p.state, p.app], [p.state, p.app, p.apps_notice, p.apps_data],
            api_name="list_apps_after_fix", api_visibility="undocumented")  # fmt: skip
     p.cancel.click(friendly(h.cancel), p.state, p.state, api_name="cancel")
+    p.fetch_full.click(
+        friendly(h.fetch_full),
+        p.state,
+        [p.state, p.full_download, p.full_note],
+        api_name="download_full_response",
+    )
     p.send_json.click(
         friendly(with_form(h.send_json, [], request=True)), [p.state, *form], [p.state, p.summary],
         api_name="send_json",

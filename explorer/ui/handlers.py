@@ -785,6 +785,25 @@ class Handlers:
             form = ui.collection.resolve(form)
         return replace(form, url=fill_path(form.url, tab.path_values))
 
+    def fetch_full(self, ui: UISession | None) -> tuple[Any, ...]:
+        """Download full response: the active tab's request sent again, its whole body into a file of
+        the session's (served to its owner only, scrubbed like any export). Outputs: state, the file's
+        download button (shown), a line saying what it holds."""
+        ui = self.session(ui)
+        tab = ui.tab()
+        if tab.sent is None or tab.exchange is None or tab.exchange.response is None:
+            raise FormError("Send the request first: the full response is fetched by sending it again.")
+        extension = {"json": "json", "text": "txt"}.get(tab.exchange.response.kind, "bin")
+        path = ui.export_path(f"response-{tab.exchange.id}.{extension}")
+        exchange = ui.explorer.download(tab.sent, path)
+        saved = path.stat().st_size if path.exists() else 0
+        shown = (
+            gr.update(value=str(path), visible=True)
+            if exchange.response is not None
+            else gr.update(visible=False)
+        )
+        return ui, shown, present.full_download_note(exchange, saved)
+
     def cancel(self, ui: UISession | None) -> UISession:
         """Give up on the active tab's send (Cancel, Esc): its tab says so; a late answer is not shown."""
         ui = self.session(ui)

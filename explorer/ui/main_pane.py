@@ -137,6 +137,15 @@ def response(p: Panes) -> None:
         js_on_load=SENDING_JS,
         elem_id="status",
     )
+    # A truncated answer, whole: sent again into a file (shown for one only: style.css, pane marks).
+    with gr.Row(equal_height=True, elem_id="full-row", elem_classes="tight"):
+        p.fetch_full = gr.Button(
+            "Download full response", size="sm", scale=0, min_width=180, elem_id="fetch-full"
+        )
+        p.full_download = gr.DownloadButton(
+            "Save the file", size="sm", scale=0, min_width=110, visible=False, elem_id="full-download"
+        )
+        p.full_note = gr.HTML("", elem_id="full-note")
     p.banner = gr.HTML("", label="banner", elem_id="banner")
     # A stream as it arrives (its own event, so an update rebuilds nothing else), then as it ended.
     p.stream_live = gr.HTML("", label="stream_live", elem_id="stream-live")

@@ -113,6 +113,9 @@ class Panes:
     fix_index: gr.Textbox
     apply_fix: gr.Button
     sending_line: gr.HTML
+    fetch_full: gr.Button
+    full_download: gr.DownloadButton
+    full_note: gr.HTML
     pretty: gr.Code
     table: gr.Dataframe
     table_tab: gr.Tab

@@ -108,12 +108,13 @@ KEYBOARD_HEAD = """
   setInterval(() => {
     const marks = document.querySelector("#status .pane-marks");
     const main = document.querySelector("#main");
-    const key = marks ? marks.dataset.count + ":" + marks.dataset.table : null;  // the page may reuse the node
+    const key = marks ? [marks.dataset.count, marks.dataset.table, marks.dataset.truncated].join(":") : null;
     if (marks && main && key !== marked) {
       marked = key;
       const count = Number(marks.dataset.count) || 0;
       main.style.setProperty("--diagnosis-count", count ? `"\\u00a0(${count})"` : '""');  // a no-break space
       main.classList.toggle("has-table", marks.dataset.table === "1");
+      main.classList.toggle("has-truncated", marks.dataset.truncated === "1");
       const table = document.querySelector('#bodytabs button[data-tab-id="table"][aria-selected="true"]');
       if (marks.dataset.table === "0" && table) document.querySelector('#bodytabs button[data-tab-id="pretty"]')?.click();
     }

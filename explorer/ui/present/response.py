@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 from html import escape
@@ -50,7 +51,7 @@ def status_html(exchange: Exchange | None) -> str:
     elif r.truncated:
         notice = (
             f'<div class="notice">Large response ({human_size(r.size)}): the panes show its beginning. '
-            "Use the Code tab's snippet to fetch it whole.</div>"
+            "Download full response fetches it whole.</div>"
         )
     retried = (
         f'<div class="muted small">Retried: {escape(exchange.retried)}</div>' if exchange.retried else ""
@@ -135,10 +136,27 @@ class ExchangeView:
     stream: str = ""  # a streamed answer: metrics, the agent's transcript, the events (present.stream)
 
 
-def pane_marks(findings: int, table: bool) -> str:
-    """What the page's stylesheet reads to label the Diagnosis tab with its count and to show the
-    Table tab only for a tabular answer (no component property changes: those cost Gradio a rebuild)."""
-    return f'<span class="pane-marks" hidden data-count="{int(findings)}" data-table="{int(table)}"></span>'
+def pane_marks(findings: int, table: bool, truncated: bool = False) -> str:
+    """What the page's stylesheet reads to label the Diagnosis tab with its count, to show the Table
+    tab only for a tabular answer and "Download full response" only for a truncated one (no
+    component property changes: those cost Gradio a rebuild)."""
+    return (
+        f'<span class="pane-marks" hidden data-count="{int(findings)}" data-table="{int(table)}" '
+        f'data-truncated="{int(truncated)}"></span>'
+    )
+
+
+def full_download_note(exchange: Exchange, saved: int) -> str:
+    """Under "Download full response": what was fetched again, and what to keep in mind."""
+    r = exchange.response
+    if r is None:
+        return f'<div class="muted small">Not fetched: {escape(exchange.error or "no response")}</div>'
+    when = time.strftime("%H:%M:%S", time.gmtime(exchange.started_at))
+    cut = " (cut at the download limit)" if saved < r.size else ""
+    return (
+        f'<div class="muted small">{human_size(saved)} saved{cut}: the request sent again at {when} UTC '
+        f"(answer {r.status}; the app may answer differently the second time), secrets redacted.</div>"
+    )
 
 
 def exchange_summary(exchange: Exchange, redactor: Redactor | None = None) -> dict[str, Any]:
@@ -168,7 +186,7 @@ def exchange_view(
     return ExchangeView(
         status=status_html(exchange)
         + exchange_answers(exchange)
-        + pane_marks(len(exchange.findings), table is not None),
+        + pane_marks(len(exchange.findings), table is not None, bool(r is not None and r.truncated)),
         pretty=escape_controls(redactor.scrub(pretty)),
         language=language,
         table=table,
