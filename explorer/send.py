@@ -54,7 +54,7 @@ from explorer.websocket import exchange_frames, is_websocket
 DISPLAY_LIMIT = 2 * 1024 * 1024  # bytes of a body kept for display
 PRETTY_LIMIT = 256 * 1024  # bytes of a truncated JSON body re-indented for display
 CHUNK_SIZE = 64 * 1024
-DOWNLOAD_LIMIT = 1024 * 1024 * 1024  # bytes a full-response download writes at most (Session.download)
+DOWNLOAD_LIMIT = 256 * 1024 * 1024  # bytes a full-response download writes at most (it is scrubbed in memory)
 RECORDED_BODY_LIMIT = 64 * 1024  # characters of a request body the history keeps
 MAX_TIMEOUT = 24 * 3600.0  # seconds; larger values overflow the socket layer
 POOL_SIZE = 32  # connections per target: deployed, many sessions call the same app at once
