@@ -12,17 +12,14 @@ stream (`iter_lines`) in this process, alternating with the page round by round.
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import requests
 
 from bench.browser import CHROMIUM_ARGS, chromium
 from bench.common import Row, median, spread, ui_process
+from bench.streams import sse_server
 
 EVENTS = 100
 INTERVAL = 0.02
@@ -39,34 +36,6 @@ new MutationObserver(() => {
   });
 }).observe(document.body, { childList: true, subtree: true });
 """
-
-
-@contextmanager
-def stamped_sse(count: int, interval: float) -> Iterator[str]:
-    """An SSE server whose every event carries the time it was written (`sent`, epoch seconds)."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.0"
-
-        def do_GET(self) -> None:
-            self.send_response(200)
-            self.send_header("Content-Type", "text/event-stream")
-            self.end_headers()
-            for i in range(count):
-                self.wfile.write(f'id: {i}\ndata: {{"i": {i}, "sent": {time.time()!r}}}\n\n'.encode())
-                self.wfile.flush()
-                time.sleep(interval)
-
-        def log_message(self, *_: object) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/stream"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def bare_latencies(url: str) -> list[float]:
@@ -103,7 +72,7 @@ def ui_event_latency(rounds: int) -> Row:
 
     ui_medians: list[float] = []
     bare_medians: list[float] = []
-    with ui_process() as ui_url, stamped_sse(EVENTS, INTERVAL) as url, sync_playwright() as p:
+    with ui_process() as ui_url, sse_server(EVENTS, INTERVAL) as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1366, "height": 900})

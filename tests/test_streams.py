@@ -160,22 +160,30 @@ def test_an_endless_stream_keeps_a_bounded_view(connected: ExplorerSession, sand
     assert json.loads(response.events[-1].data)["n"] == 4999  # the newest are kept, the oldest counted
 
 
-def test_the_cli_prints_each_event_as_it_arrives(
-    sandbox_info: dict, clean_databricks_env: Path, monkeypatch
-) -> None:
-    sp = sandbox_info["service_principals"]["demo-sp"]
+class Clocked(io.StringIO):
+    """stdout that notes when each non-blank write came (the CLI prints an event as it arrives)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.times: list[float] = []
+
+    def write(self, text: str) -> int:
+        if text.strip():
+            self.times.append(time.perf_counter())
+        return super().write(text)
+
+
+def demo_sp_env(info: dict, monkeypatch: Any) -> None:
+    """The CLI's m2m credentials: the sandbox's demo service principal, from the environment."""
+    sp = info["service_principals"]["demo-sp"]
     monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
     monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
 
-    class Clocked(io.StringIO):
-        def __init__(self) -> None:
-            super().__init__()
-            self.times: list[float] = []
 
-        def write(self, text: str) -> int:
-            if text.strip():
-                self.times.append(time.perf_counter())
-            return super().write(text)
+def test_the_cli_prints_each_event_as_it_arrives(
+    sandbox_info: dict, clean_databricks_env: Path, monkeypatch
+) -> None:
+    demo_sp_env(sandbox_info, monkeypatch)
 
     out, err = Clocked(), io.StringIO()
     url = sandbox_info["apps"]["hello"]["url"] + "/api/ndjson?count=4&interval_ms=200"
@@ -270,19 +278,7 @@ def test_any_chunked_text_body_is_printed_line_by_line_as_it_arrives(
     sandbox_info: dict, clean_databricks_env: Path, monkeypatch
 ) -> None:
     """A chunked text/plain body (no stream type) is read as it arrives too: each line out at once."""
-    sp = sandbox_info["service_principals"]["demo-sp"]
-    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
-    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
-
-    class Clocked(io.StringIO):
-        def __init__(self) -> None:
-            super().__init__()
-            self.times: list[float] = []
-
-        def write(self, text: str) -> int:
-            if text.strip():
-                self.times.append(time.perf_counter())
-            return super().write(text)
+    demo_sp_env(sandbox_info, monkeypatch)
 
     out, err = Clocked(), io.StringIO()
     url = sandbox_info["apps"]["hello"]["url"] + "/api/chunks?count=4&interval_ms=300"
@@ -344,9 +340,7 @@ def test_a_chunked_json_document_is_not_taken_for_a_stream() -> None:
 def test_the_cli_opens_an_app_http_url_as_a_websocket_with_x_ws(
     sandbox_info: dict, clean_databricks_env: Path, monkeypatch
 ) -> None:
-    sp = sandbox_info["service_principals"]["demo-sp"]
-    monkeypatch.setenv("DATABRICKS_CLIENT_ID", sp["client_id"])
-    monkeypatch.setenv("DATABRICKS_CLIENT_SECRET", sp["client_secret"])
+    demo_sp_env(sandbox_info, monkeypatch)
     out, err = io.StringIO(), io.StringIO()
     url = sandbox_info["apps"]["hello"]["url"] + "/api/ws"  # http: the method makes it a WebSocket
     argv = ["call", url, "-X", "WS", "--auth", "m2m", "--host", sandbox_info["host"], "-d", "hi there"]

@@ -49,7 +49,6 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP = gr.skip()
-EMPTY_TABLE: dict[str, Any] = {"headers": [], "data": []}  # no table: gr.Dataframe without pandas
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
 FOLLOW_SECONDS = 3.0  # how long a send's end waits for the page's follower to let go of its stream
@@ -179,7 +178,7 @@ def view_outputs(
     parts: dict[str, Callable[[], Any]] = {
         "status": lambda: view.status,
         "pretty": pretty,
-        "table": lambda: view.table if view.table is not None else dict(EMPTY_TABLE, data=[]),
+        "table": lambda: view.table if view.table is not None else {"headers": [], "data": []},  # no pandas
         "raw": lambda: view.raw,
         "response_headers": lambda: view.headers,
         "token": lambda: view.token,
@@ -885,16 +884,12 @@ class Handlers:
         ui = self.session(ui)
         path = self.export_file(ui, fmt)
         if path is None:
-            ui.export_offered = False
             return ui, gr.update(value=None, visible=False), present.export_note(0, fmt)
-        ui.export_offered = True
         return ui, gr.update(value=path, visible=True), present.export_note(len(ui.explorer.history), fmt)
 
     def export_stale(self, ui: UISession | None) -> tuple[UISession, Any, str]:
         """The format changed: the built file is not what Export would make now."""
-        ui = self.session(ui)
-        ui.export_offered = False
-        return ui, gr.update(value=None, visible=False), ""
+        return self.session(ui), gr.update(value=None, visible=False), ""
 
 
 def _endpoint_outputs(ui: UISession, query: str) -> tuple[pd.DataFrame, str]:

@@ -166,10 +166,9 @@ class UISession:
     # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
     owner: str | None = None
     # What the page shows now, so a send updates only what is visible and changed: the History table
-    # while its tab is open (rows built once each), the export's download while it is offered.
+    # while its tab is open (rows built once each).
     history_open: bool = False
     history_rows: Any = field(default=None, repr=False)  # ui.present.HistoryRows, made on first use
-    export_offered: bool = False
     shown: dict[str, Any] = field(default_factory=dict, repr=False)  # handlers.changed(): props on the page
     # Idle expiry: Gradio's State lives `time_to_live` after its last store; events change the state
     # in place and skip storing it (cheaper), so it is stored again at most every `keep_alive_every`.
