@@ -160,14 +160,14 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
 
 
 def preload_engine(delay: float = 1.0) -> None:
-    """Import the engine (and the SDK, ~1 s) in the background a moment after the page is served, so
-    serving the page's scripts does not wait for it and the first connect rarely does. (Measured with
-    `--demo`: at once, the page shows later and connects no sooner; docs/BENCH.md.)"""
+    """Import the engine (and the SDK's credential modules and HTTP client) in the background a
+    moment after the page is served, so serving the page's scripts does not wait for it and the first
+    connect rarely does. The SDK's service modules stay unloaded (explorer.sdk_package)."""
     import importlib
 
     def load() -> None:
-        # the session no longer imports the SDK itself (the CLI starts without it): load it here
-        for module in ("explorer.session", "explorer.oauth", "databricks.sdk"):
+        # the session does not import the SDK itself (the CLI starts without it): load its parts here
+        for module in ("explorer.session", "explorer.oauth", "databricks.sdk.core"):
             importlib.import_module(module)
 
     timer = threading.Timer(delay, load)

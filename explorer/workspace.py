@@ -1,8 +1,8 @@
 """What the workspace can tell about an app and its caller: apps, permissions, current user.
 
-All calls go through a `workspace_api.WorkspaceApi`: the SDK's `WorkspaceClient` with the
-connection's own `Config` (so the token cache is shared with sending), or, for a static bearer
-token, the same REST endpoints with plain requests (no SDK import); they are bounded in time. `facts_for(url)` never raises: what
+All calls go through a `workspace_api.WorkspaceApi`: the SDK's HTTP client with the connection's
+own `Config` (so the token cache is shared with sending), or, for a static bearer token, the same
+REST endpoints with plain requests (no SDK import); they are bounded in time. `facts_for(url)` never raises: what
 it cannot learn it leaves unknown, and diagnosis then says less, not something wrong.
 """
 
@@ -62,9 +62,7 @@ class Workspace:
                     config = self.credentials.config
                     if config is None:
                         raise WorkspaceError([_no_host_finding()])
-                    from databricks.sdk import WorkspaceClient  # the SDK (~1–3 s) loads on first use
-
-                    self._client = SdkWorkspaceApi(WorkspaceClient(config=config))
+                    self._client = SdkWorkspaceApi(config)
             return self._client
 
     def _call(self, what: str, fn: Callable[[WorkspaceApi], T]) -> T:

@@ -1,12 +1,13 @@
 """The three workspace calls the explorer's facts need, behind one small interface, two ways.
 
-- `SdkWorkspaceApi`: the SDK's `WorkspaceClient` with the connection's own `Config`, for every
-  method whose token the SDK gets or refreshes (profile, m2m, app, browser, federated).
+- `SdkWorkspaceApi`: the SDK's HTTP client (`ApiClient`, what `WorkspaceClient` calls) with the
+  connection's own `Config`, for every method whose token the SDK gets or refreshes (profile, m2m,
+  app, browser, federated).
 - `RestWorkspaceApi`: the same REST endpoints with `requests` and the connection's headers, for a
   static bearer token (`token`, `user`): nothing to refresh, so no reason to import the SDK
   (~1–3 s) for a one-off `call --auth token`.
 
-Both answer the REST API's JSON as dicts (the SDK's `as_dict()` is that JSON) and raise `ApiError`
+Both make the same GETs and answer the REST API's JSON as dicts and raise `ApiError`
 with the HTTP status for an answered failure; anything else (network) propagates as it is.
 """
 
@@ -19,7 +20,7 @@ from urllib.parse import quote
 import requests
 
 if TYPE_CHECKING:
-    from databricks.sdk import WorkspaceClient
+    from databricks.sdk.config import Config
 
 APPS = "/api/2.0/apps"
 APP_PERMISSIONS = "/api/2.0/permissions/apps/{name}"
@@ -43,17 +44,50 @@ class WorkspaceApi(Protocol):
     def me(self) -> dict[str, Any]: ...
 
 
-class SdkWorkspaceApi:
-    """Through the SDK; its errors become ApiError (401/403/404 kept as statuses)."""
+class _RestCalls:
+    """The three calls over one GET (`_get`, per transport): paths, pages and the JSON answers."""
 
-    def __init__(self, client: WorkspaceClient) -> None:
-        self._client = client
+    def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
+        raise NotImplementedError
 
-    def _sdk(self, fn: Callable[[], Any]) -> Any:
+    def list_apps(self) -> list[dict[str, Any]]:
+        apps: list[dict[str, Any]] = []
+        params: dict[str, str] = {}
+        for _ in range(MAX_PAGES):
+            page = self._get(APPS, params)
+            apps += [a for a in page.get("apps") or [] if isinstance(a, dict)]
+            token = page.get("next_page_token")
+            if not token:
+                break
+            params = {"page_token": str(token)}
+        return apps
+
+    def app_permissions(self, name: str) -> dict[str, Any]:
+        return self._get(APP_PERMISSIONS.format(name=quote(name, safe="")))
+
+    def me(self) -> dict[str, Any]:
+        return self._get(CURRENT_USER)
+
+
+class SdkWorkspaceApi(_RestCalls):
+    """Through the SDK's own HTTP client (`ApiClient`: its auth, retries and error types), which is
+    what `WorkspaceClient.apps` and `.current_user` call; its errors become ApiError (401/403/404
+    kept as statuses). `ApiClient` needs none of the SDK's service modules (explorer.sdk_package)."""
+
+    def __init__(self, config: Config) -> None:
+        from databricks.sdk.core import ApiClient
+
+        self._client = ApiClient(config)
+        self._workspace_id = config.workspace_id
+
+    def _get(self, path: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         from databricks.sdk.errors import DatabricksError, NotFound, PermissionDenied, Unauthenticated
 
+        headers = {"Accept": "application/json"}
+        if self._workspace_id:
+            headers["X-Databricks-Workspace-Id"] = self._workspace_id
         try:
-            return fn()
+            body = self._client.do("GET", path, query=params or None, headers=headers)
         except DatabricksError as error:
             status = next(
                 (
@@ -64,18 +98,12 @@ class SdkWorkspaceApi:
                 None,
             )
             raise ApiError(status, str(error)) from error
-
-    def list_apps(self) -> list[dict[str, Any]]:
-        return self._sdk(lambda: [a.as_dict() for a in self._client.apps.list()])
-
-    def app_permissions(self, name: str) -> dict[str, Any]:
-        return self._sdk(lambda: self._client.apps.get_permissions(name).as_dict())
-
-    def me(self) -> dict[str, Any]:
-        return self._sdk(lambda: self._client.current_user.me().as_dict())
+        if not isinstance(body, dict):
+            raise ApiError(None, f"{path} answered something other than a JSON object")
+        return body
 
 
-class RestWorkspaceApi:
+class RestWorkspaceApi(_RestCalls):
     """Plain REST with a static bearer token (its headers as the connection gives them)."""
 
     def __init__(self, host: str, headers: Callable[[], dict[str, str]], timeout: float) -> None:
@@ -102,24 +130,6 @@ class RestWorkspaceApi:
             text = message or f"{response.status_code} {response.reason}"
             raise ApiError(response.status_code, f"{code}: {text}" if code else str(text))
         return body
-
-    def list_apps(self) -> list[dict[str, Any]]:
-        apps: list[dict[str, Any]] = []
-        params: dict[str, str] = {}
-        for _ in range(MAX_PAGES):
-            page = self._get(APPS, params)
-            apps += [a for a in page.get("apps") or [] if isinstance(a, dict)]
-            token = page.get("next_page_token")
-            if not token:
-                break
-            params = {"page_token": str(token)}
-        return apps
-
-    def app_permissions(self, name: str) -> dict[str, Any]:
-        return self._get(APP_PERMISSIONS.format(name=quote(name, safe="")))
-
-    def me(self) -> dict[str, Any]:
-        return self._get(CURRENT_USER)
 
     def close(self) -> None:
         self._http.close()

@@ -18,17 +18,24 @@ from explorer.workspace_api import ApiError, RestWorkspaceApi, SdkWorkspaceApi
 REPO = Path(__file__).resolve().parent.parent
 
 
+def config(info: dict[str, Any], token: str) -> Config:
+    return Config(host=info["host"], token=token, auth_type="pat")
+
+
 def both(info: dict[str, Any], token: str) -> tuple[RestWorkspaceApi, SdkWorkspaceApi]:
     rest = RestWorkspaceApi(info["host"], lambda: {"Authorization": f"Bearer {token}"}, timeout=10)
-    sdk = SdkWorkspaceApi(WorkspaceClient(config=Config(host=info["host"], token=token, auth_type="pat")))
-    return rest, sdk
+    return rest, SdkWorkspaceApi(config(info, token))
 
 
 def test_rest_and_sdk_give_the_same_facts(sandbox_info: dict[str, Any]) -> None:
-    rest, sdk = both(sandbox_info, m2m_token(sandbox_info))
+    """...and the same as the SDK's own `WorkspaceClient` services, which SdkWorkspaceApi skips."""
+    token = m2m_token(sandbox_info)
+    rest, sdk = both(sandbox_info, token)
+    client = WorkspaceClient(config=config(sandbox_info, token))
     apps = rest.list_apps()
-    assert apps == sdk.list_apps() and {"hello", "scoped", "stopped"} <= {a["name"] for a in apps}
-    assert rest.me()["userName"] == sdk.me()["userName"] or rest.me() == sdk.me()
+    assert apps == sdk.list_apps() == [a.as_dict() for a in client.apps.list()]
+    assert {"hello", "scoped", "stopped"} <= {a["name"] for a in apps}
+    assert rest.me() == sdk.me() and sdk.me()["userName"] == client.current_user.me().user_name
     try:
         expected: Any = sdk.app_permissions("hello")
     except ApiError as error:
@@ -56,11 +63,12 @@ def test_a_refusal_has_the_same_status_both_ways(sandbox_info: dict[str, Any]) -
 
 def test_a_token_call_never_imports_the_sdk_and_still_diagnoses(sandbox_info: dict[str, Any]) -> None:
     """A real process: `call --auth token` to a 403 (Bob, no CAN_USE) names the cause from the
-    workspace's facts (read over REST), and `databricks.sdk` was never imported."""
+    workspace's facts (read over REST), and no module of `databricks.sdk` was ever imported."""
     bob = user_token(sandbox_info["host"], "bob@example.com", ["all-apis"])
     probe = (
         "import sys; from explorer.__main__ import main; code = main(sys.argv[1:]); "
-        "print('SDK loaded' if 'databricks.sdk' in sys.modules else 'no SDK', file=sys.stderr); sys.exit(code)"
+        "loaded = [m for m in sys.modules if m.startswith('databricks.sdk.')]; "
+        "print('SDK loaded' if loaded else 'no SDK', file=sys.stderr); sys.exit(code)"
     )
     url = sandbox_info["apps"]["hello"]["url"] + "/api/hello"
     env = {"PATH": "/usr/bin:/bin", "BOB_TOKEN": bob, "PYTHONPATH": str(REPO), "HOME": str(REPO)}
