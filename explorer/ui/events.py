@@ -6,8 +6,9 @@ Events a page chains after another (`.then`) are named but undocumented.
 
 from __future__ import annotations
 
+import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
@@ -175,6 +176,62 @@ def with_form(fn: Callable[..., Any], extra: list[str], request: bool) -> Callab
     return with_field_params(call, [*FORM_PARAMS, *extra], request=request)
 
 
+def processed_here(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]) -> Callable[..., Any]:
+    """`fn` with its inputs' `preprocess` and outputs' `postprocess` run in its own thread: wire it
+    with `preprocess=False, postprocess=False`.
+
+    Gradio runs each input's preprocess and each output's postprocess as a task of its own in a
+    worker thread: a thread hop each, ~0.1 ms of server CPU, 26 per send. The components' own
+    methods, called here, give the same values with none (docs/BENCH.md, "CPU per send")."""
+    from gradio.utils import is_prop_update
+
+    def preprocessed(args: tuple[Any, ...]) -> tuple[Any, ...]:
+        values = list(args)
+        for i, block in enumerate(inputs):
+            if block.stateful or values[i] is None:
+                continue  # Gradio hands a State its session value itself, whatever the flag
+            model = getattr(block, "data_model", None)
+            value = model.model_validate(values[i], context={"validate_meta": True}) if model else values[i]
+            values[i] = block.preprocess(value)
+        return tuple(values)
+
+    def wire(block: Any, value: Any) -> Any:
+        if block.stateful or isinstance(value, gr.blocks.Block):
+            return value  # stored as it is; a component as an update carries its own value
+        if is_prop_update(value):
+            if "value" not in value:
+                return value
+            value = dict(value)
+            value["value"] = _dumped(block.postprocess(value["value"]))
+            return value
+        return _dumped(block.postprocess(value))
+
+    def postprocessed(result: Any) -> Any:
+        if len(outputs) == 1:
+            return wire(outputs[0], result)
+        return tuple(wire(block, value) for block, value in zip(outputs, result, strict=True))
+
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def streaming(*args: Any) -> Iterator[Any]:
+            for result in fn(*preprocessed(args)):
+                yield postprocessed(result)
+
+        return streaming
+
+    @functools.wraps(fn)
+    def plain(*args: Any) -> Any:
+        return postprocessed(fn(*preprocessed(args)))
+
+    return plain
+
+
+def _dumped(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump() if callable(dump) else value
+
+
 def _tab_events(p: Panes, h: Handlers) -> None:
     """Request tabs: switch, open, close; typing marks a tab unsaved; the path-variable table."""
     form, view = p.request_form(), p.tab_view()
@@ -209,10 +266,17 @@ def _request_events(p: Panes, h: Handlers) -> None:
     send_outputs = [
         p.state, *(getattr(p, n) for n in ANSWER_CHROME), *(getattr(p, n) for n in SEND_PANE), p.snippet, p.history,
     ]  # fmt: skip
-    send = friendly(with_form(h.send, ["snippet_language", "export_format"], request=True))
+    send = processed_here(
+        friendly(with_form(h.send, ["snippet_language", "export_format"], request=True)),
+        send_inputs,
+        send_outputs,
+    )
     for trigger, name in ((p.send.click, "send"), (p.url.submit, "send_on_enter")):
         # "multiple": a send from another tab while one runs is never dropped (Gradio's default "once" would).
-        trigger(send, send_inputs, send_outputs, api_name=name, show_progress="hidden", trigger_mode="multiple").then(
+        trigger(
+            send, send_inputs, send_outputs, api_name=name, show_progress="hidden", trigger_mode="multiple",
+            preprocess=False, postprocess=False,
+        ).then(
             None, None, None, js=SENT_JS, api_name=f"sent_{name}", api_visibility="undocumented",
             show_progress="hidden", queue=False,
         )  # fmt: skip
