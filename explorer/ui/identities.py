@@ -175,6 +175,13 @@ def sending_session(
     name = (tab.form.send_as or THIS_CONNECTION).strip()
     if name == THIS_CONNECTION:
         return ui.explorer
+    with ui.identity_lock:  # two tabs sending as a new identity at once connect it once
+        return _identity_session(ui, tab, name, deployed, identity_env)
+
+
+def _identity_session(
+    ui: UISession, tab: RequestTab, name: str, deployed: bool, identity_env: Callable[[], Mapping[str, str]]
+) -> ExplorerSession:
     opened = ui.collection
     if tab.identity_from is not None:  # a matrix cell's: its identity from the matrix's collection
         location, env = tab.identity_from

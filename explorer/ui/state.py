@@ -170,6 +170,7 @@ class UISession:
     # The identities tabs send as (ui.identities): name -> (what it was connected from, Identity).
     identities: dict[str, Any] = field(default_factory=dict, repr=False)
     sent_as: dict[str, str] = field(default_factory=dict, repr=False)  # exchange id -> identity name
+    identity_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one connect at a time
     _tab_counter: int = field(default=0, repr=False)
     # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
     owner: str | None = None
