@@ -87,7 +87,7 @@ def request(p: Panes, config: UIConfig) -> None:
         # from the collection open in Collections, deployed "this app" and "me"), kept per tab.
         p.send_as = gr.Dropdown(
             choices=[(THIS_CONNECTION, THIS_CONNECTION)], value=THIS_CONNECTION, label="Send as",
-            show_label=False, container=False, allow_custom_value=True, scale=0, min_width=150,
+            show_label=False, container=False, allow_custom_value=True, scale=0, min_width=184,
             elem_id="send-as",
         )  # fmt: skip
         p.send = gr.Button("Send", variant="primary", scale=0, min_width=96, elem_id="send")
