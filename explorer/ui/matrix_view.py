@@ -6,7 +6,7 @@ Identities: the collection folder's `identities/*.yaml`, this page's own connect
 deployed "this app" (the app's service principal) and "me" (the signed-in user's forwarded token).
 Requests: the whole collection, a folder, one request, or every app of the workspace (a row per
 app, one path). Run fills the grid as cells finish; a cell click opens that exchange in a request
-tab; two cells compare (status, headers, a JSON diff of the bodies); the grid exports as Markdown,
+tab (which then sends as that cell's identity: Send repeats the cell); two cells compare (status, headers, a JSON diff of the bodies); the grid exports as Markdown,
 CSV and an SVG picture. Secrets stay server-side: identity sessions' secrets join this page's
 redactor, so whatever is shown or exported is scrubbed of them.
 """
