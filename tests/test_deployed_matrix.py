@@ -15,6 +15,7 @@ from typing import Any
 
 import pytest
 from support.deployed import USERS, Deployed, deployed_explorer
+from support.ui_server import send_parts, ui_send
 
 pytestmark = pytest.mark.slow
 ALICE = USERS[0]
@@ -81,3 +82,25 @@ def test_this_app_and_me_across_the_workspaces_apps(deployed: Deployed) -> None:
 
 def _paths(exports: Any) -> list[str]:
     return [e if isinstance(e, str) else e.get("path") or e.get("name") for e in exports or []]
+
+
+def test_a_tab_sends_as_this_app_and_as_me(deployed: Deployed) -> None:
+    """The workbench's "Send as" deployed: the platform's identities, no identity file needed."""
+    client = deployed.ui_client(ALICE)
+    client.predict(method="user", api_name="/connect")
+    forwarded = str(client.predict(api_name="/reveal_token"))
+    whoami = deployed.info["apps"]["hello"]["url"] + "/api/whoami"
+    as_app = json.loads(send_parts(ui_send(client, whoami, send_as="this app"))["summary"])
+    assert as_app["response"]["status"] == 200 and as_app["sent_as"] == "this app"
+    assert as_app["auth"]["method"] == "app"
+    assert deployed.explorer_sp in json.dumps(as_app["response"]["body"])  # hello saw the app's principal
+    as_me = send_parts(ui_send(client, whoami, send_as="me"))
+    summary = json.loads(as_me["summary"])
+    assert summary["response"]["status"] == 200 and summary["sent_as"] == "me" and "as me" in as_me["status"]
+    assert summary["response"]["body"]["email"] == ALICE
+    history = client.predict(api_name="/history")
+    assert ["as me" in str(row) for row in history["data"]] == [True, False]
+    secret = deployed.info["apps"]["explorer"]["service_principal"]["client_secret"]
+    for text in [json.dumps(as_app), *map(str, as_me.values()), json.dumps(history, default=str)]:
+        assert forwarded not in text and secret not in text
+        assert not JWT.search(text), JWT.search(text)

@@ -6,6 +6,7 @@ compare, and the grid exports as Markdown (no token in it). Screenshots land in 
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,23 @@ from support.demo_page import WAIT_MS, browser_context, demo_url, shot  # noqa: 
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 JWT = re.compile(r"eyJ[\w-]{8,}\.[\w-]{8,}\.[\w-]{8,}")
+AUDIT = Path(__file__).resolve().parents[1] / "examples" / "access-audit"
+SLOW = """name: slow whoami
+description: The sample app answers after a delay (the grid shows this row pending meanwhile).
+method: GET
+url: '{{hello_url}}/api/slow?ms=6000'
+expect:
+  demo-sp: 2xx
+  alice: 2xx
+  bob: 403
+  none: 302
+"""
+# Some cells done while others are still pending: the grid fills in as cells finish.
+HALF_FILLED = """() => {
+  const grid = document.querySelector('#matrix-grid');
+  return !!grid && grid.querySelectorAll('button.mx-pending').length > 0
+    && grid.querySelectorAll('button.mx-cell:not(.mx-pending)').length > 0;
+}"""
 
 
 def serious_violations(page: object) -> list[str]:
@@ -76,6 +94,11 @@ def test_demo_identities_times_the_demo_collection(demo_url: str, browser_contex
     expect(page.locator("#status .badge")).to_have_text("403", timeout=WAIT_MS)
     expect(page.locator("#banner")).to_contain_text("NO_CAN_USE")
     expect(page.locator("#tabbar, #tabstrip").first).to_contain_text("hello whoami × bob")
+    # The tab sends as the cell's identity: Send repeats the cell (as Bob, from the matrix's collection).
+    expect(page.locator("#send-as input")).to_have_value("bob", timeout=WAIT_MS)
+    page.locator("#send").click()
+    expect(page.locator("#status .sent-as")).to_have_text("as bob", timeout=WAIT_MS)
+    expect(page.locator("#status .badge")).to_have_text("403")
 
     # Compare Alice's answer with Bob's: the status and the bodies differ.
     page.locator("#matrix-left input").click()
@@ -114,3 +137,60 @@ def test_the_matrix_view_meets_wcag_aa_in_the_dark_theme(demo_url: str, browser_
     shot(page, "matrix-3-dark")
     page.close()
     assert not problems, problems
+
+
+def slow_audit(folder: Path) -> Path:
+    """The access audit with a third request the app answers only after a delay (the gateway
+    refuses Bob and no token at once: their cells finish while the others wait)."""
+    copy = folder / "access-audit"
+    shutil.copytree(AUDIT, copy)
+    (copy / "03-slow.posting.yaml").write_text(SLOW, encoding="utf-8")
+    collection = (copy / "collection.yaml").read_text(encoding="utf-8")
+    (copy / "collection.yaml").write_text(collection + "- 03-slow.posting.yaml\n", encoding="utf-8")
+    return copy
+
+
+def test_the_grid_fills_in_live_and_a_tab_sends_as_bob(
+    demo_url: str,  # noqa: F811
+    browser_context: object,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    from playwright.sync_api import expect
+
+    audit = slow_audit(tmp_path)
+    page = browser_context.new_page()  # type: ignore[attr-defined]
+    page.goto(demo_url + "?__theme=light")
+    expect(page.locator("#connection .conn.ok")).to_be_visible(timeout=WAIT_MS)
+    page.get_by_text("Identity matrix: who may call what").click()
+    page.locator("#matrix-location input, #matrix-location textarea").first.fill(str(audit))
+    page.locator("#matrix-load").click()
+    expect(page.locator("#matrix-summary")).to_contain_text("3 request(s)", timeout=WAIT_MS)
+    identities = page.locator("#matrix-identities")
+    for name in ("demo-sp", "alice", "bob", "none (no token)"):
+        expect(identities.get_by_label(name, exact=True)).to_be_checked(timeout=WAIT_MS)
+    page.locator("#matrix-run").click()
+    # Live: a state where some cells are done and others (the slow row's) still pending.
+    page.wait_for_function(HALF_FILLED, timeout=WAIT_MS)
+    expect(page.locator("#matrix-summary")).to_contain_text("Running:")
+    shot(page, "matrix-4-filling-in")
+    grid = page.locator("#matrix-grid")
+    expect(page.locator("#matrix-summary")).to_contain_text("PASSED: 12 cells", timeout=WAIT_MS)
+    assert grid.locator("button.mx-pending").count() == 0
+
+    # The workbench: the same collection open in Collections, its identities in the tab's "Send as".
+    page.get_by_role("tab", name="Collections").click()
+    page.locator("#coll-location input, #coll-location textarea").first.fill(str(audit))
+    page.locator("#coll-open").click()
+    expect(page.locator("#coll-title")).to_contain_text("Access audit", timeout=WAIT_MS)
+    page.locator("#send-as input").click()
+    page.get_by_role("option", name="bob", exact=True).click(timeout=WAIT_MS)
+    expect(page.locator("#send-as input")).to_have_value("bob")
+    page.locator("#send").click()  # the demo's first tab: hello's /api/hello, now as Bob
+    expect(page.locator("#status .sent-as")).to_have_text("as bob", timeout=WAIT_MS)
+    expect(page.locator("#status .badge")).to_have_text("403")
+    expect(page.locator("#banner")).to_contain_text("NO_CAN_USE")
+    page.get_by_role("tab", name="History").click()
+    expect(page.locator("#history-table")).to_contain_text("as bob", timeout=WAIT_MS)
+    shot(page, "matrix-5-send-as-bob")
+    assert not JWT.search(page.locator("body").inner_text())
+    page.close()

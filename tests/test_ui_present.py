@@ -325,6 +325,19 @@ def test_history_rows_fit_the_sidebar_the_method_and_when_beside_the_path() -> N
     )
 
 
+def test_an_answer_sent_as_an_identity_names_it_in_its_history_row_and_status_line() -> None:
+    from explorer.ui.present.tabs import sent_as_html
+
+    mine, bobs = exchange(response(200)), exchange(response(403))
+    bobs.id = "x2"
+    rows = present.HistoryRows().table([mine, bobs], [], {bobs.id: "bob <b>"})
+    assert "as bob &lt;b&gt; · m2m · sp-123" in rows.iloc[0]["request"]  # escaped, before the method
+    assert " · as " not in rows.iloc[1]["request"]  # the page's own connection: no name
+    status = sent_as_html(present.exchange_view(bobs, NOW).status, "bob <b>")
+    line = status.split("</div>")[0]
+    assert 'class="sent-as"' in line and "as bob &lt;b&gt;" in line and "bob <b>" not in status
+
+
 def test_a_timeouts_message_is_said_once_not_in_the_status_line_and_the_banner() -> None:
     message = "No complete response from http://app within 1 s"
     timed_out = exchange(None, [Finding("TIMEOUT", "error", message, "Send again with a longer timeout.")])

@@ -33,6 +33,7 @@ from explorer.parse import parse_header_lines
 from explorer.ui import present
 from explorer.ui.forms import FormError, RequestForm
 from explorer.ui.handlers import Handlers, request_form, tab_outputs
+from explorer.ui.identities import page_environment
 from explorer.ui.present import collections as view
 from explorer.ui.state import UISession
 
@@ -66,22 +67,6 @@ class OpenCollection:
         except (CollectionError, StorageError, UndefinedVariable) as e:
             raise FormError(str(e)) from None
         return replace(form, **texts)
-
-
-def page_environment(ui: UISession, deployed: bool) -> dict[str, str]:
-    """What `{{$env.NAME}}` reads in the UI: locally the process environment; deployed nothing of the
-    server's (its secrets are not the user's). On top, from this page: DATABRICKS_HOST (the connection's
-    workspace) and `<APP>_URL` for every app listed (the demo collection's {{$env.HELLO_URL}})."""
-    import os
-
-    values = {} if deployed else dict(os.environ)
-    connection = ui.explorer.connection
-    if connection is not None and connection.ok and connection.auth.host:
-        values["DATABRICKS_HOST"] = connection.auth.host
-    for app in ui.apps:
-        if app.url:
-            values[f"{app.name.replace('-', '_').upper()}_URL"] = app.url
-    return values
 
 
 class CollectionHandlers:

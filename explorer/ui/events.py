@@ -347,19 +347,20 @@ def _collection_events(p: Panes, h: Handlers) -> None:
     """The Collections sidebar: open, filter, open a request in a tab, save, run with live rows."""
     c = CollectionHandlers(h)
     tree = [p.coll_tree, p.coll_tree_data]
+    send_as = friendly(h.send_as_choices)
     p.coll_open.click(
         friendly(c.open_collection), [p.state, p.coll_location, p.coll_filter],
         [p.state, p.coll_title, p.coll_env, *tree], api_name="open_collection",
-    )  # fmt: skip
+    ).then(send_as, p.state, p.send_as, api_name="send_as_after_open", api_visibility="undocumented")  # fmt: skip
     p.coll_location.submit(
         friendly(c.open_collection), [p.state, p.coll_location, p.coll_filter],
         [p.state, p.coll_title, p.coll_env, *tree], api_name="open_collection_on_enter",
         api_visibility="undocumented",
-    )  # fmt: skip
+    ).then(send_as, p.state, p.send_as, api_name="send_as_after_enter", api_visibility="undocumented")  # fmt: skip
     p.coll_import.upload(
         friendly(c.import_file), [p.state, p.coll_import, p.coll_filter],
         [p.state, p.coll_title, p.coll_env, *tree], api_name="import_collection",
-    )  # fmt: skip
+    ).then(send_as, p.state, p.send_as, api_name="send_as_after_import", api_visibility="undocumented")  # fmt: skip
     p.coll_filter.change(
         friendly(c.filter_tree), [p.state, p.coll_filter], [p.state, *tree], api_name="filter_collection",
         show_progress="hidden",
@@ -414,6 +415,8 @@ def _startup_events(blocks: gr.Blocks, p: Panes, h: Handlers) -> None:
     ).then(
         friendly(h.list_apps_if_connected), [p.state, p.app], [p.state, p.app, p.apps_notice, p.apps_data],
         api_name="list_apps_on_load", api_visibility="undocumented",
+    ).then(
+        friendly(h.send_as_choices), p.state, p.send_as, api_name="send_as_on_load", api_visibility="undocumented",
     )  # fmt: skip
     blocks.load(
         friendly(with_form(h.first_tab, [], request=False)), [p.state, *p.request_form()],

@@ -26,7 +26,9 @@ class FormError(ValueError):
 
 # The form's fields as handlers and scripts name them (gradio_client keeps `headers` for HTTP
 # headers, so the header lines are `header_lines`), in the order of panes.REQUEST_FORM.
-FORM_PARAMS = ("method", "url", "params", "header_lines", "body", "timeout", "app_url")
+# `send_as`: who the tab sends as (ui.identities: this connection, an identity file, "this app", "me").
+FORM_PARAMS = ("method", "url", "params", "header_lines", "body", "timeout", "app_url", "send_as")
+THIS_CONNECTION = "this connection"  # the page's own connection (the default: a new tab sends with it)
 
 
 @dataclass
@@ -40,18 +42,21 @@ class RequestForm:
     body: str = ""
     app_url: str = ""
     timeout: float = 30.0
+    send_as: str = THIS_CONNECTION  # not part of the request: who sends it (kept per tab, never saved)
 
     @classmethod
     def from_values(cls, values: Sequence[Any]) -> RequestForm:
         """The form from its components' values, in FORM_PARAMS order."""
-        method, url, params, header_lines, body, timeout, app_url = values
+        method, url, params, header_lines, body, timeout, app_url, *rest = values
+        send_as = str(rest[0] or "").strip() if rest else ""
         try:
             seconds = float(timeout or 30)
         except (TypeError, ValueError):
             raise FormError(f"Timeout {str(timeout)[:20]!r} is not a number of seconds.") from None
         return cls(
-            method or "GET", url or "", params or "", header_lines or "", body or "", app_url or "", seconds
-        )
+            method or "GET", url or "", params or "", header_lines or "", body or "", app_url or "", seconds,
+            send_as or THIS_CONNECTION,
+        )  # fmt: skip
 
 
 def _active_lines(text: str | None) -> str:

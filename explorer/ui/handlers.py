@@ -25,9 +25,10 @@ from explorer.model import Exchange, Fix, RequestSpec
 from explorer.parse import InputError
 from explorer.request import HTTP_METHODS as HTTP_VERBS
 from explorer.textview import escape_controls
-from explorer.ui import authform, present
+from explorer.ui import authform, identities, present
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import (
+    THIS_CONNECTION,
     FormError,
     RequestForm,
     build_spec,
@@ -215,12 +216,13 @@ def connection_outputs(connection: Any, kept: Any = None) -> tuple[Any, ...]:
     )
 
 
-FORM_SIZE = 7  # panes.REQUEST_FORM
+FORM_SIZE = 8  # panes.REQUEST_FORM
 
 
 def form_outputs(form: RequestForm) -> tuple[Any, ...]:
-    """The request form's boxes for `form` (panes.REQUEST_FORM order; the app stays as picked)."""
-    return form.method, form.url, form.params, form.headers, form.body, form.timeout, gr.skip()
+    """The request form's boxes for `form` (panes.REQUEST_FORM order; the app stays as picked; who
+    the tab sends as is a value, which costs Gradio less than a skip)."""
+    return form.method, form.url, form.params, form.headers, form.body, form.timeout, gr.skip(), form.send_as
 
 
 def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
@@ -228,6 +230,10 @@ def tab_view(ui: UISession, tab: RequestTab) -> present.ExchangeView:
     if tab.exchange is not None:
         polls = tab.polls.get(tab.exchange.id, [])
         view = present.exchange_view(tab.exchange, time.time(), ui.explorer.redactor, polls)
+        sent_as = ui.sent_as.get(tab.exchange.id)
+        if sent_as:  # sent as an identity: the status line (and the summary) say which
+            view.status = tabview.sent_as_html(view.status, sent_as)
+            view.summary = {**view.summary, "sent_as": sent_as}
     else:
         view = present.not_sent_view("", tab.notice or present.status_html(None))
         view.summary = dict(tab.notice_summary) if tab.notice else {}
@@ -547,7 +553,8 @@ class Handlers:
         if now == was:
             return skipped_tab_outputs(ui)
         chrome = tab_chrome(ui, tab, upto=4)  # the label and the path table; Send and the form as they are
-        rest = (gr.skip(),) * (len(TAB_CHROME) - 4 + FORM_SIZE + len(RESPONSE_PANE))
+        boxes = (*(gr.skip(),) * (FORM_SIZE - 1), form.send_as)  # a value costs less than a skip
+        rest = (*(gr.skip(),) * (len(TAB_CHROME) - 4), *boxes, *(gr.skip(),) * len(RESPONSE_PANE))
         return ui, *chrome, *rest
 
     def from_curl(self, form: RequestForm) -> RequestForm:
@@ -600,6 +607,7 @@ class Handlers:
         tab = self.keep_form(ui, form)
         try:
             spec = build_spec(self.sendable(ui, tab, form))
+            sender = self.sender(ui, tab)  # an identity is connected on its first send
         except FormError as e:
             not_sent = present.not_sent_view(str(e))
             tab.exchange, tab.sent, tab.notice, tab.notice_summary = (
@@ -613,14 +621,16 @@ class Handlers:
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
-        tab.sent = spec
+        tab.sent, tab.sent_session = spec, sender
+        name = tab.form.send_as
         live = job.live = live_stream(ui, spec, job)
 
         def work() -> None:
             try:
-                exchange = ui.explorer.send(spec, cancel=job.stop, on_event=live.add, on_start=live.start)
+                exchange = sender.send(spec, cancel=job.stop, on_event=live.add, on_start=live.start)
                 # An agent's background answer (queued, an id to poll) is followed: each poll shown.
-                ui.explorer.follow_background(exchange, on_poll=live.add_poll, cancel=job.stop)
+                sender.follow_background(exchange, on_poll=live.add_poll, cancel=job.stop)
+                self.adopt(ui, name, sender, exchange)
                 job.finish(exchange)
             except BaseException as e:  # re-raised in the handler, where it becomes a message
                 job.finish(None, e)
@@ -663,10 +673,36 @@ class Handlers:
         # page shows what it shows, but the strip's label and the History table (if open) move on.
         yield self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
 
+    def send_as_choices(self, ui: UISession | None) -> Any:
+        """The Send-as dropdown's choices, after a collection opened (its identity files) or the page
+        loaded (deployed: this app, me); a property update only when they changed."""
+        if ui is None:
+            return gr.skip()
+        return changed(ui, "send_as", choices=identities.send_as_choices(ui, self.config.deployed))
+
+    def sender(self, ui: UISession, tab: RequestTab) -> Any:
+        """The ExplorerSession `tab` sends with: the page's, or the identity its "Send as" names
+        (connected once, on demand: ui.identities; a failure to connect is a FormError)."""
+        return identities.sending_session(ui, tab, self.config.deployed, self.identity_env)
+
+    def identity_env(self) -> dict[str, str]:
+        """The values identity files read their secrets from, server-side (the demo's; else none)."""
+        return dict(self.config.identity_env()) if callable(self.config.identity_env) else {}
+
+    @staticmethod
+    def adopt(ui: UISession, name: str, sender: Any, exchange: Exchange) -> None:
+        """An exchange identity `name` sent joins the page: its History (with the identity's name)
+        and its redactor (the identity's secrets, a token refreshed meanwhile too)."""
+        if sender is ui.explorer:
+            return
+        ui.explorer.redactor.absorb(sender.redactor)
+        ui.sent_as[exchange.id] = name
+        ui.explorer.history.add(exchange)
+
     def _answer(self, ui: UISession, tab: RequestTab, snippet_language: str) -> tuple[Any, ...]:
         """A send's outputs for the tab it answers (see `send`)."""
         if tab.sent is not None:  # the request as sent (its path filled in, its variables resolved)
-            snippet = ui.explorer.snippet(tab.sent, snippet_language or "curl")
+            snippet = (tab.sent_session or ui.explorer).snippet(tab.sent, snippet_language or "curl")
         else:
             snippet = self.snippet(ui, tab.form, snippet_language)[1]
         return (
@@ -794,7 +830,9 @@ class Handlers:
             raise FormError("Send the request first: the full response is fetched by sending it again.")
         extension = {"json": "json", "text": "txt"}.get(tab.exchange.response.kind, "bin")
         path = ui.export_path(f"response-{tab.exchange.id}.{extension}")
-        exchange = ui.explorer.download(tab.sent, path)
+        sender = tab.sent_session or ui.explorer
+        exchange = sender.download(tab.sent, path)
+        self.adopt(ui, ui.sent_as.get(tab.exchange.id, THIS_CONNECTION), sender, exchange)
         saved = path.stat().st_size if path.exists() else 0
         shown = (
             gr.update(value=str(path), visible=True)
@@ -820,7 +858,10 @@ class Handlers:
         spec = build_spec(
             replace(form, url=fill_path(form.url, tab.path_values))
         )  # FormError: one clear message
-        exchange = ui.explorer.send(spec)
+        sender = self.sender(ui, tab)
+        exchange = sender.send(spec)
+        self.adopt(ui, form.send_as, sender, exchange)
+        tab.sent, tab.sent_session = spec, sender
         ui.last = tab.exchange = exchange
         tab.notice = ""
         return ui, present.as_json(present.exchange_summary(exchange, ui.explorer.redactor))
@@ -832,7 +873,8 @@ class Handlers:
             spec = build_spec(form)
         except FormError as e:
             return ui, f"# Not ready: {e}"
-        return ui, ui.explorer.snippet(spec, snippet_language or "curl")
+        session = identities.kept_session(ui, form.send_as)  # the tab's identity, once it has sent
+        return ui, session.snippet(spec, snippet_language or "curl")
 
     # --- history ----------------------------------------------------------------------------------
 
@@ -852,7 +894,7 @@ class Handlers:
     def history_rows(ui: UISession) -> pd.DataFrame:
         if ui.history_rows is None:
             ui.history_rows = present.HistoryRows()
-        return ui.history_rows.table(ui.explorer.history.exchanges(), ui.apps)
+        return ui.history_rows.table(ui.explorer.history.exchanges(), ui.apps, ui.sent_as)
 
     def show_exchange(self, ui: UISession | None, evt: gr.SelectData) -> tuple[Any, ...]:
         """A history row clicked: its request and its response, together, in a tab."""
@@ -864,6 +906,7 @@ class Handlers:
         if tab is None:
             tab = ui.open_tab(form_from_spec(exchange.request), reuse=True)
             tab.exchange = exchange
+            tab.form.send_as = ui.sent_as.get(exchange.id, THIS_CONNECTION)  # sent again as the same identity
         ui.active = tab.id
         ui.last = exchange
         return tab_outputs(ui, tab)

@@ -6,6 +6,7 @@ import gradio as gr
 
 from explorer.ui.config import UIConfig
 from explorer.ui.forms import METHODS as HTTP_METHODS
+from explorer.ui.forms import THIS_CONNECTION
 from explorer.ui.panes import Panes
 from explorer.ui.present import findings_html, pane_marks, status_html
 from explorer.ui.theme import COUNTDOWN_JS, SENDING_JS, SENDING_LINE
@@ -82,6 +83,13 @@ def request(p: Panes, config: UIConfig) -> None:
             scale=1,
             elem_id="url",
         )
+        # Who this tab sends as: the page's connection, or an identity (ui.identities: choices
+        # from the collection open in Collections, deployed "this app" and "me"), kept per tab.
+        p.send_as = gr.Dropdown(
+            choices=[(THIS_CONNECTION, THIS_CONNECTION)], value=THIS_CONNECTION, label="Send as",
+            show_label=False, container=False, allow_custom_value=True, scale=0, min_width=184,
+            elem_id="send-as",
+        )  # fmt: skip
         p.send = gr.Button("Send", variant="primary", scale=0, min_width=96, elem_id="send")
         # Shown instead of Send by the stylesheet while a send runs (style.css: #main.sending-now).
         p.cancel = gr.Button("Cancel", variant="stop", scale=0, min_width=96, elem_id="cancel")

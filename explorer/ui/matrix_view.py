@@ -6,7 +6,7 @@ Identities: the collection folder's `identities/*.yaml`, this page's own connect
 deployed "this app" (the app's service principal) and "me" (the signed-in user's forwarded token).
 Requests: the whole collection, a folder, one request, or every app of the workspace (a row per
 app, one path). Run fills the grid as cells finish; a cell click opens that exchange in a request
-tab; two cells compare (status, headers, a JSON diff of the bodies); the grid exports as Markdown,
+tab (which then sends as that cell's identity: Send repeats the cell); two cells compare (status, headers, a JSON diff of the bodies); the grid exports as Markdown,
 CSV and an SVG picture. Secrets stay server-side: identity sessions' secrets join this page's
 redactor, so whatever is shown or exported is scrubbed of them.
 """
@@ -18,41 +18,29 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
 from explorer.collection.compare import compare
 from explorer.collection.files import CollectionError, list_environments, load_collection
-from explorer.collection.matrix import (
-    IDENTITIES,
-    Cell,
-    Identity,
-    Matrix,
-    connect_identity,
-    given_identity,
-    grid_csv,
-    grid_markdown,
-    grid_svg,
-    run_matrix,
-)
-from explorer.collection.matrix_apps import DEFAULT_PATH, ME, THIS_APP, apps_plan, platform_identities
+from explorer.collection.matrix import Cell, Identity, Matrix, grid_csv, grid_markdown, grid_svg, run_matrix
+from explorer.collection.matrix_apps import DEFAULT_PATH, ME, THIS_APP, apps_plan
 from explorer.collection.model import Folder
 from explorer.collection.runner import RunPlan
-from explorer.collection.storage import FolderStorage, Storage, StorageError
+from explorer.collection.storage import Storage, StorageError
 from explorer.parse import InputError
-from explorer.ui.collection_handlers import page_environment
+from explorer.ui import identities as who
 from explorer.ui.config import UIConfig
-from explorer.ui.forms import FormError, form_from_spec
+from explorer.ui.forms import THIS_CONNECTION, FormError, form_from_spec
 from explorer.ui.handlers import Handlers, friendly, skipped_tab_outputs, tab_outputs
 from explorer.ui.panes import Panes
 from explorer.ui.present import as_json
 from explorer.ui.present import matrix as view
 from explorer.ui.state import UISession
 
-SESSION = "this connection"  # the page's own connection, as a column
-NONE = "none"
+SESSION = THIS_CONNECTION  # the page's own connection, as a column
+NONE = who.NONE
 ALL, APPS = "all", "apps"
 BUILTIN = {THIS_APP: "the app's service principal", ME: "you, signed in (forwarded token)"}
 
@@ -66,6 +54,7 @@ class MatrixRun:
     started: float = field(default_factory=time.monotonic)
     seconds: float = 0.0
     selected: set[str] = field(default_factory=set)
+    source: tuple[str, str | None] = ("", None)  # the collection folder and environment it ran with
 
 
 def matrix_view(p: Panes, config: UIConfig) -> None:
@@ -139,15 +128,7 @@ class MatrixHandlers:
 
     def storage(self, ui: UISession, location: str) -> Storage | None:
         """The typed folder (local only), else the collection open in the sidebar, else none."""
-        location = (location or "").strip()
-        if location and not self.deployed and not location.startswith("workspace:"):
-            return FolderStorage(Path(location))
-        if location:
-            from explorer.collection.workspace_storage import WorkspaceStorage
-
-            return WorkspaceStorage.from_session(ui.explorer, location.removeprefix("workspace:"))
-        opened = ui.collection
-        return opened.storage if opened is not None else None
+        return who.identity_storage(ui, location, self.deployed)
 
     def load(
         self, ui: UISession | None, location: str, environment: str | None, request: gr.Request | None = None
@@ -164,7 +145,7 @@ class MatrixHandlers:
             try:
                 collection = load_collection(storage)
                 environments = list_environments(storage)
-                file_names = list_environments(storage, IDENTITIES)
+                file_names = who.identity_files(storage)
             except (CollectionError, StorageError, OSError) as e:
                 raise FormError(f"Cannot open {location!r}: {e}") from None
             rows += _folder_choices(collection.root)
@@ -174,17 +155,7 @@ class MatrixHandlers:
             rows = []
             note = "No collection: type a folder, or open one in Collections; every app's row works without."
         rows.append(("Every app in the workspace (a row per app)", APPS))
-        names += [(n, n) for n in file_names]
-        connection = ui.explorer.connection
-        if connection is not None and connection.ok:
-            names.append(
-                (f"{SESSION}: {connection.auth.identity or '?'} ({connection.auth.method})", SESSION)
-            )
-        if self.deployed:
-            if ui.explorer.trust.platform.get("DATABRICKS_CLIENT_ID"):
-                names.append((f"{THIS_APP} (the app's service principal)", THIS_APP))
-            if ui.explorer.forwarded_token:
-                names.append((f"{ME} (you, signed in)", ME))
+        names += who.offered(ui, file_names, self.deployed)
         names.append(("none (no token)", NONE))
         wanted_env = (
             environment if environment in environments else (environments[0] if environments else None)
@@ -205,14 +176,7 @@ class MatrixHandlers:
         storage = self.storage(ui, location)
         files: RunPlan | None = None
         if storage is not None:
-            env = environment or None
-            identity_env = self.h.config.identity_env() if callable(self.h.config.identity_env) else {}
-            try:
-                files = RunPlan.load(
-                    storage, env=env, environ=page_environment(ui, self.deployed), dotenv=identity_env
-                )
-            except (CollectionError, StorageError) as e:
-                raise FormError(f"Cannot run: {e}") from None
+            files = who.identity_plan(ui, storage, environment, self.deployed, self.h.identity_env())
         if rows == APPS:
             apps = ui.apps or ui.explorer.list_apps()[0]
             try:
@@ -234,36 +198,7 @@ class MatrixHandlers:
 
     def connect(self, ui: UISession, names: list[str], plan: RunPlan, files: RunPlan) -> dict[str, Identity]:
         """Every chosen identity, connected once (the page's own connection as it is)."""
-        found: dict[str, Identity] = {}
-        platform = platform_identities(
-            ui.explorer.trust,
-            ui.explorer.forwarded_token if self.deployed else None,
-            plan,
-            ui.explorer.timeout,
-            wanted=tuple(n for n in names if n in (THIS_APP, ME)),
-        )
-        try:
-            for name in names:
-                if name == SESSION:
-                    found[name] = given_identity(SESSION, ui.explorer, plan)
-                elif name in platform:
-                    found[name] = platform.pop(name)
-                elif name in (THIS_APP, ME):
-                    raise FormError(
-                        f"“{name}” is not available here: deployed, “{THIS_APP}” needs the platform's "
-                        f"credentials and “{ME}” the signed-in user's forwarded token."
-                    )
-                else:
-                    found[name] = connect_identity(files, name, ui.explorer.timeout, trust=ui.explorer.trust)
-        except BaseException as e:
-            _close(found, ui)
-            _close(platform, ui)
-            if isinstance(e, (CollectionError, InputError)):
-                raise FormError(str(e)) from None
-            raise
-        for identity in found.values():
-            ui.explorer.redactor.absorb(identity.session.redactor)
-        return found
+        return who.connect_identities(ui, names, plan, files, self.deployed)
 
     def run(
         self,
@@ -282,7 +217,7 @@ class MatrixHandlers:
         if not names:
             raise FormError("Pick at least one identity (Load identities first).")
         plan, files = self.plan(ui, location, environment, rows or ALL, app_path)
-        state = MatrixRun(running=True)
+        state = MatrixRun(running=True, source=((location or "").strip(), environment or None))
         skip = (gr.skip(),) * 5
         yield ui, state, view.summary_html(None, True, 0, "Connecting the identities…"), *skip
         identities = self.connect(ui, names, plan, files)
@@ -315,7 +250,7 @@ class MatrixHandlers:
                     gr.skip(), gr.skip(), gr.skip(), gr.skip(),
                 )  # fmt: skip
         finally:
-            _close(identities, ui)
+            who.close_identities(identities, ui)
         if "error" in outcome:
             state.running = False
             raise outcome["error"]
@@ -375,6 +310,9 @@ class MatrixHandlers:
             tab = ui.open_tab(form_from_spec(exchange.request), reuse=True)
             tab.name = f"{cell.request} × {cell.identity}"
             tab.exchange = exchange
+        # Send repeats the cell: as its identity, from the matrix's collection.
+        tab.form.send_as = cell.identity
+        tab.identity_from = state.source if state is not None and cell.identity != SESSION else None
         ui.active = tab.id
         ui.last = exchange
         return tab_outputs(ui, tab)
@@ -400,9 +338,3 @@ def _folder_choices(folder: Folder, trail: str = "") -> list[tuple[str, str]]:
             found.append((f"Folder: {path}", f"folder:{path}"))
             found += _folder_choices(item, path)
     return found
-
-
-def _close(identities: dict[str, Identity], ui: UISession) -> None:
-    for identity in identities.values():
-        if identity.session is not ui.explorer:
-            identity.session.close()

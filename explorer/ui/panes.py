@@ -12,7 +12,7 @@ from typing import Any
 import gradio as gr
 
 # The request form, in the order handlers receive it (RequestForm's fields).
-REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "app_url")
+REQUEST_FORM = ("http_method", "url", "params", "headers", "body", "timeout", "app_url", "send_as")
 # The response pane, in the order handlers.view_outputs() fills it.
 RESPONSE_PANE = (
     "status", "pretty", "table", "raw", "response_headers", "token", "claims",
@@ -94,6 +94,7 @@ class Panes:
     close_tab: gr.Button
     http_method: gr.Dropdown
     url: gr.Textbox
+    send_as: gr.Dropdown  # who the tab sends as (part of the form: kept per tab)
     send: gr.Button
     cancel: gr.Button
     path_group: gr.Group

@@ -109,6 +109,11 @@ class RequestTab:
     notice_at: float | None = None
     job: SendJob | None = None
     sent: Any = None  # the RequestSpec of the tab's last send, as sent (its snippet is of that request)
+    sent_session: Any = None  # the ExplorerSession that sent it (the page's, or an identity's)
+    sent_as: str = ""  # the identity the tab's exchange was sent as ("": the page's connection)
+    # Where the tab's identity file comes from, (collection location, environment): a matrix cell's
+    # tab, from the matrix's collection; None: the collection open in Collections.
+    identity_from: tuple[str, str | None] | None = None
 
     @property
     def dirty(self) -> bool:
@@ -162,6 +167,10 @@ class UISession:
     tabs: list[RequestTab] = field(default_factory=list)
     active: str = ""
     collection: Any = None  # the open collection view (ui.collections.OpenCollection)
+    # The identities tabs send as (ui.identities): name -> (what it was connected from, Identity).
+    identities: dict[str, Any] = field(default_factory=dict, repr=False)
+    sent_as: dict[str, str] = field(default_factory=dict, repr=False)  # exchange id -> identity name
+    identity_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)  # one connect at a time
     _tab_counter: int = field(default=0, repr=False)
     # Deployed: the signed-in user (X-Forwarded-Email) who opened this session; nobody else may use it.
     owner: str | None = None
@@ -216,7 +225,8 @@ class UISession:
         """Open `form` in a tab and make it active: the active tab when `reuse` and it is untouched."""
         current = next((t for t in self.tabs if t.id == self.active), None)
         if reuse and current is not None and current.untouched:
-            tab = current
+            tab = current  # who it sends as stays
+            form = replace(form, send_as=current.form.send_as)
             tab.form, tab.baseline = form, replace(form)
             tab.name, tab.notes, tab.source, tab.endpoint = "", "", None, None
             tab.path_values = {}
@@ -253,6 +263,10 @@ class UISession:
         close = getattr(self.explorer, "close", None)
         if callable(close):
             close()
+        for _key, identity in self.identities.values():
+            if identity.session is not self.explorer:
+                identity.session.close()
+        self.identities.clear()
         if self._export_dir is not None:
             shutil.rmtree(self._export_dir, ignore_errors=True)
             with _EXPORT_LOCK:

@@ -31,9 +31,14 @@ def ui_send(
     timeout: float = 30,
     export_format: str = "HAR",
     headers: dict[str, str] | None = None,
+    send_as: str | None = None,
 ) -> Any:
-    """The outputs of one send through the UI's `send` event (SEND_OUTPUTS; `send_parts` names them)."""
+    """The outputs of one send through the UI's `send` event (SEND_OUTPUTS; `send_parts` names them).
+
+    `send_as`: the tab's "Send as" (an identity's name); left out, the tab's own choice stands."""
+    who = {} if send_as is None else {"send_as": send_as}
     return client.predict(
+        **who,
         method=method,
         url=url,
         params="",

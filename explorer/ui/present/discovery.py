@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from html import escape
 from typing import Any
 
@@ -188,7 +188,13 @@ class HistoryRows:
         self._rows: list[tuple[Exchange, tuple[Any, ...]]] = []
         self._apps: tuple[tuple[str, str], ...] = ()
 
-    def table(self, exchanges: list[Exchange], apps: Iterable[AppSummary] = ()) -> pd.DataFrame:
+    def table(
+        self,
+        exchanges: list[Exchange],
+        apps: Iterable[AppSummary] = (),
+        sent_as: Mapping[str, str] | None = None,
+    ) -> pd.DataFrame:
+        """The rows, newest first; `sent_as`: exchange id -> the identity it was sent as (its row says so)."""
         apps_key = tuple((a.name, a.url) for a in apps if a.url)
         if apps_key != self._apps:
             self._rows, self._apps = [], apps_key
@@ -200,7 +206,7 @@ class HistoryRows:
         del self._rows[kept:]
         by_origin = _origins(apps_key)
         for number, ex in enumerate(exchanges[kept:], start=kept + 1):
-            self._rows.append((ex, _history_row(number, ex, by_origin)))
+            self._rows.append((ex, _history_row(number, ex, by_origin, (sent_as or {}).get(ex.id))))
         frame = pd.DataFrame([row for _ex, row in self._rows], columns=HISTORY_COLUMNS)
         return frame.iloc[::-1].reset_index(drop=True)
 
@@ -231,7 +237,9 @@ def _origins(apps: tuple[tuple[str, str], ...]) -> dict[tuple[str, str], str]:
     return by_origin
 
 
-def _history_row(number: int, ex: Exchange, by_origin: dict[tuple[str, str], str]) -> tuple[Any, ...]:
+def _history_row(
+    number: int, ex: Exchange, by_origin: dict[tuple[str, str], str], sent_as: str | None = None
+) -> tuple[Any, ...]:
     from urllib.parse import urlsplit
 
     from explorer.ui.present.basics import status_class
@@ -248,7 +256,14 @@ def _history_row(number: int, ex: Exchange, by_origin: dict[tuple[str, str], str
     path = escape((parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
     clock = time.strftime("%H:%M:%S", time.gmtime(ex.started_at))
     who = " · ".join(
-        x for x in (clock, ex.auth.method if ex.auth else "", ex.auth.identity if ex.auth else "") if x
+        x
+        for x in (
+            clock,
+            f"as {sent_as}" if sent_as else "",
+            ex.auth.method if ex.auth else "",
+            ex.auth.identity if ex.auth else "",
+        )
+        if x
     )
     method = escape(ex.request.method.upper())
     # The method, the path (its full URL on hover), and under them when and as whom: one column,

@@ -90,6 +90,13 @@ def cancelled_html(method: str, url: str, started: float, seconds: float) -> str
     )
 
 
+def sent_as_html(status: str, name: str) -> str:
+    """The status line of an answer an identity sent, with "as NAME" after its metrics."""
+    tag = f'<span class="sent-as" title="sent as the identity {escape(name, quote=True)}">as {escape(name)}</span>'
+    head, found, tail = status.partition("</div>")  # the status line's own div comes first
+    return f"{head}{tag}{found}{tail}" if found else status + tag
+
+
 def tabs_summary(tabs: Iterable[Any], active: str) -> list[dict[str, Any]]:
     """The open tabs as plain data, for scripts (tabs_data)."""
     out = []
@@ -105,6 +112,7 @@ def tabs_summary(tabs: Iterable[Any], active: str) -> list[dict[str, Any]]:
                 "dirty": t.dirty,
                 "sending": t.sending,
                 "source": t.source,
+                "send_as": t.form.send_as,
                 "status": response.status if response is not None else None,
                 "exchange_id": t.exchange.id if t.exchange is not None else None,
                 "notice": t.notice,
