@@ -22,13 +22,19 @@ CONCURRENCY = 32  # events of different sessions run in parallel: one user's slo
 # Gradio's queue keeps the last N events' timings for its monitoring dashboard and, by default,
 # summarises all of them with pandas after every event: ~40 % of an event's CPU here, growing with
 # uptime. The explorer has no use for the dashboard: summarise rarely, keep fewer (env overrides).
-QUEUE_ANALYTICS = {"GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000", "GRADIO_ANALYTICS_MAX_EVENTS": "1000"}
+# The wide queue is set the same way: Blocks() makes its queue (and its app) at once, and a later
+# `blocks.queue(...)` would build the whole FastAPI app again (~0.1 s of start-up).
+QUEUE_SETTINGS = {
+    "GRADIO_ANALYTICS_CACHE_FREQUENCY": "1000",
+    "GRADIO_ANALYTICS_MAX_EVENTS": "1000",
+    "GRADIO_DEFAULT_CONCURRENCY_LIMIT": str(CONCURRENCY),
+}
 
 
 def build_ui(config: UIConfig | None = None) -> gr.Blocks:
     """The explorer's Blocks: per-session state (one ExplorerSession each), named events, a wide queue."""
     config = config or UIConfig()
-    for name, value in QUEUE_ANALYTICS.items():
+    for name, value in QUEUE_SETTINGS.items():
         os.environ.setdefault(name, value)  # read when the Blocks' queue is made
     p = Panes()
     with gr.Blocks(
@@ -45,5 +51,4 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
         load_view(p.state, config)  # self-contained: its own components and events (load_*)
         matrix_view(p, config)  # its own components and events (matrix_*); a cell opens in a tab
         events.wire(blocks, p, config)
-    blocks.queue(default_concurrency_limit=CONCURRENCY)
     return blocks
