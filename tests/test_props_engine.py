@@ -221,7 +221,9 @@ def test_any_form_input_gives_a_view_never_an_exception(
 def test_a_hostile_url_never_takes_the_token_off_the_allowed_host(ui, app, suffix):
     handlers, session, token = ui
     before = len(app.hits_since(0))
-    outputs = page_send(handlers)(session, "GET", app.url + suffix, "", "", "", 1, "", "", "curl", "JSON", None)
+    outputs = page_send(handlers)(
+        session, "GET", app.url + suffix, "", "", "", 1, "", "", "curl", "JSON", None
+    )
 
     summary = json.loads(outputs[-1])
     if summary.get("response") is not None:  # it went out: then to this app, on the host typed

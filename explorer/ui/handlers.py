@@ -50,6 +50,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP = gr.skip()
+ANNOUNCE_SECONDS = 0.5  # how soon a stream is announced once its tab is shown again
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
 KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
 FOLLOW_SECONDS = 3.0  # how long a send's end waits for the page's follower to let go of its stream
@@ -636,11 +637,18 @@ class Handlers:
                 job.finish(None, e)
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
-        announced = False
-        while not job.settled.wait(0.05):  # the answer, or a stream under way (announced once)
-            if live.started and not announced and ui.active == tab.id and tab.job is job:
-                announced = True  # the server's "Sending…" line: the page starts its follower
+        # Until the answer: woken by the job (its end, a cancel, a stream's first sign), not by a
+        # clock; a stream is announced once (the server's "Sending…" line: the page starts its
+        # follower), then only the end matters. The timeout catches the user coming back to a
+        # tab whose stream is under way.
+        while not job.settled.is_set():
+            job.wake.clear()
+            if live.started and ui.active == tab.id and tab.job is job:
                 yield self._streaming(ui, spec, job)
+                job.settled.wait()
+                break
+            if not job.settled.is_set():
+                job.wake.wait(ANNOUNCE_SECONDS)
         if live.claimed:  # the follower's last update lands before the final view, never over it
             live.released.wait(FOLLOW_SECONDS)
         shown = ui.active == tab.id and tab.job is job
