@@ -62,12 +62,14 @@ def listen_address(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[st
 def demo_config(info: Mapping[str, Any]) -> Any:
     """The demo's UI defaults from the sandbox's info: demo-sp over m2m, app `hello` picked."""
     from explorer.ui.config import UIConfig
+    from explorer.ui.prepared import PreparedConnection
 
     sp = info["service_principals"][DEMO_SP]
     app = info["apps"][DEMO_APP]
+    fields = {"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]}
     return UIConfig(
         method="m2m",
-        fields={"host": info["host"], "client_id": sp["client_id"], "client_secret": sp["client_secret"]},
+        fields=fields,
         app_url=app["url"],
         app_name=DEMO_APP,
         request_path="/api/hello",
@@ -75,6 +77,7 @@ def demo_config(info: Mapping[str, Any]) -> Any:
         matrix_path=shown_path(DEMO_MATRIX) if DEMO_MATRIX.is_dir() else "",
         identity_env=lambda: demo_identity_env(info),
         autoconnect=True,
+        prepared=PreparedConnection("m2m", fields),
     )
 
 
@@ -154,7 +157,10 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
         footer_links=[],
         **page_options(),
     )
-    preload_engine()
+    if getattr(config, "prepared", None) is not None and config.autoconnect:
+        config.prepared.start()  # the demo's connection, while the page's scripts load
+    else:
+        preload_engine()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
     return blocks, f"http://{shown_host}:{port}/"
 

@@ -35,6 +35,8 @@ class UIConfig:
     # The values identity files read as `.env` (secrets stay server-side): the demo's sandbox
     # credentials and fresh user tokens. A callable, asked at each run; None: nothing preset.
     identity_env: Any = field(default=None, repr=False)
+    # The demo: a prepared.PreparedConnection, connected while the first page loads (it takes it).
+    prepared: Any = field(default=None, repr=False)
     # A browser session with no event for this long is closed (its engine session, its export files):
     # a tab left open all week holds no credentials or history. A closed tab's goes after an hour.
     idle_seconds: float = field(default_factory=lambda: _idle_seconds(os.environ))

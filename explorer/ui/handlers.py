@@ -354,8 +354,13 @@ class Handlers:
         )
         if not self.config.autoconnect:
             return ui, choices, *SKIP3
-        connection = ui.explorer.connect(method, self.connect_fields(ui, method, names, values))
-        return ui, choices, *connection_outputs(connection)
+        fields = self.connect_fields(ui, method, names, values)
+        prepared = self.config.prepared.take(method, fields) if self.config.prepared is not None else None
+        if prepared is not None:  # the demo's first page: connected while its scripts loaded
+            ui.explorer.close()
+            ui.explorer = prepared
+            return ui, choices, *connection_outputs(prepared.connection)
+        return ui, choices, *connection_outputs(ui.explorer.connect(method, fields))
 
     def connect(
         self,
