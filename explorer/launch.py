@@ -157,8 +157,8 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
         footer_links=[],
         **page_options(),
     )
-    if getattr(config, "prepared", None) is not None and config.autoconnect:
-        config.prepared.start()  # the demo's connection, while the page's scripts load
+    if config.prepared is not None and config.autoconnect:
+        config.prepared.start(config.session_trust())  # the demo's connection, while the page loads
     else:
         preload_engine()
     shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host

@@ -41,3 +41,26 @@ def test_other_components_postprocess_as_gradio_does(component: Any, value: Any)
     expected = component.postprocess(value)
     expected = expected.model_dump() if hasattr(expected, "model_dump") else expected
     assert postprocessed_value(component, value) == expected
+
+
+def test_processed_here_runs_the_components_own_methods_in_the_handlers_thread() -> None:
+    from explorer.ui.events import processed_here
+
+    timeout, code, table = (
+        gr.Number(minimum=1, render=False),
+        gr.Code(render=False),
+        gr.Dataframe(render=False),
+    )
+    seen: list[Any] = []
+
+    def handler(seconds: Any) -> tuple[Any, Any]:
+        seen.append(seconds)
+        return gr.Code(value="  x = 1\n", language="python"), {"headers": ["a"], "data": [["1"]]}
+
+    shown_code, shown_table = processed_here(handler, [timeout], [code, table])(30)
+    assert seen == [timeout.preprocess(30)]
+    assert (
+        shown_code["__type__"] == "update" and shown_code["value"] == "x = 1"
+    )  # Code strips, as Gradio does
+    assert shown_code["language"] == "python"
+    assert shown_table == table.postprocess({"headers": ["a"], "data": [["1"]]}).model_dump()

@@ -182,7 +182,9 @@ def processed_here(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]
 
     Gradio runs each input's preprocess and each output's postprocess as a task of its own in a
     worker thread: a thread hop each, ~0.1 ms of server CPU, 26 per send. The components' own
-    methods, called here, give the same values with none (docs/BENCH.md, "CPU per send")."""
+    methods, called here, give the same values with none (docs/BENCH.md, "CPU per send").
+    They are the components as built, not a session's copy with updated properties: an input whose
+    choices a session changes must allow custom values (Send as does)."""
     from gradio.utils import is_prop_update
 
     def preprocessed(args: tuple[Any, ...]) -> tuple[Any, ...]:
@@ -196,8 +198,10 @@ def processed_here(fn: Callable[..., Any], inputs: list[Any], outputs: list[Any]
         return tuple(values)
 
     def wire(block: Any, value: Any) -> Any:
-        if block.stateful or isinstance(value, gr.blocks.Block):
-            return value  # stored as it is; a component as an update carries its own value
+        if block.stateful:
+            return value  # Gradio stores it as it is
+        if isinstance(value, gr.blocks.Block):  # a component as an update, as Gradio reads one
+            value = {**value.constructor_args, "__type__": "update"}
         if is_prop_update(value):
             if "value" not in value:
                 return value

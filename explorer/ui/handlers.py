@@ -50,8 +50,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 FORWARDED_TOKEN = "x-forwarded-access-token"
 FORWARDED_EMAIL = "x-forwarded-email"
 SKIP = gr.skip()
-ANNOUNCE_SECONDS = 0.5  # how soon a stream is announced once its tab is shown again
 SKIP3 = (gr.skip(), gr.skip(), gr.skip())
+ANNOUNCE_SECONDS = 0.5  # how soon a stream is announced once its tab is shown again
 KEPT_SECONDS = 5.0  # after Cancel, how long a stream's send may take to return what arrived
 FOLLOW_SECONDS = 3.0  # how long a send's end waits for the page's follower to let go of its stream
 

@@ -18,14 +18,18 @@ WAIT_SECONDS = 5.0  # a page asking while it connects waits this long at most, t
 class PreparedConnection:
     """One engine session connected in the background, for the first page that asks (once)."""
 
-    def __init__(self, method: str, fields: Mapping[str, str], trust: Any = None) -> None:
-        self.method, self.fields, self.trust = method, dict(fields), trust
+    def __init__(self, method: str, fields: Mapping[str, str]) -> None:
+        self.method, self.fields = method, dict(fields)
+        self.trust: Any = None
+        self._started = False
         self._done = threading.Event()
         self._lock = threading.Lock()
         self._session: Any = None
         self._taken = False
 
-    def start(self) -> None:
+    def start(self, trust: Any) -> None:
+        """Connect in the background under `trust`, the one the UI's browser sessions run under."""
+        self.trust, self._started = trust, True
         threading.Thread(target=self._connect, name="ui: prepared connection", daemon=True).start()
 
     def _connect(self) -> None:
@@ -49,7 +53,11 @@ class PreparedConnection:
     def take(self, method: str, fields: Mapping[str, Any]) -> Any:
         """The connected session if it was made with this method and these fields; else None."""
         wanted = {k: v for k, v in fields.items() if v not in (None, "")}
-        if method != self.method or wanted != {k: v for k, v in self.fields.items() if v not in (None, "")}:
+        if (
+            not self._started
+            or method != self.method
+            or wanted != {k: v for k, v in self.fields.items() if v not in (None, "")}
+        ):
             return None
         self._done.wait(WAIT_SECONDS)
         with self._lock:

@@ -110,7 +110,6 @@ class RequestTab:
     job: SendJob | None = None
     sent: Any = None  # the RequestSpec of the tab's last send, as sent (its snippet is of that request)
     sent_session: Any = None  # the ExplorerSession that sent it (the page's, or an identity's)
-    sent_as: str = ""  # the identity the tab's exchange was sent as ("": the page's connection)
     # Where the tab's identity file comes from, (collection location, environment): a matrix cell's
     # tab, from the matrix's collection; None: the collection open in Collections.
     identity_from: tuple[str, str | None] | None = None
