@@ -26,6 +26,7 @@ class PageSession:
         self.timeout = timeout
         self._components = {c["id"]: c for c in config["components"]}
         self._events = {d["api_name"]: d for d in config["dependencies"] if d.get("api_name")}
+        self.messages: list[str] = []  # the last call's messages, by kind ("process_completed", …)
 
     def inputs(self, api_name: str) -> list[str]:
         """The event's inputs by label (`state` for the session's gr.State: the page sends null)."""
@@ -53,6 +54,7 @@ class PageSession:
         joined.raise_for_status()
         event_id = joined.json()["event_id"]
         output: list[Any] | None = None
+        self.messages = []
         with self.http.get(
             f"{self.root}/queue/data", params={"session_hash": self.hash}, stream=True, timeout=self.timeout
         ) as stream:
@@ -60,6 +62,8 @@ class PageSession:
                 if not line.startswith(b"data:"):
                     continue
                 message = json.loads(line[5:])
+                if message.get("event_id") == event_id:
+                    self.messages.append(str(message.get("msg")))
                 if message.get("msg") == "process_completed" and message.get("event_id") == event_id:
                     if not message.get("success"):
                         raise RuntimeError(f"{api_name} failed: {str(message.get('output'))[:300]}")

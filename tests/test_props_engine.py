@@ -136,12 +136,12 @@ def ui(app: HostileApp) -> Iterator[tuple[Handlers, UISession, str]]:
 
 
 def page_send(handlers: Handlers) -> Any:
-    """The send handler exactly as the page wires it (the form's fields, then the guard); it streams
-    ("Sending…" first), so this answers what the page shows last."""
+    """The send handler exactly as the page wires it (the form's fields, then the guard): what the
+    page shows."""
     handler = friendly(with_form(handlers.send, ["snippet_language", "export_format"], request=True))
 
     def last(*args: Any) -> Any:
-        *_, final = handler(*args)
+        final = handler(*args)
         # What the page shows at the end (without the state), the summary JSON moved last.
         names = ["tabstrip", "tabs_data", *SEND_PANE, "snippet", "history"]
         shown = dict(zip(names, final[1:], strict=True))

@@ -278,8 +278,9 @@ def _tab_events(p: Panes, h: Handlers) -> None:
 def _request_events(p: Panes, h: Handlers) -> None:
     form = p.request_form()
     send_inputs = [p.state, *form, p.snippet_language, p.export_format]
-    # One event a send, one update (handlers.send); the page shows "Sending…" itself (theme.py) and
-    # ends that when the event ends, answered or not (the JS-only step after it: no server call).
+    # One event a send, one update (handlers.send; a stream's answer comes after its follower); the
+    # page shows "Sending…" itself (theme.py) and ends that when the event ends, answered or not
+    # (the JS-only step after it: no server call).
     send_outputs = [
         p.state, *(getattr(p, n) for n in ANSWER_CHROME), *(getattr(p, n) for n in SEND_PANE), p.snippet, p.history,
     ]  # fmt: skip
@@ -299,9 +300,13 @@ def _request_events(p: Panes, h: Handlers) -> None:
         )  # fmt: skip
     # A send's stream as it arrives, into its own pane part (the status line's script presses the
     # hidden button once a send shows "Sending…"): an event apart from `send`, see handlers.follow_stream.
+    # Then the answer of the send that handed its stream over (handlers.finish_stream).
     p.follow_stream.click(
         friendly(h.follow_stream), p.state, p.stream_live, api_name="follow_stream", api_visibility="undocumented",
         show_progress="hidden", trigger_mode="multiple", concurrency_limit=None,
+    ).then(
+        friendly(h.finish_stream), [p.state, p.snippet_language], send_outputs, api_name="finish_stream",
+        api_visibility="undocumented", show_progress="hidden", concurrency_limit=None,
     )  # fmt: skip
     names, boxes = list(p.fields), list(p.fields.values())
 

@@ -596,18 +596,21 @@ class Handlers:
         snippet_language: str,
         export_format: str,
         request: gr.Request | None = None,
-    ) -> Iterator[tuple[Any, ...]]:
+    ) -> tuple[Any, ...]:
         """Send the active tab's request; its answer lands in that tab, whichever tab is shown by then.
 
-        One event a send, with one update at the end: the page itself shows "Sending… n s" over the
-        previous answer (and Cancel for Send) from the moment Send is pressed (theme.KEYBOARD_HEAD),
-        so the server spends nothing until the answer is there. Outputs: state, the tab strip and its
-        JSON twin, the response pane (panes.SEND_PANE: the response tab the user reads stays in front),
-        the snippet, the History table (only while its tab is open; empty otherwise, as a value costs
+        One event a send, one update (a plain function: a generator's every answer would reach the
+        page twice, docs/BENCH.md). The page itself shows "Sending… n s" over the previous answer
+        (and Cancel for Send) from the moment Send is pressed (theme.KEYBOARD_HEAD), so the server
+        spends nothing until the answer is there. Outputs: state, the tab strip and its JSON twin,
+        the response pane (panes.SEND_PANE: the response tab the user reads stays in front), the
+        snippet, the History table (only while its tab is open; empty otherwise, as a value costs
         Gradio far less than a skip). Cancel or Esc gives up on it.
-        A stream's events, an agent's answer as it is assembled and a background answer's polls show
-        as they arrive (follow_stream, the page's follower, in a part of the pane of its own); Cancel
-        closes a stream and keeps what arrived.
+        A stream (events, an agent's answer as it is assembled, a background answer's polls) is
+        handed over once it starts in the shown tab: this event ends with the server's "Sending…"
+        line, whose script starts the page's follower (`follow_stream`, the stream as it arrives),
+        and `finish_stream`, chained after the follower, shows the answer. Scripts that want one
+        answer at the end, streams too, call `send_json`.
         """
         ui = self.session(ui, request)
         tab = self.keep_form(ui, form)
@@ -622,8 +625,7 @@ class Handlers:
                 not_sent.status,
                 not_sent.summary,
             )
-            yield self._answer(ui, tab, snippet_language)
-            return
+            return self._answer(ui, tab, snippet_language)
         if tab.job is not None:
             tab.job.cancel()  # a second Send on a sending tab replaces the first, never silently dropped
         job = tab.job = SendJob(spec.method, spec.url)
@@ -643,27 +645,54 @@ class Handlers:
 
         threading.Thread(target=work, name="ui: send", daemon=True).start()
         # Until the answer: woken by the job (its end, a cancel, a stream's first sign), not by a
-        # clock; a stream is announced once (the server's "Sending…" line: the page starts its
-        # follower), then only the end matters. The timeout catches the user coming back to a
-        # tab whose stream is under way.
+        # clock. The timeout catches the user coming back to a tab whose stream is under way.
         while not job.settled.is_set():
             job.wake.clear()
             if live.started and ui.active == tab.id and tab.job is job:
-                yield self._streaming(ui, spec, job)
-                job.settled.wait()
-                break
+                job.hand_over()  # finish_stream, after the page's follower, answers it
+                if job.settled.is_set() and job.take_over():
+                    break  # it ended meanwhile: answered here after all
+                return self._streaming(ui, spec, job)
             if not job.settled.is_set():
                 job.wake.wait(ANNOUNCE_SECONDS)
-        if live.claimed:  # the follower's last update lands before the final view, never over it
+        return self._settled(ui, tab, job, snippet_language)
+
+    def finish_stream(self, ui: UISession | None, snippet_language: str) -> tuple[Any, ...]:
+        """After the page's follower (`follow_stream`): the answer of each send that handed its
+        stream over and has ended since, in its tab; the page shows the active tab's."""
+        if ui is None:
+            return gr.skip()
+        shown: tuple[Any, ...] | None = None
+        answered = False
+        for tab in list(ui.tabs):
+            job = tab.job
+            if job is None or not job.settled.is_set() or not job.take_over():
+                continue
+            answered = True
+            view = self._settled(ui, tab, job, snippet_language)
+            if tab.id == ui.active:
+                shown = view
+        if not answered:
+            return gr.skip()
+        return shown if shown is not None else self._unchanged(ui)
+
+    def _settled(
+        self, ui: UISession, tab: RequestTab, job: SendJob, snippet_language: str
+    ) -> tuple[Any, ...]:
+        """A send that has ended (answered, failed or cancelled): its tab keeps the outcome; the
+        outputs show it if the tab is still shown and still its own."""
+        live = job.live
+        if live is not None and live.claimed:  # the follower's last update lands first, never over it
             live.released.wait(FOLLOW_SECONDS)
         shown = ui.active == tab.id and tab.job is job
         cancelled = job.cancelled
-        if cancelled and live.started and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
+        streamed = live is not None and live.started
+        if cancelled and streamed and job.finished.wait(KEPT_SECONDS) and job.exchange is not None:
             cancelled = job.exchange.response is None  # a stream: Cancel closed it, what arrived is kept
         if cancelled:
             if tab.job is job:
                 tab.job, tab.exchange = None, None
-                tab.notice = tabview.cancelled_html(spec.method, spec.url, job.started, job.seconds)
+                tab.notice = tabview.cancelled_html(job.method, job.url, job.started, job.seconds)
                 tab.notice_summary = {
                     "ok": False,
                     "cancelled": True,
@@ -671,20 +700,20 @@ class Handlers:
                     "response": None,
                     "findings": [],
                 }
-            yield self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
-            return
+            return self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
         if job.error is not None:
-            tab.job = None
+            if tab.job is job:
+                tab.job = None
             raise job.error
         exchange = job.exchange
         assert exchange is not None
         if tab.job is job:
             tab.job, tab.exchange, tab.notice = None, exchange, ""
-            tab.polls = {exchange.id: list(live.polls)} if live.polls else {}
+            tab.polls = {exchange.id: list(live.polls)} if live is not None and live.polls else {}
         ui.last = exchange
         # Shown: this tab's answer; else the user moved on (the answer waits in its own tab) and the
         # page shows what it shows, but the strip's label and the History table (if open) move on.
-        yield self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
+        return self._answer(ui, tab, snippet_language) if shown else self._unchanged(ui)
 
     def send_as_choices(self, ui: UISession | None) -> Any:
         """The Send-as dropdown's choices, after a collection opened (its identity files) or the page
@@ -727,9 +756,9 @@ class Handlers:
         )
 
     def _streaming(self, ui: UISession, spec: RequestSpec, job: SendJob) -> tuple[Any, ...]:
-        """A stream is under way: the server's "Sending…" line (its script then starts the page's
-        follower, `follow_stream`) and the previous answer's stream cleared; the rest as it is. Once
-        a stream, so its skips (a rebuild each, see `changed`) are paid once, not per event."""
+        """A stream is under way: `send` ends with the server's "Sending…" line (its script then
+        starts the page's follower, `follow_stream`) and the previous answer's stream cleared; the
+        rest as it is. Once a stream, so its skips (a rebuild each, see `changed`) are paid once."""
         sending = tabview.sending_html(spec.method, spec.url, job.started)
         shown = {"status": sending, "stream": ""}
         return (
@@ -759,7 +788,7 @@ class Handlers:
 
         An event apart from `send` because each output an update leaves as it is (gr.skip()) costs
         Gradio a component built anew, ~20 per update of `send`. It ends with an empty part: the
-        stream as it ended is `send`'s to show. Scripts calling `send` get it at the end, as before."""
+        stream as it ended is the answer's to show (`finish_stream`, chained after this)."""
         tab = ui.tab() if ui is not None else None
         job = tab.job if tab is not None else None
         if ui is None or tab is None or job is None or job.live is None or job.settled.is_set():

@@ -61,6 +61,8 @@ class SendJob:
         self.error: BaseException | None = None
         self.stop = Cancel()  # the engine's handle: cancelling closes the exchange's connection
         self.live: Any = None  # ui.live.LiveStream: a stream's events as they arrive
+        self._handed_over = False  # its stream went to the page's follower: Handlers.finish_stream answers
+        self._lock = threading.Lock()
 
     def finish(self, exchange: Exchange | None, error: BaseException | None = None) -> None:
         self.exchange, self.error = exchange, error
@@ -77,6 +79,17 @@ class SendJob:
     @property
     def seconds(self) -> float:
         return time.time() - self.started
+
+    def hand_over(self) -> None:
+        """Its stream goes to the page's follower; whoever `take_over()`s first answers it."""
+        with self._lock:
+            self._handed_over = True
+
+    def take_over(self) -> bool:
+        """True once, for the one event that answers a handed-over send."""
+        with self._lock:
+            taken, self._handed_over = self._handed_over, False
+        return taken
 
 
 def _same_form(form: RequestForm) -> tuple[object, ...]:

@@ -22,6 +22,10 @@ def running_ui(config: UIConfig) -> Iterator[str]:
         blocks.close()
 
 
+# The server's "Sending…" line: a send handed its stream to the page's follower (Handlers.send).
+HANDED_OVER = 'class="sending-text" data-started'
+
+
 def ui_send(
     client: Any,
     url: str,
@@ -37,7 +41,7 @@ def ui_send(
 
     `send_as`: the tab's "Send as" (an identity's name); left out, the tab's own choice stands."""
     who = {} if send_as is None else {"send_as": send_as}
-    return client.predict(
+    outputs = client.predict(
         **who,
         method=method,
         url=url,
@@ -51,6 +55,10 @@ def ui_send(
         api_name="/send",
         headers=headers,  # HTTP headers of this call (what the Apps gateway would forward)
     )
+    if HANDED_OVER in str(outputs):  # a stream: as on the page, its follower, then its answer
+        client.predict(api_name="/follow_stream", headers=headers)
+        outputs = client.predict("curl", api_name="/finish_stream", headers=headers)
+    return outputs
 
 
 # A send's outputs as gradio_client gives them (layout blocks such as tabs are not among them):
