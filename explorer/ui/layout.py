@@ -29,6 +29,12 @@ QUEUE_SETTINGS = {
     "GRADIO_ANALYTICS_MAX_EVENTS": "1000",
     "GRADIO_DEFAULT_CONCURRENCY_LIMIT": str(CONCURRENCY),
 }
+# Gradio's queue looks for new events every 1 ms and for progress updates every 10 ms, busy or
+# idle: ~60 ms of CPU a second here (each wake-up of the event loop ~75 µs), which 16 sends at once
+# share under the GIL. Every 5 ms (an event waits 2.5 ms on average to start) and, as the explorer
+# reports no gr.Progress, every 100 ms: ~20 ms a second (docs/BENCH.md, "CPU per send").
+QUEUE_POLL_SECONDS = 0.005
+PROGRESS_POLL_SECONDS = 0.1
 
 
 def build_ui(config: UIConfig | None = None) -> gr.Blocks:
@@ -51,4 +57,7 @@ def build_ui(config: UIConfig | None = None) -> gr.Blocks:
         load_view(p.state, config)  # self-contained: its own components and events (load_*)
         matrix_view(p, config)  # its own components and events (matrix_*); a cell opens in a tab
         events.wire(blocks, p, config)
+    queue = blocks._queue  # made by Blocks(); its intervals are plain attributes, read on each turn
+    queue.sleep_when_free = QUEUE_POLL_SECONDS
+    queue.progress_update_sleep_when_free = PROGRESS_POLL_SECONDS
     return blocks
