@@ -6,7 +6,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
+import sys
 
 import gradio as gr
 
@@ -35,11 +37,28 @@ QUEUE_SETTINGS = {
 # reports no gr.Progress, every 100 ms: ~20 ms a second (docs/BENCH.md, "CPU per send").
 QUEUE_POLL_SECONDS = 0.005
 PROGRESS_POLL_SECONDS = 0.1
+# Optional libraries Gradio looks for on every event when they are not installed: matplotlib
+# (imported, to pin its backend, before and after each event) and polars (each table's
+# postprocess). A failed import walks sys.path each time (~45 µs here); marked absent in
+# sys.modules, the same import fails at once, as Python's import system defines.
+PROBED_ON_EVERY_EVENT = ("matplotlib", "polars")
+
+
+def mark_absent_modules(names: tuple[str, ...] = PROBED_ON_EVERY_EVENT) -> list[str]:
+    """Mark the libraries of `names` that are not installed as absent (see PROBED_ON_EVERY_EVENT);
+    an installed one is left alone. Returns the names marked."""
+    marked = []
+    for name in names:
+        if name not in sys.modules and importlib.util.find_spec(name) is None:
+            sys.modules[name] = None  # type: ignore[assignment]  # `import name` raises ImportError at once
+            marked.append(name)
+    return marked
 
 
 def build_ui(config: UIConfig | None = None) -> gr.Blocks:
     """The explorer's Blocks: per-session state (one ExplorerSession each), named events, a wide queue."""
     config = config or UIConfig()
+    mark_absent_modules()
     for name, value in QUEUE_SETTINGS.items():
         os.environ.setdefault(name, value)  # read when the Blocks' queue is made
     p = Panes()
