@@ -662,19 +662,14 @@ class Handlers:
         stream over and has ended since, in its tab; the page shows the active tab's."""
         if ui is None:
             return gr.skip()
-        shown: tuple[Any, ...] | None = None
-        answered = False
-        for tab in list(ui.tabs):
-            job = tab.job
-            if job is None or not job.settled.is_set() or not job.take_over():
-                continue
-            answered = True
-            view = self._settled(ui, tab, job, snippet_language)
-            if tab.id == ui.active:
-                shown = view
-        if not answered:
+        views = {
+            tab.id: self._settled(ui, tab, tab.job, snippet_language)
+            for tab in list(ui.tabs)
+            if tab.job is not None and tab.job.settled.is_set() and tab.job.take_over()
+        }
+        if not views:
             return gr.skip()
-        return shown if shown is not None else self._unchanged(ui)
+        return views.get(ui.active) or self._unchanged(ui)
 
     def _settled(
         self, ui: UISession, tab: RequestTab, job: SendJob, snippet_language: str
