@@ -145,6 +145,9 @@ def local_config(env: Mapping[str, str]) -> Any:
 
 def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
     """Build and start the UI without blocking; returns (blocks, URL to open)."""
+    from starlette.middleware import Middleware
+
+    from explorer.ui.assets import FrontendAssets
     from explorer.ui.layout import build_ui
     from explorer.ui.theme import page_options
 
@@ -155,6 +158,7 @@ def serve(config: Any, host: str, port: int) -> tuple[Any, str]:
         prevent_thread_lock=True,
         quiet=True,
         footer_links=[],
+        app_kwargs={"middleware": [Middleware(FrontendAssets)]},  # Gradio's build files from memory
         **page_options(),
     )
     if config.prepared is not None and config.autoconnect:

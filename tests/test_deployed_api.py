@@ -5,6 +5,7 @@ scripted per browser session, the outbound allowlist, and many users' slow calls
 from __future__ import annotations
 
 import json
+import re
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -15,6 +16,8 @@ import requests
 from support.deployed import EXPLORER_SCOPES, USERS, Deployed, deployed_explorer, session_cookie
 from support.sandbox_helpers import m2m_token
 from support.ui_server import send_parts, ui_send
+
+from explorer.ui.assets import BUILD_DIR, CACHE_CONTROL
 
 pytestmark = pytest.mark.slow
 ALICE, BOB = USERS
@@ -175,3 +178,17 @@ def test_the_deployed_log_holds_no_secret(deployed: Deployed) -> None:
     assert "listening on 127.0.0.1:" in log
     for secret in secrets:
         assert secret not in log
+
+
+def test_the_pages_build_files_come_through_the_gateway_compressed_once_and_immutable(
+    deployed: Deployed,
+) -> None:
+    session = deployed.sign_in(ALICE)
+    page = session.get(deployed.url + "/", timeout=10)
+    assert page.status_code == 200
+    name = re.findall(r"\./assets/([\w.-]+\.js)", page.text)[0]
+    answer = session.get(f"{deployed.url}/assets/{name}", headers={"Accept-Encoding": "br"}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.headers["content-encoding"] == "br"  # requests decodes it (brotli is installed)
+    assert answer.content == (BUILD_DIR / name).read_bytes()
+    assert answer.headers["cache-control"] == CACHE_CONTROL.decode()
