@@ -60,7 +60,7 @@ FULL = Plan(
     overhead_rounds=300,
     concurrency_repeats=7,
     large_repeats=5,
-    ui_repeats=5,
+    ui_repeats=9,
     cli_repeats=10,
     cli_commands=("call", "token", "apps", "endpoints", "snippet", "run", "import", "export", "load"),
 )

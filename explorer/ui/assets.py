@@ -5,8 +5,9 @@ against ~160 routes, a file response, and brotli compression of the same bytes a
 1.5 ms of server CPU a file here, and a first page asks for ~100 of them, while the same process
 starts the page's session. The files are Vite's build output, named by a hash of their content, so
 a name never changes its bytes: `FrontendAssets` answers them itself, compressed once on first
-request and cached for a year (`immutable`) by the browser. Anything else, a name that is not in
-that build directory included, goes on to Gradio untouched.
+request (in a worker thread, so the event loop goes on answering), and the browser caches them for
+a year (`immutable`). Anything else, a name not in that build directory included, goes on to
+Gradio untouched.
 
 Memory is bounded by the build directory: at most one brotli and one gzip copy of each file that
 was asked for (~0.9 MB for everything a page of the explorer loads).
@@ -21,6 +22,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from pathlib import Path
 from typing import Any
 
+import anyio
 import gradio
 
 Scope = MutableMapping[str, Any]
@@ -31,7 +33,7 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 PREFIX = "/assets/"
 BUILD_DIR = Path(gradio.__file__).parent / "templates" / "frontend" / "assets"
 CACHE_CONTROL = b"public, max-age=31536000, immutable"  # content-hashed names: never stale
-BROTLI_QUALITY = 4  # Gradio's own per-request setting: the same size, paid once
+BROTLI_QUALITY = 3  # ~3 % larger than Gradio's 4, in ~60 % of the time (a fresh process's first page)
 GZIP_LEVEL = 6
 
 
@@ -117,7 +119,9 @@ class FrontendAssets:
         headers = dict(scope.get("headers") or [])
         offered = ("br", "gzip") if self.brotli is not None else ("gzip",)
         encoding = pick_encoding(headers.get(b"accept-encoding", b"").decode("latin-1"), offered)
-        body = self.body(name, encoding)
+        body = self._bodies.get((name, encoding))
+        if body is None:  # read and compress off the event loop: zlib and brotli release the GIL
+            body = await anyio.to_thread.run_sync(self.body, name, encoding)
         response_headers = [
             (b"content-type", content_type(name)),
             (b"content-length", str(len(body)).encode()),
