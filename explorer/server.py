@@ -88,7 +88,7 @@ def api_router(config: UIConfig) -> APIRouter:
 
 def create_app(config: UIConfig | None = None) -> FastAPI:
     """The FastAPI app: `/api/…` first, then the Gradio UI mounted at `/`."""
-    from explorer.ui.assets import FrontendAssets
+    from explorer.ui.assets import CompressedPage, FrontendAssets
     from explorer.ui.layout import build_ui
     from explorer.ui.theme import page_options
 
@@ -104,6 +104,7 @@ def create_app(config: UIConfig | None = None) -> FastAPI:
     app.include_router(api_router(config))
     if config.deployed:
         guard_exports(app)
+    app.add_middleware(CompressedPage)  # the page and its config gzipped (Gradio sends them plain)
     app.add_middleware(FrontendAssets)  # Gradio's build files, compressed once, from memory
     return gr.mount_gradio_app(app, build_ui(config), path="/", footer_links=[], **page_options())
 
