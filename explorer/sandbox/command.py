@@ -10,7 +10,7 @@ import argparse
 import logging
 import signal
 import sys
-import threading
+import time
 from types import FrameType
 from typing import TYPE_CHECKING
 
@@ -85,10 +85,12 @@ def main(argv: list[str]) -> int:
     except AutoApproveExposed as exc:
         print(f"error: {exc}, or pass --allow-auto-approve-on-network to accept that.", file=sys.stderr)
         return 2
-    stop = threading.Event()
+    stopping: list[int] = []
 
     def request_stop(signum: int, _: FrameType | None) -> None:
-        stop.set()
+        # No lock here (not even Event.set): a handler runs in the main thread between two of its
+        # bytecodes, maybe while that thread holds the very lock, and would wait for it forever.
+        stopping.append(signum)
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
@@ -96,8 +98,8 @@ def main(argv: list[str]) -> int:
         if args.info:
             sandbox.write_info(args.info)
         _print_summary(sandbox, args.info)
-        while not stop.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.1)  # the handler has run when a signal arrives: seen within 0.1 s
         print("Stopping the sandbox…", flush=True)
         return 0
     except (SandboxError, OSError) as exc:

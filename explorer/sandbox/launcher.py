@@ -182,7 +182,10 @@ class Sandbox:
         for runtime in self.apps.values():
             if runtime.process is not None:
                 _quietly(runtime.process.stop)
-        for server in reversed(self._servers):
+        servers = list(reversed(self._servers))
+        for server in servers:  # all at once: the stop takes one server's shutdown, not their sum
+            _quietly(server.request_exit)
+        for server in servers:
             _quietly(server.stop)
         if self._log_dir is not None:
             shutil.rmtree(self._log_dir, ignore_errors=True)
@@ -273,6 +276,10 @@ class ServerThread:
             if not self._thread.is_alive() or time.monotonic() > deadline:
                 raise RuntimeError(f"the {self.name} server did not start: {self._error or 'timeout'}")
             time.sleep(0.01)
+
+    def request_exit(self) -> None:
+        """Ask the server to shut down (what it serves gets its graceful timeout); `stop` waits."""
+        self._server.should_exit = True
 
     def stop(self, timeout: float = 5.0) -> None:
         if not self._thread.is_alive():
