@@ -20,6 +20,20 @@ from explorer.ui.config import IDLE_SECONDS, UIConfig, _idle_seconds
 TMP = Path(tempfile.gettempdir())
 
 
+def _export_folders() -> list[Path]:
+    """The export folders in the temp directory now (one level: pathlib's glob raises when a folder
+    it listed is gone before it reads it, and other tests' sessions remove theirs meanwhile)."""
+    return [folder for folder in TMP.glob("explorer-export-*") if folder.is_dir()]
+
+
+def _holds(folder: Path, pattern: str) -> bool:
+    """Whether `folder` holds a file named like `pattern`; a folder that vanished holds none."""
+    try:
+        return any(folder.glob(pattern))
+    except FileNotFoundError:
+        return False
+
+
 def _export(client: Client, info: dict[str, Any]) -> set[Path]:
     """Connect, send, Export: the session's own export folder (found by the file's session token)."""
     client.predict(method="m2m", **demo_sp_fields(info), api_name="/connect")
@@ -29,7 +43,7 @@ def _export(client: Client, info: dict[str, Any]) -> set[Path]:
     value = download.get("value", download) if isinstance(download, dict) else download
     served = Path(value["path"] if isinstance(value, dict) else value).name  # Gradio's copy keeps the name
     token = served.split("-")[2]  # explorer-export-<session token>-<file>
-    mine = {f.parent for f in TMP.glob(f"explorer-export-*/explorer-export-{token}-*")}
+    mine = {folder for folder in _export_folders() if _holds(folder, f"explorer-export-{token}-*")}
     assert mine, "the session wrote its export file in a folder of its own"
     return mine
 
