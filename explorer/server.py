@@ -16,7 +16,6 @@ from collections.abc import Mapping
 from typing import Any
 from urllib.parse import unquote
 
-import gradio as gr
 from fastapi import APIRouter, FastAPI, Request
 
 from explorer import __version__
@@ -106,6 +105,8 @@ def create_app(config: UIConfig | None = None) -> FastAPI:
         guard_exports(app)
     app.add_middleware(CompressedPage)  # the page and its config gzipped (Gradio sends them plain)
     app.add_middleware(FrontendAssets)  # Gradio's build files, compressed once, from memory
+    import gradio as gr  # here, after explorer.ui (imported above): see explorer.ui.gradio_import
+
     return gr.mount_gradio_app(app, build_ui(config), path="/", footer_links=[], **page_options())
 
 
