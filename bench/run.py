@@ -95,7 +95,7 @@ def run(plan: Plan) -> list[Row]:
     from bench.matrix_run import matrix_vs_sequential
     from bench.memory import full_histories, idle_sessions
     from bench.overhead import engine_overhead, token_requests
-    from bench.startup import cli_imports, cli_startup, ui_startup
+    from bench.startup import cli_imports, cli_startup, gradio_import, ui_startup
     from bench.streams import event_latency, stream_memory
     from bench.ui_streams import ui_event_latency
 
@@ -117,6 +117,7 @@ def run(plan: Plan) -> list[Row]:
     rows += guarded("stream latency", lambda: event_latency(plan.stream_rounds))
     rows += guarded("stream memory", stream_memory)
     rows += guarded("UI stream latency", lambda: ui_event_latency(plan.stream_rounds))
+    rows += guarded("Gradio's import", lambda: gradio_import(plan.cli_repeats))
     rows += guarded("UI start-up", lambda: ui_startup(plan.ui_repeats))
     return rows
 

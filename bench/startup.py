@@ -55,26 +55,34 @@ BARE_READY = ["text=Hello"]
 
 
 def ui_startup(repeats: int) -> Row:
-    """`python -m explorer --demo` to a usable page vs a bare gr.Blocks app to its page, in Chromium."""
+    """`python -m explorer --demo` to a usable page vs a bare gr.Blocks app to its page, in Chromium.
+
+    A third side, the bare app importing Gradio as the explorer does (explorer.ui.gradio_import),
+    says how much of the difference is the explorer's own page rather than Gradio's import."""
     from playwright.sync_api import sync_playwright
 
     from bench.browser import CHROMIUM_ARGS, chromium
 
-    ours, theirs = [], []
+    bare = str(REPO / "bench" / "bare_blocks.py")
+    ours: list[float] = []
+    theirs: list[float] = []
+    alike: list[float] = []
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=chromium(), args=CHROMIUM_ARGS)
         try:
             for index in range(repeats):
                 sides = [
                     (["-m", "explorer", "--demo", "--port"], DEMO_READY, ours),
-                    ([str(REPO / "bench" / "bare_blocks.py")], BARE_READY, theirs),
+                    ([bare], BARE_READY, theirs),
+                    ([bare, "--explorer-import"], BARE_READY, alike),
                 ]
-                for args, ready, results in sides if index % 2 == 0 else reversed(sides):
+                for args, ready, results in sides[index % 3 :] + sides[: index % 3]:
                     results.append(_usable_seconds(browser, args, free_port(), ready))
         finally:
             browser.close()
     differences = [o - t for o, t in zip(ours, theirs, strict=True)]
     difference = median(differences)
+    like_for_like = median([o - a for o, a in zip(ours, alike, strict=True)])
     return Row(
         "`--demo` to a usable page (Send shown, demo connected) vs a bare gr.Blocks page",
         f"{median(ours):.2f} s",
@@ -82,7 +90,28 @@ def ui_startup(repeats: int) -> Row:
         f"{median(ours) / median(theirs):.2f} (Δ {difference:+.2f} s)",
         "Δ ≤ 1 s",
         difference <= 1.0,
-        f"{repeats} starts per side in Chromium, differences {spread(differences)} s",
+        f"{repeats} starts per side in Chromium, differences {spread(differences)} s; against the bare "
+        f"page importing Gradio as the explorer does ({median(alike):.2f} s): Δ {like_for_like:+.2f} s",
+    )
+
+
+def gradio_import(repeats: int) -> Row:
+    """Gradio's import as the explorer does it (explorer.ui first) vs a plain `import gradio`."""
+    ours_args, base_args = ["-c", "import explorer.ui, gradio"], ["-c", "import gradio"]
+    ours, theirs = [], []
+    for index in range(repeats):
+        sides = [(ours_args, ours), (base_args, theirs)]
+        for args, results in sides if index % 2 == 0 else reversed(sides):
+            results.append(_run_seconds(args))
+    ratio = median(ours) / median(theirs)
+    return Row(
+        "Gradio's import in the explorer (`import explorer.ui, gradio`) vs `import gradio`",
+        f"{median(ours):.2f} s",
+        f"{median(theirs):.2f} s (import gradio)",
+        f"{ratio:.2f}",
+        "≤ 0.75",
+        ratio <= 0.75,
+        f"{repeats} runs per side, ours {spread(ours)} s; the difference is Gradio's type-stub writer, skipped",
     )
 
 
