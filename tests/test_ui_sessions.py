@@ -49,10 +49,12 @@ def _export(client: Client, info: dict[str, Any]) -> set[Path]:
 
 
 def test_an_idle_session_is_closed_and_its_export_files_removed(sandbox_info: dict[str, Any]) -> None:
-    with running_ui(UIConfig(idle_seconds=2)) as url:
+    # 5 s, not less: the state is stored (its lifetime renewed) at most every idle/4, so on a loaded
+    # machine a shorter one could expire between the export and the look for its folder
+    with running_ui(UIConfig(idle_seconds=5)) as url:
         client = Client(url, verbose=False, download_files=False)
         mine = _export(client, sandbox_info)
-        deadline = time.monotonic() + 20
+        deadline = time.monotonic() + 25
         while time.monotonic() < deadline and any(f.exists() for f in mine):
             time.sleep(0.5)
         assert not any(f.exists() for f in mine), "an idle session's export folder outlived it"
