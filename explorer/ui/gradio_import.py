@@ -4,7 +4,7 @@ Gradio's component metaclass (`gradio.component_meta.ComponentMeta`) calls `crea
 for every component class it defines, at import: it reads the class's source file, parses it whole
 with `ast`, renders a Jinja template of the class's event methods and compares the result with (or
 writes it to) a `.pyi` stub beside the file. The stubs are for type checkers editing Gradio itself;
-nothing at run time reads them. With ~60 classes, several in one large file, that is ~1.7 s of the
+nothing at run time reads them. With ~80 classes, several in one large file, that is ~1.7 s of the
 ~3.5 s `import gradio` takes on the 2-core machine (measured in `bench/`, the "Gradio's import" row).
 
 `install()` (run by `explorer.ui`, before any of its modules imports Gradio) adds a finder for
