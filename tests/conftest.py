@@ -12,6 +12,7 @@ Helpers to build configs and tokens live in `support.sandbox_helpers`.
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,14 @@ import pytest
 from support.sandbox_helpers import STAND_IN_CLI, headless_consent, write_cli_profile
 
 from explorer.sandbox import Sandbox
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C as a terminal delivers it: the stop tests send SIGINT to the processes they start. A
+    suite launched as a background job of a non-interactive shell (`(cmd &)`) inherits SIGINT
+    ignored, which every child would inherit too; a handler here resets to the default across exec."""
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
