@@ -6,16 +6,11 @@ audit hook counts what the import opens: Gradio's stub writer opens each compone
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
+from support.fresh_python import fresh_python
 
 COUNT_STUB_OPENS = (
-    "import sys\n"
     "opened = []\n"
     "sys.addaudithook(lambda event, args: event == 'open' and str(args[0]).endswith('.pyi') and opened.append(1))\n"
 )
@@ -34,12 +29,7 @@ WORKS = (
 
 
 def run(code: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", f"import json\n{COUNT_STUB_OPENS}{code}{WORKS}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-1500:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    return fresh_python(f"{COUNT_STUB_OPENS}{code}{WORKS}")
 
 
 def test_gradio_imported_after_explorer_ui_skips_its_stubs_and_still_builds_events() -> None:

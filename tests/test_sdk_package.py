@@ -6,25 +6,12 @@ Each case is a fresh interpreter, as the deferral happens once per process when 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
+from support.fresh_python import fresh_python as run
 from support.sandbox_helpers import demo_sp_fields
 
-REPO = Path(__file__).resolve().parent.parent
-
 COUNT = "len([m for m in sys.modules if m.startswith('databricks.sdk.service.')])"
-
-
-def run(code: str) -> dict[str, Any]:
-    done = subprocess.run(
-        [sys.executable, "-c", f"import json, sys\n{code}"],
-        cwd=REPO, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-1500:]
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_credentials_load_without_the_services_and_the_full_sdk_still_works() -> None:
