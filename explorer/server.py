@@ -87,6 +87,8 @@ def api_router(config: UIConfig) -> APIRouter:
 
 def create_app(config: UIConfig | None = None) -> FastAPI:
     """The FastAPI app: `/api/…` first, then the Gradio UI mounted at `/`."""
+    import gradio as gr  # not at the top: explorer.ui (above, via its config) goes first, gradio_import
+
     from explorer.ui.assets import CompressedPage, FrontendAssets
     from explorer.ui.layout import build_ui
     from explorer.ui.theme import page_options
@@ -105,8 +107,6 @@ def create_app(config: UIConfig | None = None) -> FastAPI:
         guard_exports(app)
     app.add_middleware(CompressedPage)  # the page and its config gzipped (Gradio sends them plain)
     app.add_middleware(FrontendAssets)  # Gradio's build files, compressed once, from memory
-    import gradio as gr  # here, after explorer.ui (imported above): see explorer.ui.gradio_import
-
     return gr.mount_gradio_app(app, build_ui(config), path="/", footer_links=[], **page_options())
 
 
